@@ -1,0 +1,34 @@
+# SCING Studio — every target creates .venv when missing and reinstalls only when pyproject.toml changed.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: install test test-fast bench synth clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[gui,analysis,dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## make test: install, then the full test suite (CPU only; minutes).
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+## make test-fast: the suite without tests marked slow.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+## make bench: every speed benchmark in benchmarks/ (prints ratios against in-process baselines).
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+## make synth: write a default SynthPed dataset to data/synthped.
+synth: $(STAMP)
+	$(VENV)/bin/scing synth --out data/synthped
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info

@@ -1,0 +1,11 @@
+"""Market-1501 (Zheng et al., ICCV 2015): 751 train ids, 6 cameras, pid 0 = gallery distractors."""
+
+from scing_core.data.datasets import register_dataset
+from scing_core.data.datasets.market_layout import load_market_layout
+
+FOLDERS = ("Market-1501-v15.09.15", "market1501", "Market-1501", "market-1501")
+
+
+@register_dataset("market1501")
+def load_market1501(root: str) -> "ReIDDataset":  # noqa: F821
+    return load_market_layout(root, "market1501", FOLDERS, num_cams=6)

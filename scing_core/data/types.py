@@ -1,0 +1,48 @@
+"""Plain data types shared by every dataset loader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+
+class ReIDSample(NamedTuple):
+    """One image: ``path, pid, camid = sample`` works. camid is 0-based."""
+
+    path: str
+    pid: int
+    camid: int
+
+
+@dataclass
+class ReIDDataset:
+    """A benchmark's three splits.
+
+    ``train`` pids are relabelled 0..num_train_pids-1 (sorted by original pid); ``query`` and
+    ``gallery`` keep the original pids (0 = distractor in Market-style galleries).
+    """
+
+    name: str
+    root: str
+    train: list[ReIDSample]
+    query: list[ReIDSample]
+    gallery: list[ReIDSample]
+    num_cams: int
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def num_train_pids(self) -> int:
+        return len({s.pid for s in self.train})
+
+    def split(self, name: str) -> list[ReIDSample]:
+        if name not in ("train", "query", "gallery"):
+            raise ValueError(f"unknown split '{name}'; use train, query or gallery")
+        return getattr(self, name)
+
+    def summary(self) -> list[tuple[str, int, int, int]]:
+        """Rows ``(split, ids, images, cameras)`` for ``scing data info``."""
+        rows = []
+        for split in ("train", "query", "gallery"):
+            samples = self.split(split)
+            rows.append((split, len({s.pid for s in samples}), len(samples), len({s.camid for s in samples})))
+        return rows
