@@ -33,5 +33,13 @@ def load_dataset(name: str, root, **options) -> ReIDDataset:
 
 # Importing the modules registers the built-in benchmarks.
 from scing_core.data.datasets import (  # noqa: E402,F401  (import for registration)
+    custom,
+    dukemtmc,
     market1501,
+    msmt17,
+    occluded_duke,
+    occluded_market,
+    occluded_reid,
+    p_dukemtmc,
+    synthped,
 )
