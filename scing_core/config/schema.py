@@ -52,6 +52,7 @@ class ModelConfig:
     n_cond: int = 2                      # M: tokens (the first M) that receive the visual condition (scing)
     cond_source: str = "pre_proj"        # scing: V = "pre_proj" CLS feature or "proj" (projected) feature
     gate: bool = True                    # scing: use the selective gate alpha (False = plain c, an ablation)
+    per_token_cond: bool = False         # scing: each of the first M tokens gets its own c_i and alpha_i
     ctx_init_std: float = 0.02           # init std of the learnable tokens
     prompt_prefix: str = "A photo of a"  # text before the learnable tokens
     prompt_suffix: str = "person."       # text after them
@@ -102,7 +103,7 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     stage1: StageConfig = field(default_factory=StageConfig)
     stage2: StageConfig = field(default_factory=StageConfig)
-    prototypes: str = "conditioned"      # class prototypes for stage 2: "conditioned" (mean over images) | "unconditioned"
+    prototypes: str = "conditioned"      # stage-2 class prototypes: "conditioned" (mean over the identity's images) | "unconditioned" (bare prompt)
     eval_every: int = 10                 # stage 2: evaluate every N epochs (and at the end)
     checkpoint_every: int = 1            # write last.pt every N epochs
     log_every: int = 10                  # write a `step` event every N steps

@@ -1,0 +1,120 @@
+"""``scing efficiency``: parameters, FLOPs and latency per method (the paper's Table 4).
+
+No weights are needed: each method's model is built with random weights, which changes neither
+its size nor its cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+
+import torch
+
+from scing_core.errors import ConfigError, InputError
+
+PAPER_TABLE4 = {"clipreid": (126.55, 24.14), "cocoop": (126.59, 24.14), "scing": (126.95, 24.14)}
+
+EPILOG = """\
+columns:
+  train params     everything the two stages use: image encoder (+ SIE), text encoder, prompt
+                   learner, BNNecks + classifiers (CLIP's token-embedding table excluded: it only
+                   embeds the fixed prompt words once)
+  infer params     the image encoder (+ SIE): inference uses nothing else
+  GMACs all        inference multiply-adds of one image, every matrix product (attention included)
+  GMACs lin/conv   the same, linear and convolution layers only
+  GFLOPs paper-style  2 FLOPs per MAC of the nn.Linear / nn.Conv2d modules that run (what a
+                   module-hook counter such as thop sees: attention blocks are invisible to it);
+                   this reproduces the paper's 24.14 G for ViT-B-16, 256x128, stride 12
+  ms/image         median latency of the inference path on --device
+
+example:
+  scing efficiency --arch ViT-B-16 --num-classes 702 --stride 12 --image-size 256x128
+"""
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """'256x128' -> (256, 128)."""
+    parts = text.lower().replace("*", "x").split("x")
+    try:
+        height, width = (int(p) for p in parts)
+    except ValueError:
+        raise InputError(f"--image-size must look like HEIGHTxWIDTH (e.g. 256x128), got '{text}'") from None
+    if height <= 0 or width <= 0:
+        raise InputError(f"--image-size must be positive, got '{text}'")
+    return height, width
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"--device must be auto, cpu, cuda or cuda:N, got '{name}'") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {name} asked for, but no CUDA device is available; use --device cpu")
+    return device
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scing efficiency",
+        description="Parameters, FLOPs and latency of clipreid / cocoop / scing (paper Table 4). "
+        "Builds each model with random weights; nothing is downloaded.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--arch", default="ViT-B-16", help="open_clip or project architecture (default: ViT-B-16)")
+    parser.add_argument("--num-classes", type=int, default=702, help="training identities (default: 702, DukeMTMC)")
+    parser.add_argument("--num-cams", type=int, default=0, help="SIE camera embeddings, 0 = no SIE (default: 0)")
+    parser.add_argument("--stride", type=int, default=12, help="ViT patch stride (default: 12, overlapping patches)")
+    parser.add_argument("--image-size", default="256x128", help="input HEIGHTxWIDTH (default: 256x128)")
+    parser.add_argument("--methods", default="clipreid,cocoop,scing", help="comma-separated methods (default: all three)")
+    parser.add_argument("--device", default="auto", help="latency device: auto, cpu, cuda, cuda:N (default: auto)")
+    parser.add_argument("--repeats", type=int, default=10, help="timed forward passes per method; 0 skips latency")
+    parser.add_argument("--batch-size", type=int, default=1, help="images per timed forward pass (default: 1)")
+    parser.add_argument("--json", action="store_true", help="print the table as JSON instead of text")
+    return parser
+
+
+def _paper_note(arch: str, stride: int, image_size: tuple[int, int]) -> str:
+    if arch != "ViT-B-16":
+        return ""
+    rows = ", ".join(f"{m} {p:.2f} M / {f:.2f} G" for m, (p, f) in PAPER_TABLE4.items())
+    setting = "the same setting" if (stride, image_size) == (12, (256, 128)) else "ViT-B-16, 256x128, stride 12"
+    return f"\npaper Table 4 ({setting}): {rows}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print the efficiency table; returns 0."""
+    args = build_parser().parse_args(argv)
+    from scing_core.analysis.efficiency import efficiency_table, format_table
+
+    image_size = parse_image_size(args.image_size)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if args.num_classes < 1 or args.num_cams < 0 or args.repeats < 0 or args.batch_size < 1:
+        raise InputError("--num-classes and --batch-size must be >= 1, --num-cams and --repeats >= 0")
+    device = resolve_device(args.device)
+    rows = efficiency_table(
+        methods,
+        arch=args.arch,
+        num_classes=args.num_classes,
+        stride=args.stride,
+        image_size=image_size,
+        num_cams=args.num_cams,
+        device=device,
+        latency_repeats=args.repeats,
+        batch_size=args.batch_size,
+    )
+    if args.json:
+        settings = dict(arch=args.arch, num_classes=args.num_classes, num_cams=args.num_cams, stride=args.stride,
+                        image_size=list(image_size), device=str(device), batch_size=args.batch_size)
+        conventions = dict(macs="1 MAC = 1 multiply-add", paper_style_flops="2 FLOPs per MAC, nn.Linear/nn.Conv2d modules only")
+        print(json.dumps(dict(settings=settings, conventions=conventions, rows=[dataclasses.asdict(r) for r in rows]), indent=2))
+        return 0
+    print(f"{args.arch} at {image_size[0]}x{image_size[1]}, stride {args.stride}, {args.num_classes} identities, "
+          f"{args.num_cams} SIE cameras; latency on {device} (batch {args.batch_size})\n")
+    print(format_table(rows) + _paper_note(args.arch, args.stride, image_size))
+    return 0

@@ -1,0 +1,42 @@
+"""``build_model``: a ReIDModel of one method from a TrainConfig."""
+
+from __future__ import annotations
+
+from scing_core.config.schema import TrainConfig
+from scing_core.errors import ConfigError
+from scing_core.models.clip_backbone import create_backbone
+from scing_core.models.prompts import PROMPT_LEARNERS, create_prompt_learner
+from scing_core.models.reid_model import ReIDModel
+
+
+def build_model(cfg: TrainConfig, num_classes: int, num_cams: int) -> ReIDModel:
+    """Build ``cfg.model.method`` over ``cfg.model.arch`` for ``num_classes`` identities.
+
+    Weights come from ``cfg.model.pretrained`` (an open_clip tag or a local file; "" = random init).
+    With ``cfg.model.sie`` the backbone gets one SIE camera embedding per camera (``num_cams``).
+    The prompt learner is built after the weights are loaded, so its fixed prompt words are
+    embedded with the pre-trained token embedding.
+    """
+    model_cfg = cfg.model
+    PROMPT_LEARNERS.get(model_cfg.method)  # an unknown method fails before any building
+    if num_classes < 1:
+        raise ConfigError(f"num_classes must be >= 1 (identities in the training set), got {num_classes}")
+    if model_cfg.sie and num_cams < 1:
+        raise ConfigError("model.sie needs the number of cameras of the training set (num_cams >= 1)")
+    backbone = create_backbone(
+        model_cfg.arch,
+        pretrained=model_cfg.pretrained or None,
+        image_size=tuple(cfg.data.image_size),
+        stride=model_cfg.stride,
+        sie_cameras=num_cams if model_cfg.sie else 0,
+        sie_coef=model_cfg.sie_coef,
+    )
+    learner = create_prompt_learner(model_cfg.method, model_cfg, num_classes, backbone)
+    return ReIDModel(
+        backbone,
+        learner,
+        method=model_cfg.method.lower(),
+        num_classes=num_classes,
+        test_feature=model_cfg.test_feature,
+        neck_feat=model_cfg.neck_feat,
+    )
