@@ -1,11 +1,90 @@
 """The facade the GUI (and scripts) use: small, documented, stable.
 
-``app`` imports nothing else from ``scing_core`` (a test enforces it). Each function here does
-real work in the core; the GUI calls them from worker threads.
+``app`` imports nothing else from ``scing_core`` (tests/test_boundaries.py enforces it). Every
+function does real work in the core and may take seconds: the GUI calls them from worker threads.
+Training itself never runs in the GUI process: :func:`train_command` gives the command line that the
+GUI starts as a subprocess, and :class:`EventFollower` follows its ``events.jsonl``.
 """
 
 from __future__ import annotations
 
-from scing_core.data import ReIDDataset, ReIDSample, list_datasets, load_dataset
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["ReIDDataset", "ReIDSample", "list_datasets", "load_dataset"]
+from scing_core.config import list_presets, load_config, resolve_config
+from scing_core.data import ReIDDataset, ReIDSample, list_datasets, load_dataset
+from scing_core.engine.events import EventFollower, read_events
+from scing_core.engine.run_dir import RunDir
+
+__all__ = [
+    "EventFollower", "ReIDDataset", "ReIDSample", "RunSummary", "list_datasets", "list_presets", "list_runs",
+    "load_dataset", "load_eval", "read_events", "resolve_config", "summarize_run", "train_command",
+]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What the studio shows about a run directory."""
+
+    path: Path
+    method: str
+    dataset: str
+    status: str            # completed | stopped | failed | running-or-killed | not-started
+    metrics: dict          # metrics.json content ({} until the run finished)
+    last_event: dict | None
+
+
+def summarize_run(run_dir) -> RunSummary:
+    run = RunDir.at(run_dir)
+    run.require()
+    cfg = load_config(run.config)
+    events = read_events(run.events)
+    finished = [e for e in events if e["type"] == "run_finished"]
+    started = [e for e in events if e["type"] == "run_started"]
+    if not started:
+        status = "not-started"
+    elif finished and finished[-1]["time"] >= started[-1]["time"]:
+        status = finished[-1]["status"]
+    else:
+        status = "running-or-killed"
+    metrics = json.loads(run.metrics.read_text()) if run.metrics.exists() else {}
+    return RunSummary(run.root, cfg.model.method, cfg.data.dataset, status, metrics, events[-1] if events else None)
+
+
+def list_runs(workspace) -> list[RunSummary]:
+    """Every run directory (a folder with config.yaml) directly under ``workspace`` or its ``runs/``."""
+    root = Path(workspace).expanduser()
+    candidates = sorted({p.parent for pattern in ("*/config.yaml", "runs/*/config.yaml") for p in root.glob(pattern)})
+    return [summarize_run(p) for p in candidates]
+
+
+def train_command(config: str, run_dir, overrides: list[str] = (), resume: bool = False, nproc: int = 1) -> list[str]:
+    """The argv that trains ``config`` into ``run_dir`` in a separate process (``scing train``)."""
+    cmd = [sys.executable, "-m", "scing_core.cli", "train", "--run-dir", str(run_dir), "--plain"]
+    if resume:
+        cmd.append("--resume")
+    else:
+        cmd += ["--config", config, *overrides]
+    if nproc > 1:
+        cmd += ["--nproc", str(nproc)]
+    return cmd
+
+
+def load_eval(run_dir, dataset: str | None = None):
+    """The eval artefacts of a run (features, top-k, per-query AP) without recomputing anything.
+
+    ``dataset`` defaults to the first folder under ``RUN_DIR/eval``.
+    """
+    from scing_core.evaluation import load_eval_artifacts
+
+    run = RunDir.at(run_dir)
+    if dataset is None:
+        folders = sorted(p for p in run.eval.glob("*") if p.is_dir()) if run.eval.exists() else []
+        if not folders:
+            from scing_core.errors import RunDirError
+
+            raise RunDirError(f"run '{run.root}' has no eval artefacts yet; run `scing eval --run-dir {run.root}`")
+        return load_eval_artifacts(folders[0])
+    return load_eval_artifacts(run.eval / dataset)

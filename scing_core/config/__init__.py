@@ -8,5 +8,15 @@ from scing_core.config.schema import (
     StageConfig,
     TrainConfig,
 )
+from scing_core.config.io import (
+    dump_yaml,
+    list_presets,
+    load_config,
+    resolve_config,
+    save_config,
+    to_dict,
+    valid_keys,
+)
 
-__all__ = ["DataConfig", "LossConfig", "ModelConfig", "PerturbConfig", "StageConfig", "TrainConfig"]
+__all__ = ["DataConfig", "LossConfig", "ModelConfig", "PerturbConfig", "StageConfig", "TrainConfig", "dump_yaml", "list_presets",
+           "load_config", "resolve_config", "save_config", "to_dict", "valid_keys"]

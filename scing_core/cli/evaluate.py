@@ -1,0 +1,61 @@
+"""``scing eval``: evaluate a run's checkpoint and write RUN_DIR/eval/<dataset>/ artefacts.
+
+Writes query/gallery features, the top-k gallery indices and distances per query (junk flagged),
+per-query AP and first-hit rank, and metrics.json (mAP, CMC@1/5/10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+
+from scing_core.cli import setup_logging
+from scing_core.data import load_dataset
+from scing_core.engine.evaluate import evaluate_model, test_datasets
+from scing_core.engine.loading import load_run_model
+from scing_core.engine.run_dir import RunDir, write_json_atomic
+from scing_core.errors import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="scing eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run-dir", required=True, help="a run directory written by `scing train`")
+    p.add_argument("--checkpoint", default="best", help="best | last | stage1 | path to a .pt (default: best, else last)")
+    p.add_argument("--dataset", help="evaluate on this dataset instead of the run's test datasets")
+    p.add_argument("--root", help="root of --dataset (default: the run's data.root)")
+    p.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3)")
+    p.add_argument("--flip", action="store_true", help="average each descriptor with its horizontal flip")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    if args.root and not args.dataset:
+        raise ConfigError("--root needs --dataset (the dataset it belongs to)")
+    model, cfg, path = load_run_model(args.run_dir, args.checkpoint, args.device)
+    device = next(model.parameters()).device
+    if args.dataset:
+        targets = [(args.dataset, load_dataset(args.dataset, args.root or cfg.data.root))]
+    else:
+        targets = test_datasets(cfg)
+    run = RunDir.at(args.run_dir)
+    results = {}
+    for label, dataset in targets:
+        suffix = ("_rerank" if args.rerank else "") + ("_flip" if args.flip else "")
+        out = run.eval / f"{label}{suffix}"
+        outcome = evaluate_model(model, dataset, cfg, device, out_dir=out, flip=args.flip, rerank=args.rerank,
+                                 progress=not args.json, label=label)
+        results[label] = {**outcome.metrics, "checkpoint": str(path), "eval_dir": str(out)}
+        if not args.json:
+            m = outcome.metrics
+            print(f"{label}: mAP {100 * m['mAP']:.2f}  R1 {100 * m['R1']:.2f}  R5 {100 * m['R5']:.2f}  "
+                  f"R10 {100 * m['R10']:.2f}  ({m['num_query']} queries, {m['num_gallery']} gallery) -> {out}")
+    write_json_atomic(run.eval / "last_eval.json", results)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0

@@ -1,0 +1,60 @@
+"""DDP plumbing: process-group setup from torchrun's environment, wrapping, barriers, launching."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import torch
+import torch.distributed as torch_dist
+from torch import nn
+
+from scing_core.engine.context import DistInfo
+
+
+def init_from_env(device: torch.device) -> DistInfo:
+    """Join the process group when started by torchrun (WORLD_SIZE > 1); NCCL on GPUs, gloo on CPU."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    rank = int(os.environ["RANK"])
+    if not torch_dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        torch_dist.init_process_group(backend=backend)
+    return DistInfo(rank=rank, world_size=world)
+
+
+def local_device(device: torch.device) -> torch.device:
+    """Each rank its own GPU (LOCAL_RANK) when training on CUDA."""
+    if device.type == "cuda" and "LOCAL_RANK" in os.environ:
+        index = int(os.environ["LOCAL_RANK"])
+        torch.cuda.set_device(index)
+        return torch.device("cuda", index)
+    return device
+
+
+def barrier(dist: DistInfo) -> None:
+    if dist.enabled and torch_dist.is_initialized():
+        torch_dist.barrier()
+
+
+def wrap(module: nn.Module, dist: DistInfo, device: torch.device) -> nn.Module:
+    if not dist.enabled:
+        return module
+    ids = [device.index] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(module, device_ids=ids, find_unused_parameters=True)
+
+
+def shutdown(dist: DistInfo) -> None:
+    if dist.enabled and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+
+
+def launch(nproc: int, argv: list[str]) -> int:
+    """Re-run ``scing train argv`` on ``nproc`` processes through torchrun (torch.distributed.run)."""
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+        "-m", "scing_core.cli.train", *argv,
+    ]
+    return subprocess.call(cmd)

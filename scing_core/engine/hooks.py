@@ -1,0 +1,85 @@
+"""Hooks of the training loop: checkpointing and periodic evaluation (console output lives in the CLI)."""
+
+from __future__ import annotations
+
+import torch
+
+from scing_core.config import to_dict
+from scing_core.engine.checkpoint import capture_rng, save_checkpoint
+from scing_core.engine.context import TrainContext
+from scing_core.engine.distributed import barrier
+from scing_core.engine.evaluate import evaluate_model
+from scing_core.engine.trainer import Hook
+
+
+def checkpoint_state(ctx: TrainContext, stage, epoch: int, step_in_epoch: int) -> dict:
+    return {
+        "model": ctx.model.state_dict(),
+        "stage": stage.index,
+        "epoch": epoch,
+        "step_in_epoch": step_in_epoch,
+        "stage_state": stage.state_dict(),
+        "rng": capture_rng(),
+        "best": ctx.best_map,
+        "config": to_dict(ctx.cfg),
+        "num_classes": ctx.model.num_classes,
+        "num_cams": ctx.dataset.num_cams,
+    }
+
+
+class CheckpointHook(Hook):
+    """``last.pt`` after every N epochs and on a stop; ``stage1.pt`` + ``prototypes.pt`` after stage 1."""
+
+    def _save(self, ctx: TrainContext, state: dict, path, tag: str) -> None:
+        if ctx.dist.is_main:
+            save_checkpoint(state, path)
+            ctx.emit("checkpoint", path=str(path), tag=tag, stage=state["stage"], epoch=state["epoch"])
+        barrier(ctx.dist)
+
+    def after_epoch(self, ctx, stage, epoch):
+        last_epoch = epoch + 1 == stage.cfg.epochs
+        if last_epoch and stage.index == 1:
+            return  # after_stage writes the stage-1 checkpoints once prototypes exist
+        if (epoch + 1) % max(ctx.cfg.checkpoint_every, 1) == 0 or last_epoch:
+            self._save(ctx, checkpoint_state(ctx, stage, epoch + 1, 0), ctx.run.last, "last")
+
+    def on_stop(self, ctx, stage, epoch, step):
+        self._save(ctx, checkpoint_state(ctx, stage, epoch, step), ctx.run.last, "last")
+
+    def after_stage(self, ctx, stage):
+        if stage.index != 1:
+            return
+        if ctx.dist.is_main:
+            save_checkpoint({"model": {}, "prototypes": stage.prototypes.cpu(), "mode": ctx.cfg.prototypes},
+                            ctx.run.prototypes)
+        state = checkpoint_state(ctx, stage, stage.cfg.epochs, 0)
+        self._save(ctx, state, ctx.run.stage1, "stage1")
+        # the next thing to run is stage 2 from its first epoch
+        self._save(ctx, {**state, "stage": 2, "epoch": 0, "stage_state": {}}, ctx.run.last, "last")
+
+
+class EvalHook(Hook):
+    """Stage 2: evaluate every ``eval_every`` epochs and at the end; keep ``best.pt`` by mAP."""
+
+    def __init__(self, dataset, label: str) -> None:
+        self.dataset, self.label = dataset, label
+
+    def after_epoch(self, ctx, stage, epoch):
+        if stage.index != 2:
+            return
+        every = max(ctx.cfg.eval_every, 1)
+        if (epoch + 1) % every and epoch + 1 != stage.cfg.epochs:
+            return
+        if ctx.dist.is_main:
+            outcome = evaluate_model(ctx.model, self.dataset, ctx.cfg, ctx.device, label=self.label)
+            improved = outcome.metrics["mAP"] > ctx.best_map
+            ctx.best_map = max(ctx.best_map, outcome.metrics["mAP"])
+            ctx.emit("eval", stage=2, epoch=epoch, dataset=self.label, best=improved, **outcome.metrics)
+            if improved:
+                save_checkpoint(checkpoint_state(ctx, stage, epoch + 1, 0), ctx.run.best)
+                ctx.emit("checkpoint", path=str(ctx.run.best), tag="best", stage=2, epoch=epoch + 1)
+        best = torch.tensor([ctx.best_map], device=ctx.device)
+        if ctx.dist.enabled:
+            torch.distributed.broadcast(best, 0)
+        ctx.best_map = float(best.item())
+        barrier(ctx.dist)

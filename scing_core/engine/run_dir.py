@@ -1,0 +1,67 @@
+"""The run directory layout (DESIGN.md, "Run directory") and its reuse rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from scing_core.errors import RunDirError
+
+
+@dataclass(frozen=True)
+class RunDir:
+    root: Path
+
+    @classmethod
+    def at(cls, path) -> "RunDir":
+        return cls(Path(path).expanduser().resolve())
+
+    config = property(lambda self: self.root / "config.yaml")
+    events = property(lambda self: self.root / "events.jsonl")
+    checkpoints = property(lambda self: self.root / "checkpoints")
+    last = property(lambda self: self.root / "checkpoints" / "last.pt")
+    stage1 = property(lambda self: self.root / "checkpoints" / "stage1.pt")
+    best = property(lambda self: self.root / "checkpoints" / "best.pt")
+    prototypes = property(lambda self: self.root / "prototypes.pt")
+    metrics = property(lambda self: self.root / "metrics.json")
+    eval = property(lambda self: self.root / "eval")
+    cache = property(lambda self: self.root / "cache")
+
+    def checkpoint(self, which: str) -> Path:
+        """``best`` | ``last`` | ``stage1`` | a path."""
+        if which in ("best", "last", "stage1"):
+            path = getattr(self, which)
+            if which == "best" and not path.exists() and self.last.exists():
+                return self.last
+            return path
+        return Path(which).expanduser()
+
+    def prepare(self, resume: bool) -> None:
+        """Create the folder; refuse to reuse a non-empty one unless resuming."""
+        if self.root.exists() and not self.root.is_dir():
+            raise RunDirError(f"run directory '{self.root}' is a file; choose another --run-dir")
+        if resume:
+            if not self.config.exists():
+                raise RunDirError(f"cannot resume: '{self.root}' has no config.yaml (not a run directory); drop --resume to start a new run")
+            return
+        if self.root.exists() and any(self.root.iterdir()):
+            raise RunDirError(
+                f"run directory '{self.root}' is not empty; pass --resume to continue it, or choose a new --run-dir"
+            )
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def require(self) -> None:
+        if not self.config.exists():
+            raise RunDirError(f"'{self.root}' is not a run directory (no config.yaml); run `scing train` first")
+
+
+def write_json_atomic(path, data) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+    os.replace(tmp, path)

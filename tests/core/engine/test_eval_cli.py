@@ -1,0 +1,71 @@
+"""`scing eval` and `scing extract` end to end on a trained tiny run."""
+
+import json
+
+import numpy as np
+import pytest
+
+from scing_core import api
+from scing_core.cli import main as scing
+from scing_core.cli.evaluate import main as eval_main
+from scing_core.cli.extract import main as extract_main
+from scing_core.errors import RunDirError
+
+from .conftest import quick_overrides
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trained_run(tiny_synthped, tmp_path_factory):
+    run = tmp_path_factory.mktemp("evalrun") / "run"
+    assert scing(["train", "--config", "synthped/cocoop/quick", "--run-dir", str(run), "--plain",
+                  *quick_overrides(tiny_synthped)]) == 0
+    return run
+
+
+def test_eval_writes_artefacts_the_api_loads_without_recomputing(trained_run, capsys):
+    assert eval_main(["--run-dir", str(trained_run), "--checkpoint", "last", "--flip", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    metrics = results["synthped"]
+    assert 0 <= metrics["mAP"] <= 1 and metrics["flip"] is True
+    art = api.load_eval(trained_run, "synthped_flip")
+    assert art.topk_indices.shape[0] == len(art.query.pids) == len(art.ap)
+    assert art.metrics["mAP"] == pytest.approx(metrics["mAP"])
+    assert art.topk_junk.dtype == bool
+
+
+def test_eval_with_rerank_on_an_explicit_dataset(trained_run, tiny_synthped, capsys):
+    assert eval_main(["--run-dir", str(trained_run), "--dataset", "synthped", "--root", str(tiny_synthped), "--rerank"]) == 0
+    assert "synthped: mAP" in capsys.readouterr().out
+    assert (trained_run / "eval" / "synthped_rerank" / "metrics.json").exists()
+
+
+def test_eval_of_a_folder_that_is_not_a_run_says_so(tmp_path):
+    with pytest.raises(RunDirError, match="not a run directory"):
+        eval_main(["--run-dir", str(tmp_path)])
+    assert scing(["eval", "--run-dir", str(tmp_path)]) == 2  # one line on stderr, no traceback
+
+
+def test_extract_embeds_a_folder_of_crops(trained_run, tiny_synthped, tmp_path):
+    out = tmp_path / "feats.npz"
+    assert extract_main(["--checkpoint", str(trained_run / "checkpoints" / "last.pt"),
+                         "--images", str(tiny_synthped / "query"), "--out", str(out)]) == 0
+    data = np.load(out)
+    n = len(list((tiny_synthped / "query").glob("*.jpg")))
+    assert data["features"].shape[0] == n and len(data["paths"]) == n
+    assert np.allclose(np.linalg.norm(data["features"], axis=1), 1, atol=1e-5)
+
+
+def test_extract_with_no_images_gives_a_clear_error(trained_run, tmp_path):
+    assert scing(["extract", "--checkpoint", str(trained_run / "checkpoints" / "last.pt"),
+                  "--images", str(tmp_path / "*.jpg"), "--out", str(tmp_path / "f.npz")]) == 2
+
+
+def test_api_summarizes_runs_in_a_workspace(trained_run):
+    runs = api.list_runs(trained_run.parent)
+    assert [r.path.name for r in runs] == ["run"]
+    assert runs[0].status == "completed" and runs[0].method == "cocoop"
+    assert "synthped" in runs[0].metrics["final"]
+    cmd = api.train_command("synthped/scing/quick", "/tmp/x", ["stage1.epochs=1"])
+    assert cmd[-3:] == ["--config", "synthped/scing/quick", "stage1.epochs=1"]
