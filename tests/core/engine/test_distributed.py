@@ -8,7 +8,7 @@ import pytest
 
 from scing_core.engine.events import read_events
 
-from .conftest import quick_overrides
+from tests.support import quick_overrides
 
 pytestmark = pytest.mark.slow
 

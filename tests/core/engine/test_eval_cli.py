@@ -11,7 +11,7 @@ from scing_core.cli.evaluate import main as eval_main
 from scing_core.cli.extract import main as extract_main
 from scing_core.errors import RunDirError
 
-from .conftest import quick_overrides
+from tests.support import quick_overrides
 
 pytestmark = pytest.mark.slow
 

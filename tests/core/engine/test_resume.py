@@ -14,7 +14,7 @@ from scing_core.engine.checkpoint import load_checkpoint
 from scing_core.engine.events import read_events
 from scing_core.engine.run import train
 
-from .conftest import quick_overrides
+from tests.support import quick_overrides
 
 pytestmark = pytest.mark.slow
 

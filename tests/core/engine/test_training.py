@@ -12,7 +12,7 @@ from scing_core.engine.events import read_events
 from scing_core.engine.run import train
 from scing_core.errors import RunDirError
 
-from .conftest import quick_overrides
+from tests.support import quick_overrides
 
 pytestmark = pytest.mark.slow
 
