@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: install test test-fast bench synth clean
+.PHONY: install test test-fast bench synth demo studio clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -25,6 +25,14 @@ test-fast: $(STAMP)
 ## make bench: every speed benchmark in benchmarks/ (prints ratios against in-process baselines).
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+## make studio: the desktop app on the demo workspace (or `scing-studio --workspace DIR`).
+studio: $(STAMP)
+	$(VENV)/bin/scing-studio
+
+## make demo: build the embedded demo workspace (SynthPed, SynthCLIP, three runs, figures, report.md).
+demo: $(STAMP)
+	$(VENV)/bin/scing demo
 
 ## make synth: write a default SynthPed dataset to data/synthped.
 synth: $(STAMP)

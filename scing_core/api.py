@@ -8,6 +8,7 @@ GUI starts as a subprocess, and :class:`EventFollower` follows its ``events.json
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from dataclasses import dataclass
@@ -17,11 +18,50 @@ from scing_core.config import list_presets, load_config, resolve_config
 from scing_core.data import ReIDDataset, ReIDSample, list_datasets, load_dataset
 from scing_core.engine.events import EventFollower, read_events
 from scing_core.engine.run_dir import RunDir
+from scing_core.paths import default_demo_workspace, user_cache_dir
+
+# Heavier parts of the core, imported on first use so that `import scing_core.api` stays fast
+# (the studio opens before torch-heavy analysis modules load). name -> module that defines it.
+_LAZY = {
+    # saliency (paper Fig. 5)
+    "SaliencyResult": "scing_core.analysis.saliency",
+    "compute_saliency": "scing_core.analysis.saliency",
+    "list_cam_methods": "scing_core.analysis.saliency",
+    "saliency_grid_figure": "scing_core.analysis.saliency",
+    "person_share": "scing_core.analysis.saliency",
+    # modality gap (paper Fig. 1)
+    "GapResult": "scing_core.analysis.modality_gap",
+    "collect_gap_embeddings": "scing_core.analysis.modality_gap",
+    "gap_metrics": "scing_core.analysis.modality_gap",
+    "project_2d": "scing_core.analysis.modality_gap",
+    "gap_figure": "scing_core.analysis.modality_gap",
+    "warm_up_umap": "scing_core.analysis.projection",
+    # robustness and distance figures
+    "robustness_curves": "scing_core.analysis.robustness",
+    "robustness_figure": "scing_core.analysis.robustness",
+    "distance_figures": "scing_core.analysis.distance_figures",
+    # evaluation artefacts, masks, models
+    "EvalArtifacts": "scing_core.evaluation",
+    "load_eval_artifacts": "scing_core.evaluation",
+    "roc_curve": "scing_core.evaluation",
+    "pair_distance_histograms": "scing_core.evaluation",
+    "mask_path_for": "scing_core.data.datasets.synthped",
+    "load_run_model": "scing_core.engine.loading",
+    "load_prototypes": "scing_core.engine.loading",
+    "efficiency_table": "scing_core.analysis.efficiency",
+}
 
 __all__ = [
-    "EventFollower", "ReIDDataset", "ReIDSample", "RunSummary", "list_datasets", "list_presets", "list_runs",
-    "load_dataset", "load_eval", "read_events", "resolve_config", "summarize_run", "train_command",
+    "EventFollower", "ReIDDataset", "ReIDSample", "RunSummary", "default_demo_workspace", "demo_command",
+    "list_datasets", "list_presets", "list_runs", "load_dataset", "load_eval", "read_events", "resolve_config",
+    "summarize_run", "train_command", "user_cache_dir", *_LAZY,
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'scing_core.api' has no attribute '{name}'")
 
 
 @dataclass(frozen=True)
@@ -70,6 +110,12 @@ def train_command(config: str, run_dir, overrides: list[str] = (), resume: bool 
     if nproc > 1:
         cmd += ["--nproc", str(nproc)]
     return cmd
+
+
+def demo_command(workspace=None, quick: bool = False) -> list[str]:
+    """The argv that builds (or finishes) the demo workspace in a separate process (``scing demo``)."""
+    cmd = [sys.executable, "-m", "scing_core.cli", "demo", "--workspace", str(workspace or default_demo_workspace())]
+    return cmd + (["--quick"] if quick else [])
 
 
 def load_eval(run_dir, dataset: str | None = None):
