@@ -35,12 +35,13 @@ class PromptStage:
     index = 1
     name = "prompt learning"
 
-    def __init__(self, ctx: TrainContext) -> None:
+    def __init__(self, ctx: TrainContext, cache=None) -> None:
+        """``cache`` (a FeatureCache) defaults to the run's, computed or loaded from the run directory."""
         self.ctx, self.cfg = ctx, ctx.cfg.stage1
         model = ctx.model
         model.set_stage(1)
         model.train()
-        self.cache = build_feature_cache(ctx).to(ctx.device)
+        self.cache = (cache if cache is not None else build_feature_cache(ctx)).to(ctx.device)
         data = ctx.cfg.data
         self.sampler = PKSampler(self.cache.labels.tolist(), data.ids_per_batch, data.instances_per_id,
                                  seed=ctx.cfg.seed, rank=ctx.dist.rank, world_size=ctx.dist.world_size)
