@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "cam": ("scing_core.cli.cam", "Grad-CAM saliency grid across runs"),
     "gap": ("scing_core.cli.gap", "UMAP / PCA modality-gap figure and metrics"),
     "robustness": ("scing_core.cli.robustness", "mAP / R1 under increasing synthetic occlusion"),
+    "figures": ("scing_core.cli.figures", "distance histograms and ROC from a run's eval artefacts"),
     "efficiency": ("scing_core.cli.efficiency", "parameters, FLOPs and latency per method (paper Table 4)"),
 }
 

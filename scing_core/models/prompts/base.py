@@ -82,8 +82,8 @@ class PromptLearner(nn.Module):
         with torch.no_grad():
             embedded = token_embedding(template.token_ids.to(device)).detach().float()  # [T, d]
         self.num_classes, self.n_ctx, self.ctx_dim = num_classes, n_ctx, embedded.shape[-1]
-        self.register_buffer("token_prefix", embedded[None, : template.ctx_start].clone(), persistent=False)
-        self.register_buffer("token_suffix", embedded[None, template.ctx_start + n_ctx :].clone(), persistent=False)
+        self.register_buffer("token_prefix", embedded[None, : template.ctx_start].clone())  # saved: loading a checkpoint must restore the trained fixed words
+        self.register_buffer("token_suffix", embedded[None, template.ctx_start + n_ctx :].clone())
         self.register_buffer("eot_indices", torch.full((num_classes,), template.eot_index, device=device), persistent=False)
         self.ctx = nn.Parameter(torch.empty(num_classes, n_ctx, self.ctx_dim, device=device))
         nn.init.normal_(self.ctx, mean=0.0, std=ctx_init_std)

@@ -69,3 +69,20 @@ def test_api_summarizes_runs_in_a_workspace(trained_run):
     assert "synthped" in runs[0].metrics["final"]
     cmd = api.train_command("synthped/scing/quick", "/tmp/x", ["stage1.epochs=1"])
     assert cmd[-3:] == ["--config", "synthped/scing/quick", "stage1.epochs=1"]
+
+
+def test_a_loaded_model_gives_the_trained_text_features(trained_run):
+    """The prompt's fixed words are part of the checkpoint: two loads give identical text features,
+    and the loaded stage-1 model reproduces the run's prototypes."""
+    import torch
+
+    from scing_core.engine.loading import load_prototypes, load_run_model
+
+    texts = []
+    for _ in range(2):
+        model, _, _ = load_run_model(trained_run, "stage1", "cpu")
+        with torch.inference_mode():
+            texts.append(model.encode_text_unconditioned(torch.arange(model.num_classes)))
+    assert torch.equal(texts[0], texts[1])
+    protos = load_prototypes(trained_run)
+    assert protos.shape == texts[0].shape
