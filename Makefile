@@ -28,6 +28,7 @@ bench: $(STAMP)
 
 ## make studio: the desktop app on the demo workspace (or `scing-studio --workspace DIR`).
 studio: $(STAMP)
+	@test -f app/__main__.py || { echo "make studio: the desktop app is not built yet (README.md, Status)"; exit 1; }
 	$(VENV)/bin/scing-studio
 
 ## make demo: build the embedded demo workspace (SynthPed, SynthCLIP, three runs, figures, report.md).
