@@ -4,7 +4,7 @@ The project architectures are plain open_clip JSON configs registered once, on i
 ``open_clip.add_model_config`` (open_clip's own "architecture as data" mechanism):
 
 - ``scing-tiny``  — a few-hundred-kilobyte CLIP for tests (ViT width 64, 2 layers).
-- ``synthclip-s`` — the SynthCLIP demo model pre-trained on SynthPed captions (ViT width 192,
+- ``synthclip-s`` — the SynthCLIP demo model pre-trained on SynthPed captions (ViT width 128,
   4 layers, 128x64 input).
 """
 
