@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 from matplotlib.figure import Figure  # noqa: E402
 
+from scing_core.atomic import atomic_open  # noqa: E402
 from scing_core.errors import InputError  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -104,12 +104,5 @@ def save_figure(fig: Figure, out_path: str | os.PathLike, *, dpi: int = PNG_DPI,
 
 
 def _save_atomic(fig: Figure, path: Path, fmt: str, dpi: int) -> None:
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".{fmt}.tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        fig.savefig(tmp_name, format=fmt, dpi=dpi)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
+    with atomic_open(path, "wb") as handle:
+        fig.savefig(handle, format=fmt, dpi=dpi)

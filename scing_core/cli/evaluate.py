@@ -7,14 +7,14 @@ per-query AP and first-hit rank, and metrics.json (mAP, CMC@1/5/10).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 
 from scing_core.cli import setup_logging
 from scing_core.data import load_dataset
 from scing_core.engine.evaluate import evaluate_model, test_datasets
 from scing_core.engine.loading import load_run_model
-from scing_core.engine.run_dir import RunDir, write_json_atomic
+from scing_core.atomic import write_json_atomic
+from scing_core.engine.run_dir import RunDir
 from scing_core.errors import ConfigError
 
 

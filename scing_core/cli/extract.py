@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from scing_core.atomic import atomic_open
 from scing_core.cli import setup_logging
 from scing_core.data.datasets.market_layout import IMAGE_EXTENSIONS
 from scing_core.data.loaders import build_test_loader
@@ -58,9 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                              amp=device.type == "cuda", progress=True)
     features = torch.nn.functional.normalize(feats.features.float(), dim=1).numpy().astype(np.float32)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.npz")
-    np.savez(tmp, features=features, paths=np.array(feats.paths), checkpoint=str(args.checkpoint))
-    os.replace(tmp, out)
+    with atomic_open(out, "wb") as fh:
+        np.savez(fh, features=features, paths=np.array(feats.paths), checkpoint=str(args.checkpoint))
     print(f"wrote {len(features)} embeddings of dimension {features.shape[1]} to {out}")
     return 0

@@ -8,14 +8,13 @@ A YAML file may list others to start from under ``_base_`` (paths relative to it
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 import typing
 from pathlib import Path
 from typing import Any, Iterable
 
 import yaml
 
+from scing_core.atomic import write_text_atomic
 from scing_core.config.schema import TrainConfig
 from scing_core.errors import ConfigError
 from scing_core.registry import suggest
@@ -195,12 +194,7 @@ def dump_yaml(cfg: TrainConfig) -> str:
 
 def save_config(cfg: TrainConfig, path) -> None:
     """Write the resolved config atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".yaml")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(dump_yaml(cfg))
-    os.replace(tmp, path)
+    write_text_atomic(path, dump_yaml(cfg))
 
 
 def load_config(path) -> TrainConfig:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Callable
 
 import numpy as np
 
+from scing_core.atomic import write_text_atomic
 from scing_core.data.synthped_attributes import Identity, sample_cameras, sample_identity
 from scing_core.data.synthped_render import OCCLUSION_RANGE, render_image
 from scing_core.errors import DatasetError, InputError
@@ -177,12 +177,6 @@ def prepare_output_dir(out_dir, overwrite: bool = False) -> Path:
     return out
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 # ----------------------------------------------------------------------------------------- generator
 
 def generate_synthped(out_dir, ids: int = 200, images_per_id: int = 10, cams: int = 6, size=(128, 64),
@@ -221,9 +215,9 @@ def generate_synthped(out_dir, ids: int = 200, images_per_id: int = 10, cams: in
         if progress is not None:
             progress(done, len(specs))
     records.sort(key=lambda r: (r["split_dir"], r["file"]))
-    _write_atomic(out / CAPTIONS_FILE, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    write_text_atomic(out / CAPTIONS_FILE, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
     summary = _summary(params, specs, cameras, fractions)
-    _write_atomic(out / META_FILE, json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(out / META_FILE, json.dumps(summary, indent=2, sort_keys=True) + "\n")
     (out / INCOMPLETE_MARKER).unlink()
     log.debug("SynthPed: wrote %d images to %s", len(specs), out)
     return summary

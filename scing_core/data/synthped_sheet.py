@@ -4,11 +4,11 @@ so that a person can check at a glance that the pictures read as pedestrians."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from scing_core.atomic import atomic_open
 from scing_core.data.synthped import CAPTIONS_FILE, MASK_DIR, SPLIT_DIRS
 from scing_core.errors import DatasetError
 
@@ -53,10 +53,8 @@ def render_contact_sheet(root, path, rows: int = 8, per_row: int = 8, zoom: int 
             if rec["split_dir"] == SPLIT_DIRS["query"]:
                 draw.rectangle((x - 1, y - 1, x + w, y + h), outline=(220, 0, 0), width=2)
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp.png")
-    sheet.save(tmp)
-    os.replace(tmp, out)
+    with atomic_open(out, "wb") as fh:
+        sheet.save(fh, format="JPEG" if out.suffix.lower() in (".jpg", ".jpeg") else "PNG")
     return out
 
 

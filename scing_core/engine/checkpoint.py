@@ -7,14 +7,13 @@ stop), ``best`` (best mAP so far), ``config`` (resolved config as a plain dict),
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from scing_core.atomic import atomic_open
 from scing_core.errors import CheckpointError
 
 CHECKPOINT_VERSION = 1
@@ -23,18 +22,8 @@ CHECKPOINT_VERSION = 1
 def save_checkpoint(state: dict, path) -> Path:
     """Write ``state`` to a temp file in the same folder, then ``os.replace`` it onto ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save({"version": CHECKPOINT_VERSION, **state}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as fh:
+        torch.save({"version": CHECKPOINT_VERSION, **state}, fh)
     return path
 
 

@@ -6,7 +6,6 @@ import logging
 import time
 import traceback
 
-import torch
 
 from scing_core.config import TrainConfig, save_config, to_dict
 from scing_core.engine import distributed
@@ -15,7 +14,8 @@ from scing_core.engine.context import TrainContext, resolve_device
 from scing_core.engine.evaluate import evaluate_model, load_configured_dataset, test_datasets
 from scing_core.engine.events import EventWriter
 from scing_core.engine.hooks import CheckpointHook, EvalHook
-from scing_core.engine.run_dir import RunDir, write_json_atomic
+from scing_core.atomic import write_json_atomic
+from scing_core.engine.run_dir import RunDir
 from scing_core.engine.stage1 import PromptStage
 from scing_core.engine.stage2 import ImageStage
 from scing_core.engine.trainer import TrainingStopped, run_stage

@@ -17,8 +17,6 @@ last so that its presence means the folder is complete::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from scing_core.atomic import atomic_open, write_json_atomic
 from scing_core.errors import InputError, RunDirError
 from scing_core.evaluation.distances import compute_distance
 from scing_core.evaluation.features import FeatureSet
@@ -185,19 +184,10 @@ def _read(path: Path, reader: Callable[[Path], Any]) -> Any:
 
 
 def _write_json(path: Path, payload: dict) -> None:
-    text = json.dumps(payload, indent=2, allow_nan=True)
-    _write_atomic(path, lambda handle: handle.write(text.encode("utf-8")))
+    write_json_atomic(path, payload, allow_nan=True)
 
 
 def _write_atomic(path: Path, write: Callable[[Any], Any]) -> None:
-    """Write ``path`` through a temporary file in the same folder, then ``os.replace`` it into place."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write ``path`` through ``write(binary handle)``, atomically (:mod:`scing_core.atomic`)."""
+    with atomic_open(path, "wb") as handle:
+        write(handle)

@@ -9,13 +9,13 @@ Images are uint8 [N, 3, H, W] tensors normalised as the ReID pipeline does (``da
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import open_clip
 import torch
 import torch.nn.functional as F
 
+from scing_core.atomic import atomic_open
 from scing_core.errors import CheckpointError, InputError
 from scing_core.models.archs import arch_config
 from scing_core.models.clip_backbone import create_backbone
@@ -87,12 +87,8 @@ def save_checkpoint(path, model: open_clip.CLIP, *, arch: str, image_size, metri
     path = Path(path)
     payload = {"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "arch": arch,
                "image_size": [int(s) for s in image_size], "metrics": metrics, "config": config}
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_open(path, "wb") as fh:
+        torch.save(payload, fh)
     return path
 
 

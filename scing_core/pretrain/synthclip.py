@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import time
@@ -28,6 +27,7 @@ from typing import Callable
 import open_clip
 import torch
 
+from scing_core.atomic import write_json_atomic
 from scing_core.errors import InputError
 from scing_core.pretrain.captions import (HELD_OUT_SPLITS, IMAGE_SIZE, TRAIN_SPLITS, load_images,
                                           prepare_pretraining_data, read_caption_records, read_meta)
@@ -163,9 +163,7 @@ def _run_config(plan: SynthClipPlan, seed: int, folder: Path, records, history: 
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json_atomic(path, data)
 
 
 # ----------------------------------------------------------------------------------------- evaluation

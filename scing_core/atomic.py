@@ -1,0 +1,78 @@
+"""Atomic file writes: everything the project keeps (checkpoints, configs, metrics, figures, reports)
+is written to a temporary file beside its target, flushed to disk, then moved into place with
+``os.replace``. A reader never sees a half-written file; a crash leaves the previous file (or none)
+and no temporary file behind.
+
+    with atomic_open(path) as fh:          # binary; atomic_open(path, "w") for text
+        torch.save(state, fh)
+    write_text_atomic(path, text)
+    write_json_atomic(path, data, sort_keys=True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+
+def _file_mode() -> int:
+    """The permissions a plain ``open(path, "w")`` would give (mkstemp's own are 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path`` for writing; on a clean exit it replaces ``path``.
+
+    Creates the parent folder. On an exception the temporary file is removed and ``path`` is untouched.
+    """
+    if "w" not in mode:
+        raise ValueError(f"atomic_open writes whole files: mode must contain 'w', got {mode!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if encoding is None and "b" not in mode:
+        encoding = "utf-8"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, encoding=encoding) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text_atomic(path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_open(path, "w") as handle:
+        handle.write(text)
+    return Path(path)
+
+
+def write_bytes_atomic(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
+    return Path(path)
+
+
+def write_json_atomic(path, data, *, indent: int = 2, **json_options) -> Path:
+    """Write ``data`` as JSON (indented, newline-terminated) to ``path`` atomically."""
+    return write_text_atomic(path, json.dumps(data, indent=indent, **json_options) + "\n")
+
+
+__all__ = ["FILE_MODE", "atomic_open", "write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
