@@ -1,0 +1,199 @@
+"""The demo workspace: where each part lives, which settings built it, and the step log.
+
+```
+WS/
+  demo.json                   settings that built the workspace (mode, seed, sizes); a re-run must match
+  demo-log.jsonl              one line per step per invocation: ran | resumed | skipped | unavailable | stopped
+  data/synthped/              SynthPed (holistic test split)
+  data/synthped_occluded/     SynthPed-Occluded: the same people and files, plus occluders (training data)
+  data/synthclip/             SynthCLIP's pre-training images (other people: pids beyond the demo's)
+  synthclip/synthclip-s.pt    SynthCLIP weights (+ synthclip-s.pt.json: its metrics)
+  runs/{clipreid,cocoop,scing}/   ordinary run directories (config.yaml, events.jsonl, checkpoints/, eval/)
+  figures/                    analysis figures (PNG + PDF) and their numbers (JSON)
+  report.md                   the demo report
+```
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from scing_core import atomic
+from scing_core.atomic import write_text_atomic
+from scing_core.errors import InputError
+from scing_core.paths import default_demo_workspace
+
+DEMO_VERSION = 1
+METHODS = ("clipreid", "cocoop", "scing")
+SPLITS = {"holistic": "synthped", "occluded": "synthped_occluded"}  # split name -> data folder
+TEST_DATASET = "synthped"
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """Everything that decides what the demo builds. ``quick`` trades size for speed (the tests use it)."""
+
+    quick: bool = False
+    seed: int = 0
+    ids: int = 160                 # SynthPed identities (half train, half test)
+    images_per_id: int = 10
+    cams: int = 6
+    distractors: int = 80
+    size: tuple[int, int] = (128, 64)   # SynthCLIP's input size
+    variant: str = "demo"          # resources/configs/variants/<variant>.yaml: the training budget
+    synthclip_ids: int | None = None     # SynthCLIP pre-training people (None: its own plan)
+    synthclip_epochs: int | None = None  # SynthCLIP pre-training epochs (None: its own plan)
+    gap_ids: int = 30              # identities in the modality-gap figure
+    saliency_images: int = 4       # rows of the saliency grid
+    share_images: int = 48         # images behind the CAM person-share numbers
+    robustness_fractions: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6)
+    projection: str = "umap"       # modality-gap projection: umap | pca
+
+    @classmethod
+    def for_mode(cls, quick: bool, seed: int = 0) -> "DemoSettings":
+        """The full demo (about 3.5 minutes on an idle 2-core CPU) or the quick one (under a minute)."""
+        if not quick:
+            return cls(quick=False, seed=seed)
+        # SynthCLIP's own quick plan (80 people x 2 images) stays near chance; 160 x 2 for 12 epochs is the
+        # smallest that gives the ReID runs features to build on (docs/demo-report.md)
+        return cls(quick=True, seed=seed, ids=64, images_per_id=8, cams=4, distractors=20, variant="demo_quick",
+                   synthclip_ids=320, synthclip_epochs=12, gap_ids=12, saliency_images=3, share_images=16,
+                   robustness_fractions=(0.0, 0.3, 0.6), projection="pca")
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["size"] = list(self.size)
+        data["robustness_fractions"] = list(self.robustness_fractions)
+        return data
+
+
+@dataclass(frozen=True)
+class DemoWorkspace:
+    """Paths inside a demo workspace (nothing is created until a step writes)."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, path=None) -> "DemoWorkspace":
+        """``path`` (default: :func:`scing_core.paths.default_demo_workspace`), absolute."""
+        if isinstance(path, DemoWorkspace):
+            return path
+        return cls(Path(path if path is not None else default_demo_workspace()).expanduser().resolve())
+
+    manifest = property(lambda self: self.root / "demo.json")
+    log = property(lambda self: self.root / "demo-log.jsonl")
+    data = property(lambda self: self.root / "data")
+    synthclip_data = property(lambda self: self.root / "data" / "synthclip")
+    synthclip = property(lambda self: self.root / "synthclip" / "synthclip-s.pt")
+    synthclip_metrics = property(lambda self: self.root / "synthclip" / "synthclip-s.pt.json")
+    runs = property(lambda self: self.root / "runs")
+    figures = property(lambda self: self.root / "figures")
+    report = property(lambda self: self.root / "report.md")
+
+    def dataset(self, split: str) -> Path:
+        """The data folder of ``split`` (``holistic`` or ``occluded``)."""
+        return self.data / SPLITS[split]
+
+    def run(self, method: str) -> Path:
+        return self.runs / method
+
+    def eval_label(self, split: str) -> str:
+        """The engine's label (and eval folder name) for ``split``: ``synthped@<data folder>``."""
+        return f"{TEST_DATASET}@{SPLITS[split]}"
+
+    def run_dirs(self) -> dict[str, Path]:
+        return {m: self.run(m) for m in METHODS}
+
+    # -------------------------------------------------------------------------------- settings
+    def check_settings(self, settings: DemoSettings) -> None:
+        """Refuse to mix a workspace built with other settings; record them in a new one."""
+        wanted = {"version": DEMO_VERSION, **settings.as_dict()}
+        if self.manifest.is_file():
+            try:
+                found = json.loads(self.manifest.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                found = None
+            if found != wanted:
+                raise InputError(_mismatch_message(self.root, found, wanted))
+            return
+        if self.root.is_dir() and any(self.root.iterdir()) and not self.log.exists():
+            raise InputError(f"demo workspace '{self.root}' is not empty and was not made by `scing demo`; "
+                             "choose a new or empty folder with --workspace")
+        write_text_atomic(self.manifest, json.dumps(wanted, indent=2) + "\n")
+
+
+def _mismatch_message(root: Path, found: dict | None, wanted: dict) -> str:
+    if not isinstance(found, dict):
+        return f"demo workspace '{root}': demo.json is unreadable; delete the folder or choose another --workspace"
+    diffs = [f"{k}={found.get(k)!r} (now {v!r})" for k, v in wanted.items() if found.get(k) != v]
+    return (f"demo workspace '{root}' was built with other settings: {', '.join(diffs)}. "
+            "Re-run with the same options, or choose another --workspace (or delete this one).")
+
+
+def write_json_atomic(path: Path, data) -> None:
+    """``data`` as sorted, indented JSON, written atomically."""
+    atomic.write_json_atomic(path, data, sort_keys=True)
+
+
+def read_json(path: Path) -> dict | None:
+    """The JSON object in ``path``, or None when it is missing or unreadable."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# ------------------------------------------------------------------------------------ step log
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one step did in one invocation."""
+
+    step: str
+    action: str            # ran | resumed | skipped | unavailable | stopped | failed
+    seconds: float = 0.0
+    note: str = ""
+    cpu_seconds: float = 0.0   # process CPU time (all threads): the load-independent cost
+
+
+@dataclass
+class StepLog:
+    """Appends one JSON line per step outcome to ``demo-log.jsonl`` (flushed each time)."""
+
+    path: Path
+    invocation: str = field(default_factory=lambda: f"{time.time():.6f}-{os.getpid()}")
+
+    def record(self, outcome: StepOutcome) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"v": 1, "time": round(time.time(), 3), "invocation": self.invocation, **asdict(outcome)})
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+
+
+def read_step_log(workspace) -> list[dict]:
+    """Every recorded step outcome of a workspace, oldest first (unreadable lines skipped)."""
+    path = DemoWorkspace.at(workspace).log
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out
+
+
+def last_invocation(workspace) -> list[dict]:
+    """The step outcomes of the most recent ``scing demo`` invocation on ``workspace``."""
+    entries = read_step_log(workspace)
+    if not entries:
+        return []
+    last = entries[-1]["invocation"]
+    return [e for e in entries if e["invocation"] == last]
