@@ -2,7 +2,6 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-export QT_QPA_PLATFORM ?= offscreen
 
 .PHONY: install test test-fast bench synth demo studio clean
 
@@ -28,7 +27,6 @@ bench: $(STAMP)
 
 ## make studio: the desktop app on the demo workspace (or `scing-studio --workspace DIR`).
 studio: $(STAMP)
-	@test -f app/__main__.py || { echo "make studio: the desktop app is not built yet (README.md, Status)"; exit 1; }
 	$(VENV)/bin/scing-studio
 
 ## make demo: build the embedded demo workspace (SynthPed, SynthCLIP, three runs, figures, report.md).

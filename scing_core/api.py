@@ -18,7 +18,9 @@ from scing_core.config import list_presets, load_config, resolve_config
 from scing_core.data import ReIDDataset, ReIDSample, list_datasets, load_dataset
 from scing_core.engine.events import EventFollower, read_events
 from scing_core.engine.run_dir import RunDir
+from scing_core.errors import ScingError
 from scing_core.paths import default_demo_workspace, user_cache_dir
+from scing_core.resources import resources_dir
 
 # Heavier parts of the core, imported on first use so that `import scing_core.api` stays fast
 # (the studio opens before torch-heavy analysis modules load). name -> module that defines it.
@@ -52,8 +54,9 @@ _LAZY = {
 }
 
 __all__ = [
-    "EventFollower", "ReIDDataset", "ReIDSample", "RunSummary", "default_demo_workspace", "demo_command",
+    "EventFollower", "ReIDDataset", "ReIDSample", "RunSummary", "ScingError", "default_demo_workspace", "demo_command",
     "list_datasets", "list_presets", "list_runs", "load_dataset", "load_eval", "read_events", "resolve_config",
+    "resources_dir",
     "summarize_run", "train_command", "user_cache_dir", *_LAZY,
 ]
 

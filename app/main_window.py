@@ -1,0 +1,166 @@
+"""The studio's window: arranges the panels in tabs and wires their signals. No logic of its own
+beyond routing: workspace scans come from :class:`app.services.workspace.WorkspaceService`, every
+panel owns its work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget)
+
+from app.panels.gap_panel import GapPanel
+from app.panels.retrieval_panel import RetrievalPanel
+from app.panels.saliency_panel import SaliencyPanel
+from app.panels.training_panel import TrainingPanel
+from app.panels.workspace_panel import WorkspacePanel
+from app.services import core_client
+from app.services.workspace import WorkspaceService
+
+TAB_NAMES = ("training", "retrieval", "saliency", "gap")
+STATUS_TIMEOUT_MS = 8000
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, workspace=None, warm_up_umap: bool = True) -> None:
+        super().__init__()
+        self.setWindowTitle("SCING Studio")
+        self.resize(1440, 900)
+        self.workspace = WorkspaceService(self)
+        self.setup_page = WorkspacePanel()
+        self.training = TrainingPanel()
+        self.retrieval = RetrievalPanel()
+        self.saliency = SaliencyPanel()
+        self.gap = GapPanel()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for panel, title in ((self.training, "Training"), (self.retrieval, "Retrieval"),
+                             (self.saliency, "Saliency"), (self.gap, "Modality gap")):
+            self.tabs.addTab(panel, title)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.setup_page)
+        self.stack.addWidget(self.tabs)
+        self.setCentralWidget(self.stack)
+        self.workspace_label = QLabel()
+        self.workspace_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusBar().addPermanentWidget(self.workspace_label)
+        self._build_menu()
+        self._wire()
+        self.training.set_presets(core_client.presets())
+        if warm_up_umap:
+            self.start_umap_warm_up()
+        self.open_workspace(workspace or core_client.default_workspace())
+
+    def start_umap_warm_up(self) -> None:
+        """Compile UMAP in a background thread now, so the Modality-gap tab's UMAP is quick later."""
+        try:
+            self.gap.watch_umap_warm_up(core_client.start_umap_warm_up())
+        except Exception as error:  # the analysis extra missing: PCA still works
+            self.gap.umap_status.setText(f"UMAP unavailable ({error}); use PCA")
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        actions = (("&Open workspace…", QKeySequence.StandardKey.Open, self.choose_workspace),
+                   ("&Refresh", QKeySequence.StandardKey.Refresh, self.workspace.refresh),
+                   ("Open &demo workspace", None, lambda: self.open_workspace(core_client.default_workspace())),
+                   ("&Quit", QKeySequence.StandardKey.Quit, self.close))
+        for text, shortcut, slot in actions:
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+        self.menuBar().addMenu("&Help").addAction("About SCING Studio", self._about)
+
+    def _wire(self) -> None:
+        self.workspace.scanned.connect(self._workspace_scanned)
+        self.workspace.failed.connect(self.show_error)
+        for panel in (self.setup_page, self.training, self.retrieval, self.saliency, self.gap):
+            panel.errorOccurred.connect(self.show_error)
+            panel.statusMessage.connect(lambda text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
+        self.setup_page.openRequested.connect(self.choose_workspace)
+        self.setup_page.workspaceReady.connect(self.open_workspace)
+        self.training.runsChanged.connect(self.workspace.refresh)
+        self.retrieval.imagesForSaliency.connect(self._explain_images)
+        self.retrieval.evalLoaded.connect(lambda state: self.saliency.suggest_images(
+            [row.path for row in state.visible_rows()[:3]]))
+        self.tabs.currentChanged.connect(self._tab_changed)
+
+    # -- workspace ---------------------------------------------------------------------------------------
+    def open_workspace(self, path) -> None:
+        self.workspace_label.setText(f"workspace: {Path(path).expanduser()}")
+        self.workspace.open(path)
+
+    def choose_workspace(self) -> None:
+        start = str(self.workspace.path or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open workspace (a folder whose runs/ hold run directories)", start)
+        if folder:
+            self.open_workspace(folder)
+
+    def _workspace_scanned(self, status, rows: list) -> None:
+        self.workspace_label.setText(f"workspace: {status.path} · {status.headline()}")
+        if status.shows_setup and not self.training.running_jobs():
+            self.setup_page.show_status(status)
+            self.stack.setCurrentWidget(self.setup_page)
+            return
+        self.stack.setCurrentWidget(self.tabs)
+        self.training.set_workspace(status.path, rows)
+        self.retrieval.set_runs(rows)
+        self.saliency.set_runs(rows)
+        self.gap.set_runs(rows)
+
+    # -- routing -------------------------------------------------------------------------------------------
+    def _explain_images(self, paths: list) -> None:
+        self.saliency.set_images(paths, pair_with_first=True)
+        self.tabs.setCurrentWidget(self.saliency)
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.saliency:
+            self.saliency.load_methods()
+
+    def show_error(self, message: str) -> None:
+        """Every error reaches the window: the status bar (panels also show it inline)."""
+        self.statusBar().showMessage(f"⚠ {message}", 4 * STATUS_TIMEOUT_MS)
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "SCING Studio", "SCING Studio — train, browse retrievals, compare Grad-CAM saliency "
+                          "and the modality gap of CLIP-ReID, CoCoOp and SCING runs.")
+
+    # -- screenshots and lifecycle ---------------------------------------------------------------------------
+    def busy(self) -> bool:
+        """True while any scan or analysis worker of the window runs (screenshots wait for it)."""
+        pools = (self.workspace.workers, self.training.workers, self.retrieval.workers, self.saliency.workers,
+                 self.gap.workers)
+        return self.workspace.scans_done == 0 or any(pool.busy for pool in pools)
+
+    def screenshot_steps(self):
+        """(name, show, start) per panel for ``--screenshot``; the setup page alone when it is shown."""
+        def show(widget):
+            return lambda: self.tabs.setCurrentWidget(widget)
+
+        showcase = [row.path for row in self.workspace.rows if row.method == "scing" and row.status == "completed"]
+
+        def pick(select):   # show the proposed method's run when the workspace has a completed SCING run
+            return (lambda: select(showcase[0])) if showcase else None
+
+        if self.stack.currentWidget() is self.setup_page:
+            return [("workspace", lambda: None, None)]
+        return [("training", show(self.training), pick(self.training.select_run)),
+                ("retrieval", show(self.retrieval), pick(self.retrieval.select_run)),
+                ("saliency", show(self.saliency), self.saliency.compute), ("gap", show(self.gap), self.gap.compute)]
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        running = self.training.running_jobs()
+        if running:
+            answer = QMessageBox.question(
+                self, "Training runs are active",
+                f"{len(running)} training run(s) started here are still running. Stop them? They write a "
+                "checkpoint first and can be resumed later.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.training.shutdown()
+        self.setup_page.shutdown()
+        super().closeEvent(event)

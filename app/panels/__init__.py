@@ -1,0 +1,1 @@
+"""One file per panel: training, retrieval, saliency, modality gap, and the workspace setup page."""

@@ -1,0 +1,117 @@
+"""What the Saliency and Modality-gap panels share: runs to compare, a Compute button that validates
+the request and runs the core in a worker, an Export button that writes the core's paper-style
+figure, and one error banner. Subclasses build their own options and draw their own results.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QWidget
+
+from app.services.workers import WorkerPool
+from app.state.runs import default_comparison_runs
+from app.widgets.error_banner import ErrorBanner
+from app.widgets.run_checklist import RunChecklist
+
+
+class AnalysisPanel(QWidget):
+    """Base of a panel that computes one analysis over several runs.
+
+    Subclasses set ``compute_label`` / ``export_name`` / ``export_tooltip``, call
+    :meth:`_build_common` first in their constructor, and implement :meth:`request`,
+    :meth:`_compute_function`, :meth:`_export_function`, :meth:`_export_payload` and
+    :meth:`_show_results`. ``_compute_started`` / ``_compute_failed_view`` adjust their own view.
+    """
+
+    errorOccurred = Signal(str)
+    statusMessage = Signal(str)
+
+    compute_label = "Compute"
+    export_name = "figure.png"     # default file name of the export dialog; also names the analysis
+    export_tooltip = "Paper-style figure (PNG + PDF) with the core's figure code"
+
+    def _build_common(self) -> None:
+        self.workers = WorkerPool(self)
+        self.run_methods: dict[str, str] = {}
+        self.banner = ErrorBanner()
+        self.runs = RunChecklist()
+        self.compute_button = QPushButton(self.compute_label)
+        self.compute_button.setDefault(True)
+        self.compute_button.clicked.connect(self.compute)
+        self.export_button = QPushButton("Export figure…")
+        self.export_button.setToolTip(self.export_tooltip)
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(self._export_clicked)
+        self.progress = QLabel("")
+        self.progress.setWordWrap(True)
+
+    # -- what subclasses provide -----------------------------------------------------------------------
+    def request(self):
+        """The analysis request from the widgets (has ``problems() -> list[str]``)."""
+        raise NotImplementedError
+
+    def _compute_function(self):
+        raise NotImplementedError
+
+    def _export_function(self):
+        raise NotImplementedError
+
+    def _export_payload(self):
+        raise NotImplementedError
+
+    def _show_results(self, outcome) -> None:
+        raise NotImplementedError
+
+    def _compute_started(self, request) -> None:
+        """Update the view when a computation starts."""
+
+    def _compute_failed_view(self) -> None:
+        """Update the view when a computation failed."""
+
+    # -- shared behaviour ------------------------------------------------------------------------------
+    def set_runs(self, rows) -> None:
+        self.runs.set_runs(rows, default_comparison_runs(rows))
+        self.run_methods = {row.name: row.method for row in rows}
+
+    def compute(self) -> bool:
+        """Validate the request and start the computation in a worker; False when the request is invalid."""
+        request = self.request()
+        problems = request.problems()
+        if problems:
+            self._report_error("; ".join(problems))
+            return False
+        self.banner.hide()
+        self.compute_button.setEnabled(False)
+        self._compute_started(request)
+        self.workers.start(self._compute_function(), request, on_result=self._results_arrived,
+                           on_error=self._compute_failed, on_progress=self.progress.setText)
+        return True
+
+    def _results_arrived(self, outcome) -> None:
+        self.compute_button.setEnabled(True)
+        self._show_results(outcome)
+
+    def _report_failed_runs(self, failed_runs: dict) -> None:
+        if failed_runs:
+            self._report_error("; ".join(f"{run}: {message}" for run, message in failed_runs.items()))
+
+    def _compute_failed(self, message: str) -> None:
+        self.compute_button.setEnabled(True)
+        self.progress.setText("")
+        self._compute_failed_view()
+        self._report_error(message)
+
+    def _export_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export figure", self.export_name, "PNG (*.png)")
+        if path:
+            self.export_figure(path)
+
+    def export_figure(self, out_path):
+        """Write the figure in a worker; returns the worker (its ``signals.result`` carries the path)."""
+        return self.workers.start(self._export_function(), self._export_payload(), out_path,
+                                  on_result=lambda p: self.statusMessage.emit(f"figure written: {p}"),
+                                  on_error=self._report_error)
+
+    def _report_error(self, message: str) -> None:
+        self.banner.show_error(message)
+        self.errorOccurred.emit(message)

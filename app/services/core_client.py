@@ -1,0 +1,136 @@
+"""Thin calls into ``scing_core.api`` — the only door from the app to the core.
+
+Functions here may take seconds (they load checkpoints, arrays, numba-compiled UMAP): panels call
+them through :mod:`app.services.workers`, never directly on the GUI thread, except the cheap ones
+marked *fast*.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scing_core import api
+
+from app.services.errors import error_message
+from app.state.runs import RunRow
+
+
+def default_workspace() -> Path:
+    """*fast* — where the demo workspace lives (and the studio opens by default)."""
+    return Path(api.default_demo_workspace())
+
+
+def scan_runs(workspace) -> list[RunRow]:
+    """Every run directory of the workspace as table rows (reads config, events and metrics)."""
+    folder = Path(workspace)
+    if not folder.is_dir():
+        return []
+    return [RunRow.from_summary(summary) for summary in api.list_runs(folder)]
+
+
+def read_run_events(run_dir):
+    """``(follower, events so far)``: every event of a run, and an ``api.EventFollower`` positioned
+    after them that the panel keeps polling (reattach to a run started elsewhere)."""
+    follower = api.EventFollower(Path(run_dir) / "events.jsonl")
+    return follower, follower.poll()
+
+
+def presets() -> list[str]:
+    """*fast* — preset names (``DATASET/METHOD`` and ``DATASET/METHOD/VARIANT`` rows)."""
+    return list(api.list_presets())
+
+
+def train_command(preset: str, run_dir, overrides=(), resume: bool = False, nproc: int = 1) -> list[str]:
+    """*fast* — the argv of ``scing train`` for a QProcess."""
+    return api.train_command(preset, run_dir, list(overrides), resume=resume, nproc=nproc)
+
+
+def demo_command(workspace, quick: bool) -> list[str]:
+    """*fast* — the argv of ``scing demo`` for a QProcess."""
+    return api.demo_command(workspace, quick=quick)
+
+
+def eval_folders(run_dir) -> list[str]:
+    """*fast* — names of the complete eval folders of a run (``RUN_DIR/eval/<name>/metrics.json``)."""
+    root = Path(run_dir) / "eval"
+    return sorted(p.parent.name for p in root.glob("*/metrics.json")) if root.is_dir() else []
+
+
+def load_eval(run_dir, dataset: str | None):
+    """The eval artefacts (``EvalArtifacts``) of a run's eval folder."""
+    return api.load_eval(run_dir, dataset)
+
+
+def cam_methods() -> list[str]:
+    """The CAM methods the saliency module offers (imports torch and pytorch-grad-cam)."""
+    return list(api.list_cam_methods())
+
+
+def compute_saliency_grid(request, progress=None) -> tuple[dict[str, list], dict[str, str]]:
+    """``({run name: [SaliencyResult per image]}, {run name: error line})`` for a
+    :class:`app.state.saliency.SaliencyRequest`: a run that fails (no checkpoint yet, …) is reported
+    and the others are still shown. A request error common to every run (unknown CAM method, bad
+    target, unreadable image) raises instead. Run names are the folders' names, made unique.
+    """
+    out: dict[str, list] = {}
+    errors: dict[str, str] = {}
+    for number, run_dir in enumerate(request.run_dirs, start=1):
+        name = _unique(Path(run_dir).name, {**out, **errors})
+        if progress is not None:
+            progress(f"Grad-CAM {number}/{len(request.run_dirs)}: {name}")
+        try:
+            out[name] = api.compute_saliency(run_dir, list(request.image_paths), target=request.target,
+                                             method=request.method, checkpoint=request.checkpoint)
+        except Exception as error:
+            if _is_run_problem(error):
+                errors[name] = error_message(error)
+                continue
+            raise
+    return out, errors
+
+
+def export_saliency_figure(results_by_run: dict, out_path) -> Path:
+    """Write the paper-style grid (PNG + PDF) with the core's figure code."""
+    return Path(api.saliency_grid_figure(results_by_run, out_path))
+
+
+def compute_gap(request, progress=None) -> tuple[list, dict[str, str]]:
+    """``(GapResult per run, jointly projected to 2-D per run; {run name: error line})`` for a
+    :class:`app.state.gap.GapRequest`; runs that cannot be used are reported, the others shown."""
+    results, errors = [], {}
+    for number, run_dir in enumerate(request.run_dirs, start=1):
+        if progress is not None:
+            progress(f"embeddings {number}/{len(request.run_dirs)}: {Path(run_dir).name}")
+        try:
+            results.append(api.collect_gap_embeddings(run_dir, ids=request.ids, text=request.text, seed=request.seed))
+        except Exception as error:
+            if not _is_run_problem(error):
+                raise
+            errors[Path(run_dir).name] = error_message(error)
+    if results:
+        if progress is not None:
+            progress(f"projecting with {request.projection.upper()}")
+        results = list(api.project_2d(results, method=request.projection, seed=request.seed))
+    return results, errors
+
+
+def export_gap_figure(results: list, out_path) -> Path:
+    """Write the paper-style modality-gap figure (PNG + PDF) of projected results."""
+    return Path(api.gap_figure(results, out_path))
+
+
+def start_umap_warm_up():
+    """Start compiling UMAP's numba code in the background; returns what the core returns (a thread)."""
+    return api.warm_up_umap(background=True)
+
+
+def _is_run_problem(error: BaseException) -> bool:
+    """A missing/incomplete run or checkpoint (one run's problem), not a bad request."""
+    return any(cls.__name__ in ("RunDirError", "CheckpointError", "DatasetError") for cls in type(error).__mro__)
+
+
+def _unique(name: str, taken) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name} ({n})", n + 1
+    return candidate

@@ -1,0 +1,174 @@
+"""Training (and the demo build) always run in a separate process (DESIGN.md, Boundaries 2).
+
+- :class:`CommandProcess` wraps a ``QProcess``: start an argv, stream its merged stdout/stderr as
+  text, ``stop()`` sends SIGTERM (``QProcess.terminate``) so ``scing train`` checkpoints and ends
+  "stopped".
+- :class:`EventStream` follows ``RUN_DIR/events.jsonl`` with ``api.EventFollower`` on a ``QTimer``;
+  it works for runs this studio did not start (reattach), since it only reads the file.
+- :class:`TrainingJob` is both for one run directory, and reports the final status from the events.
+
+Nothing here blocks: QProcess is asynchronous and each poll reads only the bytes appended since the
+previous one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+
+from scing_core import api
+
+POLL_INTERVAL_MS = 300
+LOG_CHUNKS = 4000          # output chunks kept per job for when its run is selected again
+
+
+class CommandProcess(QObject):
+    """One child process with live output; ``finished`` carries the exit code (-1 when it crashed)."""
+
+    output = Signal(str)
+    started = Signal()
+    finished = Signal(int)
+    failedToStart = Signal(str)
+
+    def __init__(self, argv: list[str], parent: QObject | None = None, workdir=None) -> None:
+        super().__init__(parent)
+        self.argv = list(argv)
+        self.process = QProcess(self)
+        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        environment = QProcessEnvironment.systemEnvironment()
+        environment.insert("PYTHONUNBUFFERED", "1")   # lines reach the log as they are printed
+        self.process.setProcessEnvironment(environment)
+        if workdir is not None:
+            self.process.setWorkingDirectory(str(workdir))
+        self.process.readyReadStandardOutput.connect(self._read_output)
+        self.process.started.connect(self.started)
+        self.process.finished.connect(self._on_finished)
+        self.process.errorOccurred.connect(self._on_error)
+        self._stop_requested = False
+
+    def start(self) -> None:
+        self.output.emit("$ " + " ".join(self.argv) + "\n")
+        self.process.start(self.argv[0], self.argv[1:])
+
+    def stop(self) -> None:
+        """SIGTERM: ``scing train`` saves ``checkpoints/last.pt`` and ends with status "stopped"."""
+        if self.is_running():
+            self._stop_requested = True
+            self.output.emit("\n[studio] stop requested (SIGTERM); the run checkpoints and ends 'stopped'…\n")
+            self.process.terminate()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested
+
+    def is_running(self) -> bool:
+        return self.process.state() != QProcess.ProcessState.NotRunning
+
+    def _read_output(self) -> None:
+        data = bytes(self.process.readAllStandardOutput())
+        if data:
+            self.output.emit(data.decode("utf-8", errors="replace"))
+
+    def _on_finished(self, exit_code: int, exit_status) -> None:
+        self._read_output()
+        crashed = exit_status == QProcess.ExitStatus.CrashExit
+        self.output.emit(f"\n[studio] process ended ({'crashed' if crashed else f'exit code {exit_code}'})\n")
+        self.finished.emit(-1 if crashed else int(exit_code))
+
+    def _on_error(self, error) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            message = f"could not start {self.argv[0]}: {self.process.errorString()}"
+            self.output.emit(f"[studio] {message}\n")
+            self.failedToStart.emit(message)
+
+
+class EventStream(QObject):
+    """Polls a run's events.jsonl and emits the new events (a list of dicts) on the GUI thread."""
+
+    eventsArrived = Signal(list)
+
+    def __init__(self, run_dir, parent: QObject | None = None, interval_ms: int = POLL_INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self.run_dir = Path(run_dir)
+        self.follower = api.EventFollower(self.run_dir / "events.jsonl")
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.poll)
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    @property
+    def active(self) -> bool:
+        return self.timer.isActive()
+
+    def poll(self) -> list[dict]:
+        events = self.follower.poll()
+        if events:
+            self.eventsArrived.emit(events)
+        return events
+
+
+class TrainingJob(QObject):
+    """A ``scing train`` process for one run directory plus the follower of its events.
+
+    ``finished`` carries the run's final status: the ``run_finished`` event's status, or "failed"
+    when the process ended without one (bad config, crash, killed).
+    """
+
+    output = Signal(str)
+    eventsArrived = Signal(list)
+    finished = Signal(str)
+
+    def __init__(self, run_dir, argv: list[str], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.run_dir = Path(run_dir)
+        self.process = CommandProcess(argv, self)
+        self.events = EventStream(self.run_dir, self)
+        self.log_text: deque[str] = deque(maxlen=LOG_CHUNKS)   # recent output (the panel shows the selected run's)
+        self.status = "starting"
+        self.process.output.connect(self._on_output)
+        self.process.finished.connect(self._on_finished)
+        self.process.failedToStart.connect(lambda message: self._finish("failed"))
+        self.events.eventsArrived.connect(self._on_events)
+
+    def start(self) -> None:
+        self.status = "running"
+        self.events.start()
+        self.process.start()
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def is_running(self) -> bool:
+        return self.process.is_running()
+
+    def _on_output(self, text: str) -> None:
+        self.log_text.append(text)
+        self.output.emit(text)
+
+    def _on_events(self, events: list) -> None:
+        for event in events:
+            if event.get("type") == "run_finished":
+                self.status = str(event.get("status", "failed"))
+        self.eventsArrived.emit(events)
+
+    def _on_finished(self, exit_code: int) -> None:
+        self.events.poll()          # the last events (run_finished) were flushed before the exit
+        if self.status in ("running", "starting"):   # no run_finished event: judge by how it ended
+            if self.process.stop_requested:
+                self.status = "stopped"
+            else:
+                self.status = "completed" if exit_code == 0 else "failed"
+        self._finish(self.status)
+
+    def _finish(self, status: str) -> None:
+        self.status = status
+        self.events.stop()
+        self.finished.emit(status)
+

@@ -1,0 +1,191 @@
+"""Training curves from a run's events (docs/events.md): loss series per stage, eval mAP/R1, progress.
+
+:class:`TrainingCurves` accumulates events as they arrive (from ``api.EventFollower``) and keeps
+plain lists the plots draw. The x axis is in epochs: a ``step`` event at step s of S in epoch e sits
+at ``e + (s + 1) / S``; ``epoch_end`` means sit at ``e + 1``. A resumed run re-emits part of an epoch:
+points at or after the resumed position replace the earlier ones, so curves never fold back.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Series:
+    """One curve: matching x and y lists."""
+
+    x: list[float] = field(default_factory=list)
+    y: list[float] = field(default_factory=list)
+
+    def add(self, x: float, y: float) -> None:
+        """Append a point; a point not after the last one truncates the curve there first (resume)."""
+        if self.x and x <= self.x[-1]:
+            keep = next((i for i, old in enumerate(self.x) if old >= x), len(self.x))
+            del self.x[keep:], self.y[keep:]
+        self.x.append(x)
+        self.y.append(y)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+@dataclass
+class Progress:
+    """Where the run is: stage, epoch, step (all 0-based as in the events), learning rate."""
+
+    stage: int | None = None
+    stage_name: str = ""
+    epoch: int | None = None
+    epochs: int | None = None
+    step: int | None = None
+    steps: int | None = None
+    lr: float | None = None
+
+    def fraction_of_stage(self) -> float | None:
+        """Completed fraction of the current stage (0..1), None when unknown."""
+        if self.epoch is None or not self.epochs:
+            return None
+        within = (self.step + 1) / self.steps if self.step is not None and self.steps else 0.0
+        return min(1.0, (self.epoch + within) / self.epochs)
+
+    def describe(self) -> str:
+        if self.stage is None:
+            return "waiting for the first event"
+        text = f"stage {self.stage}" + (f" ({self.stage_name})" if self.stage_name else "")
+        if self.epoch is not None:
+            text += f" · epoch {self.epoch + 1}/{self.epochs}" if self.epochs else f" · epoch {self.epoch + 1}"
+        if self.step is not None and self.steps:
+            text += f" · step {self.step + 1}/{self.steps}"
+        if self.lr is not None:
+            text += f" · lr {self.lr:.2e}"
+        return text
+
+
+def _finite(value) -> float | None:
+    try:
+        number = float(value)  # events write non-finite numbers as "nan" / "inf" strings
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+class TrainingCurves:
+    """Everything the Training panel plots and prints about one run, built from its events."""
+
+    def __init__(self) -> None:
+        self.step_losses: dict[int, dict[str, Series]] = {}    # stage -> loss name -> series
+        self.epoch_losses: dict[int, dict[str, Series]] = {}   # epoch means (used when no step events)
+        self.evals: dict[str, dict[str, Series]] = {}          # dataset -> "mAP"/"R1" -> series (percent)
+        self.final_metrics: dict[str, dict] = {}               # dataset -> metrics of the final eval
+        self.best_map: dict[str, float] = {}
+        self.progress = Progress()
+        self.status = "not-started"
+        self.errors: list[str] = []
+        self.num_events = 0
+        self.config: dict | None = None      # the resolved config from the first run_started event
+        self.device = ""
+        self.world_size = 1
+        self.seconds = 0.0                   # wall time of the finished processes, summed over resumes
+
+    def add(self, events) -> bool:
+        """Fold events in (in file order); returns True when anything plotted changed."""
+        changed = False
+        for event in events:
+            self.num_events += 1
+            handler = getattr(self, f"_on_{event.get('type')}", None)
+            if handler is not None:
+                changed = bool(handler(event)) or changed
+        return changed
+
+    def losses(self, stage: int) -> dict[str, Series]:
+        """Loss curves of a stage: per-step values when the run logged steps, else epoch means."""
+        return self.step_losses.get(stage) or self.epoch_losses.get(stage) or {}
+
+    @property
+    def stages(self) -> list[int]:
+        return sorted(set(self.step_losses) | set(self.epoch_losses))
+
+    # -- event handlers ------------------------------------------------------------------------
+    def _on_run_started(self, event) -> bool:
+        self.status = "running"
+        if self.config is None and isinstance(event.get("config"), dict):
+            self.config = event["config"]
+        self.device, self.world_size = str(event.get("device", "")), int(event.get("world_size", 1) or 1)
+        return False
+
+    def _on_stage_started(self, event) -> bool:
+        self.progress = Progress(stage=event.get("stage"), stage_name=event.get("name", ""),
+                                 epoch=event.get("start_epoch", 0), epochs=event.get("epochs"))
+        return False
+
+    def _on_step(self, event) -> bool:
+        stage, epoch, step, steps = event.get("stage"), event.get("epoch", 0), event.get("step", 0), event.get("steps")
+        x = epoch + (step + 1) / steps if steps else float(epoch)
+        self._add_losses(self.step_losses, stage, x, event.get("losses", {}))
+        self.progress.stage, self.progress.epoch = stage, epoch
+        self.progress.step, self.progress.steps, self.progress.lr = step, steps, _finite(event.get("lr"))
+        return True
+
+    def _on_epoch_end(self, event) -> bool:
+        stage, epoch = event.get("stage"), event.get("epoch", 0)
+        self._add_losses(self.epoch_losses, stage, epoch + 1.0, event.get("losses", {}))
+        self.progress.stage, self.progress.epoch, self.progress.epochs = stage, epoch, event.get("epochs")
+        self.progress.lr = _finite(event.get("lr"))
+        return True
+
+    def _on_eval(self, event) -> bool:
+        dataset = str(event.get("dataset", "eval"))
+        values = {name: _finite(event.get(name)) for name in ("mAP", "R1", "R5", "R10")}
+        if event.get("final"):
+            self.final_metrics[dataset] = values
+        series = self.evals.setdefault(dataset, {"mAP": Series(), "R1": Series()})
+        x = event.get("epoch", 0) + 1.0
+        for name in ("mAP", "R1"):
+            if values[name] is not None and not event.get("final"):
+                series[name].add(x, 100.0 * values[name])
+        if values["mAP"] is not None:
+            self.best_map[dataset] = max(self.best_map.get(dataset, 0.0), values["mAP"])
+        return True
+
+    def _on_error(self, event) -> bool:
+        self.errors.append(str(event.get("message", "unknown error")))
+        return False
+
+    def _on_run_finished(self, event) -> bool:
+        self.status = str(event.get("status", "failed"))
+        self.seconds += _finite(event.get("seconds")) or 0.0
+        for dataset, values in (event.get("metrics") or {}).items():
+            if isinstance(values, dict):
+                self.final_metrics.setdefault(dataset, {k: _finite(values.get(k)) for k in ("mAP", "R1", "R5", "R10")})
+        return False
+
+    @staticmethod
+    def _add_losses(table, stage, x: float, losses: dict) -> None:
+        curves = table.setdefault(stage, {})
+        for name, value in losses.items():
+            number = _finite(value)
+            if number is not None:
+                curves.setdefault(name, Series()).add(x, number)
+
+
+def describe_config(config: dict | None, device: str = "", world_size: int = 1) -> list[tuple[str, str]]:
+    """Key settings of a resolved config as (label, value) rows for the run-details box."""
+    if not config:
+        return []
+    data, model = config.get("data", {}), config.get("model", {})
+    stage1, stage2 = config.get("stage1", {}), config.get("stage2", {})
+    size = "×".join(str(v) for v in data.get("image_size", []))
+    rows = [("model", f"{model.get('arch', '?')} · stride {model.get('stride', '?')}"
+                      + (" · SIE" if model.get("sie") else "") + f" · weights {model.get('pretrained') or 'random init'}"),
+            ("data", f"{data.get('dataset', '?')} · {size} · batch {data.get('ids_per_batch', '?')} ids × "
+                     f"{data.get('instances_per_id', '?')}"),
+            ("stage 1", f"{stage1.get('epochs', '?')} epochs · lr {stage1.get('lr', '?')} · {stage1.get('scheduler', '')}"),
+            ("stage 2", f"{stage2.get('epochs', '?')} epochs · lr {stage2.get('lr', '?')} · {stage2.get('scheduler', '')}"),
+            ("seed", str(config.get("seed", "?")) + (f" · {device}" if device else "")
+                     + (f" × {world_size} processes" if world_size > 1 else ""))]
+    if model.get("method") in ("scing", "cocoop"):
+        rows.insert(1, ("prompts", f"{model.get('n_ctx', '?')} tokens · condition {model.get('n_cond', '?')} · "
+                                   f"gate {'on' if model.get('gate') else 'off'}"))
+    return rows

@@ -1,0 +1,206 @@
+"""The retrieval browser's view-model: queries sorted by AP (worst first), the failure filter, the
+selected query and its top-k gallery strip with the protocol's match kinds.
+
+Built from the arrays of an eval folder (``api.load_eval``): query/gallery pids, camids and paths,
+``topk_indices`` / ``topk_distances`` / ``topk_junk`` and per-query ``ap`` / ``first_hit``
+(``first_hit`` = 0-based rank of the first true match after junk removal, -1 when the query has no
+true match and the protocol skips it).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SAME, DIFFERENT, JUNK = "same", "different", "junk"   # match kinds of a gallery hit
+SORT_KEYS = ("ap_ascending", "ap_descending", "first_hit_descending", "query_order")
+
+
+@dataclass(frozen=True)
+class QueryRow:
+    """One query of the eval: its AP (NaN when skipped) and first-hit rank (-1 when skipped)."""
+
+    index: int
+    path: str
+    pid: int
+    camid: int
+    ap: float
+    first_hit: int
+
+    @property
+    def evaluated(self) -> bool:
+        return self.first_hit >= 0
+
+    @property
+    def is_failure(self) -> bool:
+        """Rank-1 is wrong: the first true match is not the top (non-junk) result."""
+        return self.first_hit > 0
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+@dataclass(frozen=True)
+class GalleryHit:
+    """One entry of a query's ranked list (rank is 1-based as in the strip)."""
+
+    rank: int
+    index: int
+    path: str
+    pid: int
+    camid: int
+    distance: float
+    kind: str
+
+
+class RetrievalState:
+    """Queries of one eval folder, ordered and filtered for browsing, and their top-k lists."""
+
+    def __init__(self, query_paths, query_pids, query_camids, gallery_paths, gallery_pids, gallery_camids,
+                 topk_indices, topk_distances, topk_junk, ap, first_hit, metrics: dict | None = None) -> None:
+        self.query_paths = [str(p) for p in query_paths]
+        self.query_pids = np.asarray(query_pids, dtype=np.int64)
+        self.query_camids = np.asarray(query_camids, dtype=np.int64)
+        self.gallery_paths = [str(p) for p in gallery_paths]
+        self.gallery_pids = np.asarray(gallery_pids, dtype=np.int64)
+        self.gallery_camids = np.asarray(gallery_camids, dtype=np.int64)
+        self.topk_indices = np.asarray(topk_indices, dtype=np.int64)
+        self.topk_distances = np.asarray(topk_distances, dtype=np.float32)
+        self.topk_junk = np.asarray(topk_junk, dtype=bool)
+        self.ap = np.asarray(ap, dtype=np.float64)
+        self.first_hit = np.asarray(first_hit, dtype=np.int64)
+        self.metrics = dict(metrics or {})
+        if not (len(self.query_paths) == len(self.ap) == len(self.first_hit) == len(self.topk_indices)):
+            raise ValueError("eval arrays describe different numbers of queries")
+        self.sort_key = "ap_ascending"
+        self.only_failures = False
+        self.selected: int | None = None
+        self._rows = [QueryRow(i, self.query_paths[i], int(self.query_pids[i]), int(self.query_camids[i]),
+                               float(self.ap[i]), int(self.first_hit[i])) for i in range(len(self.query_paths))]
+        self._visible = self._compute_visible()
+
+    @classmethod
+    def from_artifacts(cls, artifacts) -> "RetrievalState":
+        """From an ``api.load_eval`` result (``EvalArtifacts``)."""
+        q, g = artifacts.query, artifacts.gallery
+        return cls(q.paths, q.pids, q.camids, g.paths, g.pids, g.camids, artifacts.topk_indices,
+                   artifacts.topk_distances, artifacts.topk_junk, artifacts.ap, artifacts.first_hit, artifacts.metrics)
+
+    # -- ordering and filtering ----------------------------------------------------------------
+    def set_sort(self, key: str) -> None:
+        if key not in SORT_KEYS:
+            raise ValueError(f"unknown sort '{key}'; valid: {', '.join(SORT_KEYS)}")
+        self.sort_key = key
+        self._visible = self._compute_visible()
+
+    def set_only_failures(self, enabled: bool) -> None:
+        self.only_failures = bool(enabled)
+        self._visible = self._compute_visible()
+
+    def visible_rows(self) -> list[QueryRow]:
+        """Queries in display order; skipped queries (no true match) always sort last."""
+        return list(self._visible)
+
+    def _compute_visible(self) -> list[QueryRow]:
+        rows = [r for r in self._rows if r.is_failure] if self.only_failures else list(self._rows)
+        skipped = [r for r in rows if not r.evaluated]
+        rows = [r for r in rows if r.evaluated]
+        if self.sort_key == "ap_ascending":
+            rows.sort(key=lambda r: (r.ap, -r.first_hit, r.index))
+        elif self.sort_key == "ap_descending":
+            rows.sort(key=lambda r: (-r.ap, r.first_hit, r.index))
+        elif self.sort_key == "first_hit_descending":
+            rows.sort(key=lambda r: (-r.first_hit, r.ap, r.index))
+        return rows + skipped
+
+    # -- selection -----------------------------------------------------------------------------
+    def select(self, query_index: int | None) -> QueryRow | None:
+        if query_index is not None and not 0 <= query_index < len(self._rows):
+            raise IndexError(f"query {query_index} out of range (0..{len(self._rows) - 1})")
+        self.selected = query_index
+        return self.selected_row
+
+    @property
+    def selected_row(self) -> QueryRow | None:
+        return None if self.selected is None else self._rows[self.selected]
+
+    def row(self, query_index: int) -> QueryRow:
+        return self._rows[query_index]
+
+    def hits(self, query_index: int, k: int = 10) -> list[GalleryHit]:
+        """The query's ``k`` nearest gallery images with their match kind (junk = ignored by the protocol)."""
+        out = []
+        query_pid = self.query_pids[query_index]
+        for rank, (gallery, distance, junk) in enumerate(zip(self.topk_indices[query_index][:k],
+                                                             self.topk_distances[query_index][:k],
+                                                             self.topk_junk[query_index][:k]), start=1):
+            gallery = int(gallery)
+            pid = int(self.gallery_pids[gallery])
+            kind = JUNK if junk else SAME if pid == query_pid else DIFFERENT
+            out.append(GalleryHit(rank, gallery, self.gallery_paths[gallery], pid, int(self.gallery_camids[gallery]),
+                                  float(distance), kind))
+        return out
+
+    def true_matches(self, query_index: int, limit: int = 10) -> list[GalleryHit]:
+        """The gallery images the protocol counts as correct for the query (same pid, other camera),
+        nearest first; ``rank`` is their position in the stored top-k list, 0 when beyond it."""
+        query_pid, query_cam = self.query_pids[query_index], self.query_camids[query_index]
+        matches = np.flatnonzero((self.gallery_pids == query_pid) & (self.gallery_camids != query_cam))
+        positions = {int(g): r for r, g in enumerate(self.topk_indices[query_index], start=1)}
+        hits = [GalleryHit(positions.get(int(g), 0), int(g), self.gallery_paths[g], int(self.gallery_pids[g]),
+                           int(self.gallery_camids[g]),
+                           float(self.topk_distances[query_index][positions[int(g)] - 1]) if int(g) in positions
+                           else float("nan"), SAME) for g in matches]
+        hits.sort(key=lambda h: (h.rank == 0, h.rank, h.index))
+        return hits[:limit]
+
+    @property
+    def cmc(self) -> list[float]:
+        """The CMC curve from metrics.json (fractions, rank 1 first); empty when not stored."""
+        return [float(v) for v in self.metrics.get("cmc", [])]
+
+    # -- summary -------------------------------------------------------------------------------
+    @property
+    def num_queries(self) -> int:
+        return len(self._rows)
+
+    @property
+    def topk(self) -> int:
+        return int(self.topk_indices.shape[1]) if self.topk_indices.ndim == 2 else 0
+
+    def summary(self) -> dict:
+        """mAP / R1 / R5 / R10 from metrics.json (fractions) and counts computed from the arrays."""
+        evaluated = self.first_hit >= 0
+        out = {name: self.metrics.get(name) for name in ("mAP", "R1", "R5", "R10")}
+        out.update(num_query=self.num_queries, num_gallery=len(self.gallery_paths),
+                   num_valid=int(evaluated.sum()), num_failures=int((self.first_hit > 0).sum()),
+                   num_skipped=int((~evaluated).sum()))
+        if out["mAP"] is None and evaluated.any():   # metrics.json without mAP: recompute from per-query AP
+            out["mAP"] = float(np.nanmean(self.ap[evaluated]))
+        return out
+
+
+def distance_formatter(distances):
+    """A formatter for a strip's distances: 3 decimals, or 3 significant digits when they are all
+    below 0.01 (near-collinear features would otherwise all read 0.000)."""
+    values = [abs(float(d)) for d in distances if not math.isnan(float(d))]
+    if values and max(values) < 0.01:
+        return lambda d: "—" if math.isnan(d) else f"{d:.3g}"
+    return lambda d: "—" if math.isnan(d) else f"{d:.3f}"
+
+
+def describe_summary(summary: dict) -> str:
+    """One line for the panel header: 'mAP 61.2 · R1 80.0 · R5 … · 199 queries (3 skipped) · 40 failures'."""
+    def pct(value):
+        return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
+
+    text = " · ".join(f"{name} {pct(summary.get(name))}" for name in ("mAP", "R1", "R5", "R10"))
+    text += f" · {summary['num_query']} queries"
+    if summary.get("num_skipped"):
+        text += f" ({summary['num_skipped']} without a true match, skipped)"
+    text += f" · {summary['num_gallery']} gallery · {summary['num_failures']} rank-1 failures"
+    return text

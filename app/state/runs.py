@@ -1,0 +1,160 @@
+"""The run list of a workspace: rows, sorting, selection and the per-run status shown in the table."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# Status words as the core reports them (api.RunSummary.status), plus "running" for a job this
+# studio started and still watches.
+FINISHED_STATUSES = ("completed", "stopped", "failed")
+RESUMABLE_STATUSES = ("stopped", "failed", "running-or-killed")
+COLUMNS = ("name", "method", "dataset", "status", "mAP", "R1")
+METHOD_TITLES = {"clipreid": "CLIP-ReID", "cocoop": "CoCoOp", "scing": "SCING"}
+
+
+def method_title(method: str) -> str:
+    """'clipreid' -> 'CLIP-ReID' (the paper's names); unknown methods unchanged."""
+    return METHOD_TITLES.get(method, method)
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One run directory as the Training panel lists it (metrics as fractions 0..1, None if absent)."""
+
+    name: str
+    path: Path
+    method: str
+    dataset: str
+    status: str
+    mAP: float | None = None
+    R1: float | None = None
+    metrics_by_dataset: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_summary(cls, summary) -> "RunRow":
+        """Build a row from an ``api.RunSummary`` (anything with the same attributes)."""
+        per_dataset = final_metrics(summary.metrics)
+        first = next(iter(per_dataset.values()), {})
+        return cls(name=Path(summary.path).name, path=Path(summary.path), method=summary.method,
+                   dataset=summary.dataset, status=summary.status, mAP=_number(first.get("mAP")),
+                   R1=_number(first.get("R1")), metrics_by_dataset=per_dataset)
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in RESUMABLE_STATUSES
+
+    def metrics_tooltip(self) -> str:
+        """Every evaluated split as 'label: mAP xx.x  R1 yy.y' lines (for the table's tooltip)."""
+        if not self.metrics_by_dataset:
+            return "no final metrics yet (metrics.json appears when the run completes)"
+        lines = [f"{label}: mAP {format_percent(values.get('mAP'))}  R1 {format_percent(values.get('R1'))}"
+                 for label, values in self.metrics_by_dataset.items()]
+        return "\n".join(lines)
+
+
+def final_metrics(metrics: dict) -> dict[str, dict]:
+    """``{dataset label: {mAP, R1, ...}}`` from a run's metrics.json content (``{}`` until finished)."""
+    if not isinstance(metrics, dict):
+        return {}
+    final = metrics.get("final", metrics)
+    return {label: values for label, values in final.items() if isinstance(values, dict) and "mAP" in values}
+
+
+def format_percent(value, digits: int = 1) -> str:
+    """0.6123 -> '61.2'; None/NaN -> '—'."""
+    number = _number(value)
+    return "—" if number is None else f"{100 * number:.{digits}f}"
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+class RunListState:
+    """Rows of the run table with a stable selection (by path) across refreshes and re-sorts."""
+
+    def __init__(self) -> None:
+        self.rows: list[RunRow] = []
+        self.selected: Path | None = None
+        self.sort_column = "name"
+        self.descending = False
+        self._live_status: dict[Path, str] = {}
+
+    def set_rows(self, rows) -> None:
+        """Replace the rows (after a workspace scan); keeps the selection when the run still exists."""
+        self.rows = list(rows)
+        self._apply_sort()
+        if self.selected is not None and self.index_of(self.selected) is None:
+            self.selected = None
+
+    def set_live_status(self, path, status: str | None) -> None:
+        """Override a row's status while this studio runs its process (``None`` clears it)."""
+        key = Path(path)
+        if status is None:
+            self._live_status.pop(key, None)
+        else:
+            self._live_status[key] = status
+
+    def status_of(self, row: RunRow) -> str:
+        return self._live_status.get(row.path, row.status)
+
+    def sort_by(self, column: str, descending: bool = False) -> None:
+        if column not in COLUMNS:
+            raise ValueError(f"cannot sort runs by '{column}'; columns: {', '.join(COLUMNS)}")
+        self.sort_column, self.descending = column, descending
+        self._apply_sort()
+
+    def _apply_sort(self) -> None:
+        column = self.sort_column
+
+        def key(row: RunRow):
+            value = self.status_of(row) if column == "status" else getattr(row, column)
+            missing = value is None  # runs without metrics go last whatever the direction
+            return (missing != self.descending, value if not missing else 0, row.name)
+
+        self.rows.sort(key=key, reverse=self.descending)
+
+    def select(self, path) -> RunRow | None:
+        """Select the run at ``path`` (``None`` clears); returns the selected row."""
+        if path is None:
+            self.selected = None
+            return None
+        index = self.index_of(path)
+        self.selected = None if index is None else self.rows[index].path
+        return self.selected_row
+
+    @property
+    def selected_row(self) -> RunRow | None:
+        index = self.index_of(self.selected) if self.selected is not None else None
+        return None if index is None else self.rows[index]
+
+    def index_of(self, path) -> int | None:
+        key = Path(path)
+        return next((i for i, row in enumerate(self.rows) if row.path == key), None)
+
+    def with_status(self, path, status: str) -> None:
+        """Record a new persisted status for a row (e.g. after its process ended)."""
+        index = self.index_of(path)
+        if index is not None:
+            self.rows[index] = replace(self.rows[index], status=status)
+
+
+def default_comparison_runs(rows, limit: int = 3) -> list[Path]:
+    """The runs compared by default in Saliency / Modality gap: one per method (CLIP-ReID, CoCoOp,
+    SCING order — the demo's three runs), preferring completed runs, else the first ``limit`` runs."""
+    order = ("clipreid", "cocoop", "scing")
+    picked: list[Path] = []
+    for method in order:
+        candidates = [r for r in rows if r.method == method]
+        candidates.sort(key=lambda r: (r.status != "completed", r.name))
+        if candidates:
+            picked.append(candidates[0].path)
+    if not picked:
+        picked = [r.path for r in rows[:limit]]
+    return picked[:max(limit, len(order))]

@@ -1,0 +1,120 @@
+"""The Saliency panel's request (images × runs, CAM method, target) and the result grid it shows.
+
+A request is validated here, without Qt, so the panel can say what is wrong before any model loads.
+Results come back from ``api.compute_saliency`` as ``SaliencyResult`` objects (``image``, ``cam`` in
+[0, 1], ``path``, ``run``, ``target``, ``method``, ``person_share``, ``note``); the grid arranges
+them rows = images, columns = runs, with one colour scale shared by every cell.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_IMAGES = 8          # one Grad-CAM pass per image and run; ~1 s each for ViT-B/16 on a laptop CPU
+TARGET_KINDS = {
+    "prototype": "identity text prototype (cosine)",
+    "image": "pair image embedding (cosine)",
+    "norm": "embedding norm",
+}
+
+
+@dataclass(frozen=True)
+class SaliencyRequest:
+    """What to compute: ``target`` is ``prototype``, ``norm`` or ``image:PATH``."""
+
+    image_paths: tuple[str, ...]
+    run_dirs: tuple[Path, ...]
+    method: str = "gradcam"
+    target: str = "prototype"
+    checkpoint: str = "best"
+
+    def problems(self) -> list[str]:
+        """Everything wrong with the request, each as a sentence that says how to fix it."""
+        issues = []
+        if not self.image_paths:
+            issues.append("add at least one image (Add files…, or 'Compare saliency' in the Retrieval tab)")
+        elif len(self.image_paths) > MAX_IMAGES:
+            issues.append(f"{len(self.image_paths)} images selected; use at most {MAX_IMAGES} per grid")
+        missing = [p for p in self.image_paths if not Path(p).is_file()]
+        if missing:
+            issues.append(f"image not found: {missing[0]}" + (f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""))
+        if not self.run_dirs:
+            issues.append("tick at least one run to compare")
+        if not self.method:
+            issues.append("pick a CAM method")
+        kind, _, path = self.target.partition(":")
+        if kind not in TARGET_KINDS or (kind == "image") != bool(path):
+            issues.append(f"target '{self.target}' is not one of prototype, norm, image:PATH")
+        elif kind == "image" and not Path(path).is_file():
+            issues.append(f"pair image not found: {path}")
+        return issues
+
+
+def pair_target(path: str | Path) -> str:
+    """The target string for 'similarity to this image'."""
+    return f"image:{path}"
+
+
+@dataclass
+class SaliencyGrid:
+    """Results arranged rows = images, columns = runs, with the shared colour range."""
+
+    image_paths: list[str]
+    run_names: list[str]
+    cells: dict[tuple[int, int], object] = field(default_factory=dict)   # (row, col) -> SaliencyResult
+    vmin: float = 0.0
+    vmax: float = 1.0
+
+    @classmethod
+    def from_results(cls, results_by_run: dict[str, list]) -> "SaliencyGrid":
+        """Arrange ``{run name: [SaliencyResult, ...]}``; rows follow the first appearance of each path."""
+        paths: list[str] = []
+        for results in results_by_run.values():
+            for result in results:
+                if str(result.path) not in paths:
+                    paths.append(str(result.path))
+        grid = cls(paths, list(results_by_run))
+        for col, results in enumerate(results_by_run.values()):
+            for result in results:
+                grid.cells[(paths.index(str(result.path)), col)] = result
+        maxima = [float(result.cam.max()) for result in grid.cells.values() if result.cam.size]
+        minima = [float(result.cam.min()) for result in grid.cells.values() if result.cam.size]
+        if maxima:
+            grid.vmin, grid.vmax = min(0.0, min(minima)), max(maxima)
+        if grid.vmax <= grid.vmin:
+            grid.vmax = grid.vmin + 1.0
+        return grid
+
+    def cell(self, row: int, col: int):
+        return self.cells.get((row, col))
+
+    def caption(self, row: int, col: int) -> str:
+        """'person share 0.62' (or why there is none) for under the cell; '†' marks a note (see :meth:`note`)."""
+        result = self.cell(row, col)
+        if result is None:
+            return "not computed"
+        share = getattr(result, "person_share", None)
+        if share is None:
+            text = "person share n/a (no mask)"
+        elif math.isnan(share):
+            text = "person share n/a (zero map)"
+        else:
+            text = f"person share {share:.2f}"
+        return text + (" †" if self.note(row, col) else "")
+
+    def note(self, row: int, col: int) -> str:
+        """The result's note (e.g. 'not a training identity: nearest prototype used'), '' if none."""
+        result = self.cell(row, col)
+        return str(getattr(result, "note", "") or "") if result is not None else ""
+
+    @property
+    def has_notes(self) -> bool:
+        return any(self.note(r, c) for r, c in self.cells)
+
+    def mean_person_share(self, col: int) -> float | None:
+        """Mean person share of a run's column over the images that have a mask."""
+        shares = [self.cells[(r, col)].person_share for r in range(len(self.image_paths)) if (r, col) in self.cells]
+        shares = [s for s in shares if s is not None and not math.isnan(s)]   # NaN: an all-zero map
+        return sum(shares) / len(shares) if shares else None

@@ -1,0 +1,50 @@
+"""What the window says about the workspace it opened (demo missing, folder missing, empty, ready)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+READY, EMPTY, MISSING, MISSING_DEMO = "ready", "empty", "missing", "missing-demo"
+
+
+@dataclass(frozen=True)
+class WorkspaceStatus:
+    path: Path
+    kind: str
+    num_runs: int
+
+    @property
+    def shows_setup(self) -> bool:
+        """True when the window shows the setup page (build demo / open another) instead of the panels."""
+        return self.kind in (MISSING, MISSING_DEMO)
+
+    def headline(self) -> str:
+        if self.kind == MISSING_DEMO:
+            return "The demo workspace has not been built yet"
+        if self.kind == MISSING:
+            return "This workspace folder does not exist"
+        if self.kind == EMPTY:
+            return "No runs in this workspace yet"
+        return f"{self.num_runs} run{'s' if self.num_runs != 1 else ''}"
+
+    def explanation(self) -> str:
+        if self.kind == MISSING_DEMO:
+            return (f"SCING Studio opens on the demo workspace at {self.path}. Building it trains CLIP-ReID, "
+                    "CoCoOp and SCING on SynthPed, a procedural pedestrian dataset, on this CPU "
+                    "(quick: about a minute; full: a few minutes). Or open a folder that holds run directories.")
+        if self.kind == MISSING:
+            return (f"{self.path} does not exist. Build the demo workspace there, create it as an empty "
+                    "workspace to launch your own runs, or open another folder.")
+        if self.kind == EMPTY:
+            return "Start a run with 'New run' in the Training tab, or open a folder whose runs/*/ hold run directories."
+        return ""
+
+
+def describe_workspace(path, num_runs: int, is_default_demo: bool) -> WorkspaceStatus:
+    folder = Path(path).expanduser()
+    if not folder.exists():
+        return WorkspaceStatus(folder, MISSING_DEMO if is_default_demo else MISSING, 0)
+    if num_runs == 0 and is_default_demo:
+        return WorkspaceStatus(folder, MISSING_DEMO, 0)
+    return WorkspaceStatus(folder, READY if num_runs else EMPTY, num_runs)

@@ -1,0 +1,1 @@
+"""Reusable widgets: image strips, plots, CAM overlays, log view, error banner."""

@@ -1,0 +1,120 @@
+"""The "New run" form: preset (dataset / method / variant), run name, data root, overrides, processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit,
+                               QPushButton, QSpinBox, QToolButton, QWidget)
+
+from app.state.launch import PresetChoices, build_launch_request, suggest_run_name
+
+VARIANT_LABELS = {"": "(paper setting)"}
+
+
+class NewRunForm(QGroupBox):
+    """Emits ``launchRequested(LaunchRequest)`` when the form is valid, ``invalid(message)`` otherwise."""
+
+    launchRequested = Signal(object)
+    invalid = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("New run", parent)
+        self.workspace: Path | None = None
+        self.existing_names: set[str] = set()
+        self.dataset = QComboBox()
+        self.method = QComboBox()
+        self.variant = QComboBox()
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("folder name under runs/")
+        self.data_root = QLineEdit()
+        self.data_root.setPlaceholderText("dataset folder or its parent (default: the preset's data.root)")
+        browse = QToolButton()
+        browse.setText("…")
+        browse.setToolTip("Choose the dataset folder")
+        browse.clicked.connect(self._browse_data_root)
+        self.overrides = QLineEdit()
+        self.overrides.setPlaceholderText("key=value …  e.g. stage1.epochs=10 model.stride=12")
+        self.nproc = QSpinBox()
+        self.nproc.setRange(1, 16)
+        self.nproc.setToolTip("Processes for distributed training (one per GPU; gloo on CPU)")
+        self.start_button = QPushButton("Start training")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.submit)
+
+        preset_row = QHBoxLayout()
+        for combo in (self.dataset, self.method, self.variant):
+            preset_row.addWidget(combo, 1)
+        root_row = QHBoxLayout()
+        root_row.addWidget(self.data_root, 1)
+        root_row.addWidget(browse)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.nproc)
+        bottom.addStretch(1)
+        bottom.addWidget(self.start_button)
+        form = QFormLayout(self)
+        form.addRow("Preset", _wrap(preset_row))
+        form.addRow("Run name", self.name)
+        form.addRow("Data root", _wrap(root_row))
+        form.addRow("Overrides", self.overrides)
+        form.addRow("Processes", _wrap(bottom))
+        self.method.currentTextChanged.connect(self._refresh_name)
+        self.variant.currentIndexChanged.connect(self._refresh_name)
+        self._auto_name = ""
+
+    def set_presets(self, presets: list[str]) -> None:
+        choices = PresetChoices.from_presets(presets)
+        self.dataset.clear()
+        self.dataset.addItems(choices.datasets)
+        self.method.clear()
+        self.method.addItems(choices.methods)
+        self.variant.clear()
+        for variant in choices.variants:
+            self.variant.addItem(VARIANT_LABELS.get(variant, variant), variant)
+        for combo, preferred in ((self.dataset, "synthped"), (self.method, "scing")):
+            index = combo.findText(preferred)
+            combo.setCurrentIndex(max(index, 0))
+        quick = self.variant.findData("quick")
+        self.variant.setCurrentIndex(max(quick, 0))
+        self._refresh_name()
+
+    def set_workspace(self, workspace, existing_names, default_data_root: str = "") -> None:
+        self.workspace = Path(workspace)
+        self.existing_names = set(existing_names)
+        if default_data_root and not self.data_root.text():
+            self.data_root.setText(default_data_root)
+        self._refresh_name()
+
+    def _refresh_name(self, *_) -> None:
+        suggestion = suggest_run_name(self.method.currentText(), self.variant.currentData() or "", self.existing_names)
+        if not self.name.text() or self.name.text() == self._auto_name:
+            self.name.setText(suggestion)
+        self._auto_name = suggestion
+
+    def _browse_data_root(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Dataset folder", self.data_root.text() or str(Path.home()))
+        if folder:
+            self.data_root.setText(folder)
+
+    def submit(self) -> None:
+        if self.workspace is None:
+            self.invalid.emit("open a workspace first (File ▸ Open workspace…)")
+            return
+        try:
+            request = build_launch_request(self.workspace, self.dataset.currentText(), self.method.currentText(),
+                                           self.variant.currentData() or "", self.name.text(), self.data_root.text(),
+                                           self.overrides.text(), self.nproc.value())
+        except ValueError as error:
+            self.invalid.emit(str(error))
+            return
+        self.existing_names.add(request.run_dir.name)
+        self.launchRequested.emit(request)
+        self._refresh_name()
+
+
+def _wrap(layout) -> QWidget:
+    widget = QWidget()
+    layout.setContentsMargins(0, 0, 0, 0)
+    widget.setLayout(layout)
+    return widget

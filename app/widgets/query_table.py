@@ -1,0 +1,74 @@
+"""The retrieval browser's query list: a Qt model over ``app.state.retrieval.RetrievalState``."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QColor
+
+HEADERS = ("#", "Query", "ID", "Cam", "AP %", "1st hit")
+SORT_FOR_COLUMN = {4: ("ap_ascending", "ap_descending"), 5: ("first_hit_descending", "first_hit_descending"),
+                   0: ("query_order", "query_order")}
+
+
+class QueryTableModel(QAbstractTableModel):
+    """Rows = the state's visible queries. 1st hit is the 1-based rank of the first true match."""
+
+    def __init__(self, state=None, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.rows = state.visible_rows() if state is not None else []
+
+    def set_state(self, state) -> None:
+        self.beginResetModel()
+        self.state = state
+        self.rows = state.visible_rows() if state is not None else []
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        self.set_state(self.state)
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return len(HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            return {4: "average precision of the query (click: worst first / best first)",
+                    5: "rank of the first true match after junk removal (1 = correct at rank 1)"}.get(section)
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        row = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return str(row.index)
+            if column == 1:
+                return row.name
+            if column == 2:
+                return str(row.pid)
+            if column == 3:
+                return str(row.camid)
+            if column == 4:
+                return "—" if math.isnan(row.ap) else f"{100 * row.ap:.1f}"
+            if column == 5:
+                return "—" if row.first_hit < 0 else str(row.first_hit + 1)
+        if role == Qt.ItemDataRole.ForegroundRole and column in (4, 5):
+            if not row.evaluated:
+                return QColor("#888888")
+            return QColor("#B3261E") if row.is_failure else QColor("#1E7B34")
+        if role == Qt.ItemDataRole.TextAlignmentRole and column != 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if not row.evaluated:
+                return f"{row.path}\nno true match in the gallery: skipped by the protocol"
+            return row.path
+        if role == Qt.ItemDataRole.UserRole:
+            return row.index
+        return None

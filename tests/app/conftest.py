@@ -1,0 +1,43 @@
+"""Fixtures of the studio's GUI tests (pytest-qt, QT_QPA_PLATFORM=offscreen set by tests/conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_workspace(tiny_runs) -> Path:
+    """The folder whose runs/ holds the three tiny runs (clipreid, cocoop, scing)."""
+    return Path(tiny_runs["scing"]).parent.parent
+
+
+@pytest.fixture
+def isolated_home(tmp_path, monkeypatch) -> Path:
+    """User data/cache folders under tmp_path, so the default demo workspace is a missing folder."""
+    monkeypatch.setenv("SCING_STUDIO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """``open_window(workspace)`` -> a shown MainWindow whose first workspace scan has finished."""
+    from app.main_window import MainWindow
+
+    windows = []
+
+    def factory(workspace):
+        window = MainWindow(workspace, warm_up_umap=False)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window.workspace.scans_done > 0, timeout=20000)
+        windows.append(window)
+        return window
+
+    yield factory
+    for window in windows:
+        for pool in (window.workspace.workers, window.training.workers, window.retrieval.workers,
+                     window.saliency.workers, window.gap.workers):
+            pool.wait(60000)
