@@ -125,9 +125,19 @@ def read_yaml(path: Path) -> dict:
     return deep_merge(merged, data)
 
 
+def presets_root() -> Path:
+    """The folder of the preset YAMLs (``datasets/``, ``methods/``, ``variants/``)."""
+    root = resources_dir() / "configs"
+    if not (root / "datasets").is_dir():
+        raise ConfigError(f"config presets not found: '{root}' has no datasets/ folder. This installation lacks "
+                          "the project's resources/; reinstall scing-studio, or set SCING_RESOURCES to a folder "
+                          "holding configs/{datasets,methods,variants}")
+    return root
+
+
 def list_presets() -> list[str]:
     """Composable preset names: ``dataset/method`` for every dataset and method YAML, plus variants."""
-    root = resources_dir() / "configs"
+    root = presets_root()
     datasets = sorted(p.stem for p in (root / "datasets").glob("*.yaml"))
     methods = sorted(p.stem for p in (root / "methods").glob("*.yaml"))
     variants = sorted(p.stem for p in (root / "variants").glob("*.yaml"))
@@ -143,7 +153,7 @@ def preset_dict(name: str) -> dict:
             raise ConfigError(f"config file '{path}' does not exist")
         return read_yaml(path)
     parts = name.split("/")
-    root = resources_dir() / "configs"
+    root = presets_root()
     if len(parts) < 2:
         raise ConfigError(f"preset '{name}' is neither a YAML file nor DATASET/METHOD[/VARIANT...]; see `scing train --list-presets`")
     kinds = ["datasets", "methods"] + ["variants"] * (len(parts) - 2)

@@ -14,6 +14,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
+from scing_core.atomic import write_text_atomic
 from scing_core.demo.progress import StepReporter
 from scing_core.demo.steps import SynthClipStep, Step
 from scing_core.demo.workspace import METHODS, SPLITS, DemoSettings, DemoWorkspace, read_json, write_json_atomic
@@ -95,8 +96,7 @@ class EfficiencyStep(FigureStep):
             reporter.fraction(i / len(METHODS), method)
             rows += efficiency_table([method], arch="synthclip-s", num_classes=num_classes, stride=16,
                                      image_size=tuple(self.settings.size), num_cams=0, device="cpu")
-        self.ws.figures.mkdir(parents=True, exist_ok=True)
-        (self.ws.figures / "efficiency.txt").write_text(format_table(rows) + "\n", encoding="utf-8")
+        write_text_atomic(self.ws.figures / "efficiency.txt", format_table(rows) + "\n")
         self.write_numbers({"arch": "synthclip-s", "image_size": list(self.settings.size), "num_classes": num_classes,
                             "rows": [dataclasses.asdict(r) for r in rows]})
         return "ran"

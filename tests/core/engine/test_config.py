@@ -83,3 +83,22 @@ def test_print_config_shows_the_resolved_config(capsys):
 def test_valid_keys_are_dotted_leaves():
     keys = valid_keys()
     assert "model.method" in keys and "loss.lambda_con" in keys and "data" not in keys
+
+
+def test_missing_presets_folder_is_one_actionable_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("SCING_RESOURCES", str(tmp_path))
+    with pytest.raises(ConfigError, match="config presets not found.*SCING_RESOURCES"):
+        list_presets()
+    with pytest.raises(ConfigError, match="config presets not found"):
+        resolve_config("synthped/scing")
+
+
+def test_resources_come_from_an_installed_copy_when_the_checkout_has_none(monkeypatch, tmp_path):
+    from scing_core import resources
+
+    installed = tmp_path / "share" / "scing-studio" / "resources"
+    (installed / "configs" / "datasets").mkdir(parents=True)
+    monkeypatch.delenv("SCING_RESOURCES", raising=False)
+    monkeypatch.setattr(resources, "REPOSITORY_RESOURCES", tmp_path / "no-checkout" / "resources")
+    monkeypatch.setattr(resources, "INSTALLED_RESOURCES", installed)
+    assert resources.resources_dir() == installed
