@@ -34,8 +34,10 @@ class WorkspacePanel(QWidget):
         self.build_button = QPushButton("Build demo workspace")
         self.build_button.setDefault(True)
         self.build_button.clicked.connect(self.build_demo)
-        self.quick = QCheckBox("Quick (smaller data, fewer epochs)")
-        self.quick.setChecked(True)
+        self.quick = QCheckBox("Quick (~1 min, rough numbers)")
+        self.quick.setToolTip("Unticked: the full demo, about 4 minutes on a 2-core CPU, the one docs/demo-report.md "
+                              "describes. A workspace keeps the mode it was built with.")
+        self.quick.setChecked(False)
         self.create_button = QPushButton("Create empty workspace")
         self.create_button.clicked.connect(self._create_empty)
         self.open_button = QPushButton("Open another workspace…")

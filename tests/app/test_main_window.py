@@ -35,8 +35,11 @@ def test_missing_demo_workspace_offers_the_demo_build(open_window, isolated_home
     assert window.stack.currentWidget() is page
     assert page.build_button.isVisible() and page.build_button.isEnabled()
     assert "demo workspace has not been built" in page.headline.text()
+    assert not page.quick.isChecked()   # the full demo by default: the one the report describes
     argv = core_client.demo_command(page.status.path, quick=page.quick.isChecked())
-    assert argv[-3:] == ["--workspace", str(isolated_home / "demo"), "--quick"]
+    assert argv[-2:] == ["--workspace", str(isolated_home / "demo")]
+    page.quick.setChecked(True)
+    assert core_client.demo_command(page.status.path, quick=page.quick.isChecked())[-1] == "--quick"
 
 
 def test_demo_build_output_is_shown_live_and_the_workspace_opens_when_it_succeeds(
