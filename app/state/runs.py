@@ -32,6 +32,13 @@ class RunRow:
     R1: float | None = None
     metrics_by_dataset: dict = field(default_factory=dict, compare=False)
 
+    @property
+    def metrics_split(self) -> str:
+        """The evaluated split that ``mAP`` / ``R1`` belong to, short: ``synthped@synthped_occluded`` ->
+        ``synthped_occluded`` (the data folder); the config's dataset while there are no final metrics."""
+        label = next(iter(self.metrics_by_dataset), "")
+        return label.split("@", 1)[-1] if label else self.dataset
+
     @classmethod
     def from_summary(cls, summary) -> "RunRow":
         """Build a row from an ``api.RunSummary`` (anything with the same attributes)."""

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 from app.state.runs import COLUMNS, format_percent
 
-HEADERS = {"name": "Run", "method": "Method", "dataset": "Dataset", "status": "Status", "mAP": "mAP %", "R1": "R1 %"}
+HEADERS = {"name": "Run", "method": "Method", "dataset": "Evaluated on", "status": "Status", "mAP": "mAP %", "R1": "R1 %"}
 STATUS_COLORS = {"completed": "#1E7B34", "running": "#1F5FBF", "starting": "#1F5FBF", "stopped": "#9A6700",
                  "failed": "#B3261E", "running-or-killed": "#6B6B6B", "not-started": "#6B6B6B"}
 
@@ -45,7 +45,7 @@ class RunTable(QTableWidget):
             self.setRowCount(len(self.state.rows))
             for r, row in enumerate(self.state.rows):
                 status = self.state.status_of(row)
-                values = {"name": row.name, "method": row.method, "dataset": row.dataset, "status": status,
+                values = {"name": row.name, "method": row.method, "dataset": row.metrics_split, "status": status,
                           "mAP": format_percent(row.mAP), "R1": format_percent(row.R1)}
                 for c, column in enumerate(COLUMNS):
                     item = QTableWidgetItem(values[column])

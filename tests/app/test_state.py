@@ -40,6 +40,11 @@ def test_run_rows_read_final_metrics_of_the_first_split():
     row = RunRow.from_summary(summary)
     assert (row.name, row.mAP, row.R1) == ("a", 0.61, 0.8)
     assert "occluded: mAP 40.0  R1 50.0" in row.metrics_tooltip()
+    assert row.metrics_split == "holistic"   # the split whose mAP / R1 the table shows
+    assert _row("b").metrics_split == "synthped"   # no final metrics yet: the configured dataset
+    demo = RunRow.from_summary(SimpleNamespace(**{**vars(summary), "metrics": {"final": {
+        "synthped@synthped_occluded": {"mAP": 0.29, "R1": 0.31}, "synthped@synthped": {"mAP": 0.66, "R1": 0.78}}}}))
+    assert (demo.metrics_split, demo.mAP) == ("synthped_occluded", 0.29)
     assert final_metrics({}) == {} and format_percent(None) == "—" and format_percent(float("nan")) == "—"
 
 
