@@ -143,7 +143,10 @@ class TrainingCurves:
         series = self.evals.setdefault(dataset, {"mAP": Series(), "R1": Series()})
         x = event.get("epoch", 0) + 1.0
         for name in ("mAP", "R1"):
-            if values[name] is not None and not event.get("final"):
+            # a final eval repeats the last periodic one of the first test set; a test set evaluated only
+            # at the end (the demo's holistic split) gets its one point from it
+            repeated = event.get("final") and series[name].x[-1:] == [x]
+            if values[name] is not None and not repeated:
                 series[name].add(x, 100.0 * values[name])
         if values["mAP"] is not None:
             self.best_map[dataset] = max(self.best_map.get(dataset, 0.0), values["mAP"])

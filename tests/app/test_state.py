@@ -134,6 +134,15 @@ def test_eval_events_become_percent_curves_and_final_metrics():
     assert curves.status == "completed" and curves.errors == ["boom"]
 
 
+def test_a_test_set_evaluated_only_at_the_end_gets_its_point_from_the_final_eval():
+    curves = TrainingCurves()
+    curves.add([{"type": "eval", "stage": 2, "epoch": 19, "dataset": "a@occluded", "mAP": 0.3, "R1": 0.3, "best": True},
+                {"type": "eval", "stage": 2, "epoch": 19, "dataset": "a@occluded", "mAP": 0.3, "R1": 0.3, "final": True},
+                {"type": "eval", "stage": 2, "epoch": 19, "dataset": "a@holistic", "mAP": 0.6, "R1": 0.7, "final": True}])
+    assert curves.evals["a@occluded"]["mAP"].y == [30.0]   # the final eval does not repeat the point
+    assert curves.evals["a@holistic"]["mAP"].x == [20.0] and curves.evals["a@holistic"]["R1"].y == [70.0]
+
+
 def test_progress_fraction_of_stage():
     curves = TrainingCurves()
     curves.add([{"type": "stage_started", "stage": 2, "epochs": 4, "start_epoch": 0}, _step(2, 1, 1, steps=4)])
