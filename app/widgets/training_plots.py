@@ -22,6 +22,9 @@ class TrainingPlotsWidget(QWidget):
         self.loss_plots = {stage: make_plot(title, "epoch", "loss") for stage, title in STAGE_TITLES.items()}
         self.eval_plot = make_plot("Evaluation during stage 2", "stage-2 epoch", "%")
         self.eval_plot.getPlotItem().setYRange(0, 100, padding=0.02)
+        # top-left, one column: the first epochs are rarely evaluated and score low, so it hides the fewest points
+        self.eval_plot.getPlotItem().legend.setOffset((8, 8))
+        self.eval_plot.getPlotItem().legend.setColumnCount(1)
         layout.addWidget(self.loss_plots[1], 0, 0)
         layout.addWidget(self.loss_plots[2], 0, 1)
         layout.addWidget(self.eval_plot, 1, 0, 1, 2)
@@ -81,16 +84,18 @@ class TrainingPlotsWidget(QWidget):
                 item_pen.setStyle(style)
                 item = self._curve(self.eval_plot, ("eval", dataset, metric), label, item_pen, symbol=True)
                 item.setData(data.x, data.y)
+        last_epoch = max((max(s.x) for series in curves.evals.values() for s in series.values() if len(s)), default=0)
+        if last_epoch:   # from epoch 0: a run evaluated once shows its point at the end of stage 2, not alone
+            self.eval_plot.getPlotItem().setXRange(0, last_epoch, padding=0.04)
 
     def _curve(self, plot, key, name, item_pen, symbol: bool = False) -> pg.PlotDataItem:
         item = self._items.get(key)
         if item is None:
-            options = dict(symbol="o", symbolSize=6, symbolBrush=item_pen.color(), symbolPen=None) if symbol else {}
+            options = dict(symbol="o", symbolSize=8, symbolBrush=item_pen.color(), symbolPen=None) if symbol else {}
             item = plot.getPlotItem().plot([], [], pen=item_pen, name=name, **options)
             if plot.getPlotItem().legend is not None:
                 plot.getPlotItem().legend.setVisible(True)
-            if plot is self.eval_plot:   # percentages: keep 0-100 visible, follow the epochs
-                plot.getPlotItem().enableAutoRange(axis="x")
+            if plot is self.eval_plot:   # percentages 0-100; epochs from 0 (update_from sets the x range)
                 plot.getPlotItem().setYRange(0, 100, padding=0.02)
             else:
                 plot.getPlotItem().enableAutoRange()
