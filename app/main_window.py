@@ -140,9 +140,13 @@ class MainWindow(QMainWindow):
             return lambda: self.tabs.setCurrentWidget(widget)
 
         showcase = [row.path for row in self.workspace.rows if row.method == "scing" and row.status == "completed"]
+        baseline = [row.path for row in self.workspace.rows if row.method == "clipreid" and row.status == "completed"]
 
         def pick(select):   # show the proposed method's run when the workspace has a completed SCING run
             return (lambda: select(showcase[0])) if showcase else None
+
+        if baseline:   # the retrieval view compares it with CLIP-ReID (the Δ AP column)
+            self.retrieval.preferred_reference = baseline[0]
 
         if self.stack.currentWidget() is self.setup_page:
             return [("workspace", lambda: None, None)]

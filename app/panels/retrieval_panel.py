@@ -8,6 +8,7 @@ distance under each. Eval artefacts load in a worker (``api.load_eval``).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHeaderV
 
 from app.services import core_client
 from app.services.workers import WorkerPool
-from app.state.retrieval import RetrievalState, describe_summary, distance_formatter
+from app.state.retrieval import RetrievalState, describe_comparison, describe_summary, distance_formatter
 from app.widgets.error_banner import ErrorBanner
 from app.widgets.image_strip import ImageStripWidget, TileSpec, legend_html
 from app.widgets.images import load_pixmap
@@ -24,7 +25,7 @@ from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.plotting import PALETTE, make_plot, pen
 from app.widgets.query_table import SORT_FOR_COLUMN, QueryTableModel
 
-COLUMN_WIDTHS = {0: 52, 2: 52, 3: 44, 4: 60, 5: 64}   # query-table columns other than the (stretching) name
+COLUMN_WIDTHS = {0: 44, 2: 44, 3: 40, 4: 56, 5: 56, 6: 56}   # query-table columns other than the (stretching) name
 THUMB = QSize(72, 144)
 QUERY_SIZE = QSize(100, 200)
 
@@ -32,6 +33,12 @@ QUERY_SIZE = QSize(100, 200)
 def load_retrieval_state(run_dir, dataset: str) -> RetrievalState:
     """Eval artefacts -> view-model, both in the worker (large query sets stay off the GUI thread)."""
     return RetrievalState.from_artifacts(core_client.load_eval(run_dir, dataset))
+
+
+def load_reference_ap(run_dir, dataset: str) -> tuple[list[str], object]:
+    """Another run's eval of the same test set, for the comparison column: query paths and per-query AP."""
+    artifacts = core_client.load_eval(run_dir, dataset)
+    return list(artifacts.query.paths), artifacts.ap
 
 
 class RetrievalPanel(QWidget):
@@ -47,6 +54,7 @@ class RetrievalPanel(QWidget):
         self.workers = WorkerPool(self)
         self._token = 0
         self._sort_toggle: dict[int, bool] = {}
+        self.preferred_reference: Path | None = None   # compared with when the user has chosen nothing
         self._build()
 
     def _build(self) -> None:
@@ -54,7 +62,7 @@ class RetrievalPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._build_query_list())
         splitter.addWidget(self._build_detail())
-        splitter.setSizes([480, 920])
+        splitter.setSizes([500, 900])
         self.empty_state = QLabel()
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_state.setWordWrap(True)
@@ -74,9 +82,15 @@ class RetrievalPanel(QWidget):
         self.eval_combo = QComboBox()
         self.eval_combo.setMinimumWidth(140)
         self.eval_combo.currentIndexChanged.connect(self._eval_changed)
+        self.compare_combo = QComboBox()
+        self.compare_combo.setMinimumWidth(140)
+        self.compare_combo.setToolTip("Another run evaluated on the same test set: the Δ AP column shows, per query, "
+                                      "where this run does better (green) or worse (red)")
+        self.compare_combo.currentIndexChanged.connect(self._compare_changed)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
-        return hbox(QLabel("Run"), self.run_combo, QLabel("Eval"), self.eval_combo, 12, (self.summary, 1))
+        return hbox(QLabel("Run"), self.run_combo, QLabel("Eval"), self.eval_combo, QLabel("vs"), self.compare_combo,
+                    12, (self.summary, 1))
 
     def _build_query_list(self) -> QWidget:
         self.failures_only = QCheckBox("Only rank-1 failures (first true match below rank 1)")
@@ -199,7 +213,7 @@ class RetrievalPanel(QWidget):
         self.state.set_only_failures(self.failures_only.isChecked())
         if previous is not None:
             self.state.set_sort(previous.sort_key)
-        self.summary.setText(describe_summary(self.state.summary()))
+        self._describe()
         self._draw_cmc()
         self.model.set_state(self.state)
         self._update_count()
@@ -207,7 +221,61 @@ class RetrievalPanel(QWidget):
             self.table.selectRow(0)
         else:
             self._show_selected()
+        self._update_compare_choices()   # after the model holds the new state: a comparison refreshes it
         self.evalLoaded.emit(self.state)
+
+    # -- comparison with another run -----------------------------------------------------------------
+    def _update_compare_choices(self) -> None:
+        """The other runs evaluated on the current test set; keeps the chosen one when it still qualifies."""
+        run, dataset = self.current_run(), self.eval_combo.currentText()
+        chosen = self.compare_combo.currentData() or (str(self.preferred_reference) if self.preferred_reference else None)
+        others = [path for path in self.run_paths if path != run and dataset in core_client.eval_folders(path)]
+        self.compare_combo.blockSignals(True)
+        self.compare_combo.clear()
+        self.compare_combo.addItem("—", None)
+        for path in others:
+            self.compare_combo.addItem(path.name, str(path))
+        index = self.compare_combo.findData(chosen) if chosen else -1
+        self.compare_combo.setCurrentIndex(max(index, 0))
+        self.compare_combo.blockSignals(False)
+        self._compare_changed()
+
+    def compare_with(self, path) -> bool:
+        """Compare the browsed run with the run at ``path`` (False when it is not evaluated on this test set)."""
+        index = self.compare_combo.findData(str(path))
+        if index >= 0:
+            self.compare_combo.setCurrentIndex(index)
+        return index >= 0
+
+    def _compare_changed(self, *_) -> None:
+        if self.state is None:
+            return
+        reference, dataset = self.compare_combo.currentData(), self.eval_combo.currentText()
+        if not reference:
+            self.state.clear_reference()
+            self._comparison_loaded(self._token, None)
+            return
+        token = self._token
+        self.workers.start(load_reference_ap, Path(reference), dataset,
+                           on_result=lambda loaded: self._comparison_loaded(token, (Path(reference).name, *loaded)),
+                           on_error=self._report_error)
+
+    def _comparison_loaded(self, token: int, loaded) -> None:
+        if token != self._token or self.state is None:
+            return
+        if loaded is not None:
+            try:
+                self.state.set_reference(*loaded)
+            except ValueError as error:
+                self._report_error(str(error))
+        self._describe()
+        self.model.refresh()
+        self._reselect()
+
+    def _describe(self) -> None:
+        text = describe_summary(self.state.summary())
+        comparison = describe_comparison(self.state.reference_summary()) if self.state.reference_name else ""
+        self.summary.setText(f"{text}<br>{comparison}" if comparison else text)
 
     def _draw_cmc(self) -> None:
         item = self.cmc_plot.getPlotItem()
@@ -274,9 +342,12 @@ class RetrievalPanel(QWidget):
         ap = "— (no true match in the gallery; skipped)" if not row.evaluated else f"{100 * row.ap:.1f} %"
         first = "—" if row.first_hit < 0 else f"rank {row.first_hit + 1} (junk excluded)"
         counts = {kind: sum(h.kind == kind for h in hits) for kind in ("same", "different", "junk")}
+        delta = self.state.delta(row.index)
+        versus = "" if math.isnan(delta) else (f" · vs {self.state.reference_name}: AP "
+                                               f"{100 * self.state.reference_ap[row.index]:.1f} % ({100 * delta:+.1f})")
         self.query_info.setText(
             f"<b>Query {row.index}</b> · {row.name}<br>identity <b>{row.pid}</b> · camera {row.camid}<br>"
-            f"AP <b>{ap}</b> · first true match: <b>{first}</b><br>"
+            f"AP <b>{ap}</b>{versus} · first true match: <b>{first}</b><br>"
             f"in the top-{len(hits)}: {counts['same']} same id, {counts['different']} different, {counts['junk']} junk"
             f"<br><span style='color:#777'>{row.path}</span>")
         fmt = distance_formatter([h.distance for h in hits])
@@ -303,6 +374,7 @@ class RetrievalPanel(QWidget):
         self.model.set_state(None)
         self.summary.setText("")
         self.eval_combo.clear()
+        self.compare_combo.clear()
         self.count_label.setText("")
         self._draw_cmc()
         self._show_selected()

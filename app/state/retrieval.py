@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 SAME, DIFFERENT, JUNK = "same", "different", "junk"   # match kinds of a gallery hit
-SORT_KEYS = ("ap_ascending", "ap_descending", "first_hit_descending", "query_order")
+SORT_KEYS = ("ap_ascending", "ap_descending", "first_hit_descending", "query_order", "delta_ascending",
+             "delta_descending")
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class RetrievalState:
             raise ValueError("eval arrays describe different numbers of queries")
         self.sort_key = "ap_ascending"
         self.only_failures = False
+        self.reference_name: str | None = None       # another run's eval of the same queries (comparison)
+        self.reference_ap = np.full(len(self.ap), np.nan)
         self.selected: int | None = None
         self._rows = [QueryRow(i, self.query_paths[i], int(self.query_pids[i]), int(self.query_camids[i]),
                                float(self.ap[i]), int(self.first_hit[i])) for i in range(len(self.query_paths))]
@@ -101,6 +104,37 @@ class RetrievalState:
         self.only_failures = bool(enabled)
         self._visible = self._compute_visible()
 
+    # -- comparison with another run ----------------------------------------------------------
+    def set_reference(self, name: str, query_paths, ap) -> int:
+        """Compare with another run's eval of the same test set: its per-query AP, matched by query path.
+        Returns the number of queries matched; raises ValueError when none is."""
+        by_path = {str(path): float(value) for path, value in zip(query_paths, np.asarray(ap, dtype=np.float64))}
+        aligned = np.array([by_path.get(path, np.nan) for path in self.query_paths], dtype=np.float64)
+        matched = int(sum(path in by_path for path in self.query_paths))
+        if not matched:
+            raise ValueError(f"'{name}' evaluated other queries than this run: nothing to compare")
+        self.reference_name, self.reference_ap = name, aligned
+        self._visible = self._compute_visible()
+        return matched
+
+    def clear_reference(self) -> None:
+        self.reference_name, self.reference_ap = None, np.full(len(self.ap), np.nan)
+        if self.sort_key.startswith("delta"):
+            self.sort_key = "ap_ascending"
+        self._visible = self._compute_visible()
+
+    def delta(self, query_index: int) -> float:
+        """AP of this run minus the reference run's, for one query (NaN without a reference or a match)."""
+        return float(self.ap[query_index] - self.reference_ap[query_index])
+
+    def reference_summary(self) -> dict:
+        """How the two runs differ over the queries both evaluated: counts and mean AP difference."""
+        deltas = self.ap - self.reference_ap
+        valid = ~np.isnan(deltas)
+        return {"reference": self.reference_name, "compared": int(valid.sum()),
+                "better": int((deltas[valid] > 1e-9).sum()), "worse": int((deltas[valid] < -1e-9).sum()),
+                "mean_delta": float(deltas[valid].mean()) if valid.any() else float("nan")}
+
     def visible_rows(self) -> list[QueryRow]:
         """Queries in display order; skipped queries (no true match) always sort last."""
         return list(self._visible)
@@ -115,6 +149,10 @@ class RetrievalState:
             rows.sort(key=lambda r: (-r.ap, r.first_hit, r.index))
         elif self.sort_key == "first_hit_descending":
             rows.sort(key=lambda r: (-r.first_hit, r.ap, r.index))
+        elif self.sort_key.startswith("delta"):   # no comparison value: last, in either direction
+            sign = 1.0 if self.sort_key == "delta_ascending" else -1.0
+            rows.sort(key=lambda r: (math.isnan(self.delta(r.index)), sign * np.nan_to_num(self.delta(r.index)),
+                                     r.index))
         return rows + skipped
 
     # -- selection -----------------------------------------------------------------------------
@@ -191,6 +229,14 @@ def distance_formatter(distances):
     if values and max(values) < 0.01:
         return lambda d: "—" if math.isnan(d) else f"{d:.3g}"
     return lambda d: "—" if math.isnan(d) else f"{d:.3f}"
+
+
+def describe_comparison(comparison: dict) -> str:
+    """'vs clipreid: better on 40, worse on 31 of 159 queries · mean ΔAP −1.4 points'."""
+    if not comparison.get("compared"):
+        return ""
+    return (f"vs {comparison['reference']}: better on {comparison['better']}, worse on {comparison['worse']} of "
+            f"{comparison['compared']} queries · mean ΔAP {100 * comparison['mean_delta']:+.1f} points")
 
 
 def describe_summary(summary: dict) -> str:

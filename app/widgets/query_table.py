@@ -7,9 +7,10 @@ import math
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
-HEADERS = ("#", "Query", "ID", "Cam", "AP %", "1st hit")
+HEADERS = ("#", "Query", "ID", "Cam", "AP %", "1st hit", "Δ AP")
+DELTA_COLUMN = 6
 SORT_FOR_COLUMN = {4: ("ap_ascending", "ap_descending"), 5: ("first_hit_descending", "first_hit_descending"),
-                   0: ("query_order", "query_order")}
+                   0: ("query_order", "query_order"), DELTA_COLUMN: ("delta_ascending", "delta_descending")}
 
 
 class QueryTableModel(QAbstractTableModel):
@@ -40,7 +41,9 @@ class QueryTableModel(QAbstractTableModel):
             return HEADERS[section]
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
             return {4: "average precision of the query (click: worst first / best first)",
-                    5: "rank of the first true match after junk removal (1 = correct at rank 1)"}.get(section)
+                    5: "rank of the first true match after junk removal (1 = correct at rank 1)",
+                    DELTA_COLUMN: "AP of this run minus AP of the run chosen under 'vs', in points (click: "
+                                  "where this run loses most first / wins most first)"}.get(section)
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -59,6 +62,13 @@ class QueryTableModel(QAbstractTableModel):
                 return "—" if math.isnan(row.ap) else f"{100 * row.ap:.1f}"
             if column == 5:
                 return "—" if row.first_hit < 0 else str(row.first_hit + 1)
+            if column == DELTA_COLUMN:
+                delta = self.state.delta(row.index)
+                return "—" if math.isnan(delta) else f"{100 * delta:+.1f}"
+        if role == Qt.ItemDataRole.ForegroundRole and column == DELTA_COLUMN:
+            delta = self.state.delta(row.index)
+            return QColor("#888888") if math.isnan(delta) or abs(delta) < 1e-9 else \
+                QColor("#1E7B34") if delta > 0 else QColor("#B3261E")
         if role == Qt.ItemDataRole.ForegroundRole and column in (4, 5):
             if not row.evaluated:
                 return QColor("#888888")

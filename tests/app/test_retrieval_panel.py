@@ -74,3 +74,26 @@ def test_a_workspace_rescan_keeps_the_loaded_eval_and_the_selected_query(open_wi
     window.workspace.refresh()
     qtbot.waitUntil(lambda: window.workspace.scans_done > scans, timeout=20000)
     assert panel.state is state and panel.state.selected == selected
+
+
+def test_comparison_with_another_run_shows_per_query_ap_differences(open_window, tiny_workspace, qtbot):
+    from app.widgets.query_table import DELTA_COLUMN
+
+    panel = _loaded(open_window(tiny_workspace), qtbot)
+    dataset = panel.eval_combo.currentText()
+    assert panel.compare_combo.count() == len(panel.run_paths)   # "—" plus every other run evaluated on it
+    other = next(path for path in panel.run_paths if path != panel.current_run())
+    assert panel.compare_with(other)
+    qtbot.waitUntil(lambda: panel.state.reference_name == other.name, timeout=20000)
+    mine, theirs = api.load_eval(panel.current_run(), dataset), api.load_eval(other, dataset)
+    theirs_ap = dict(zip(theirs.query.paths, theirs.ap))
+    for r, row in enumerate(panel.model.rows[:10]):
+        expected = 100 * (mine.ap[row.index] - theirs_ap[mine.query.paths[row.index]])
+        text = panel.model.data(panel.model.index(r, DELTA_COLUMN))
+        assert text == ("—" if math.isnan(expected) else f"{expected:+.1f}")
+    assert f"vs {other.name}: better on" in panel.summary.text()
+    panel._header_clicked(DELTA_COLUMN)   # where this run loses most first
+    deltas = [panel.state.delta(row.index) for row in panel.model.rows if not math.isnan(panel.state.delta(row.index))]
+    assert deltas == sorted(deltas)
+    panel.compare_combo.setCurrentIndex(0)   # "—": no comparison
+    assert panel.state.reference_name is None and "vs " not in panel.summary.text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from app.state.curves import Series, TrainingCurves
 from app.state.gap import GapRequest, best_in_column, metric_headers, metric_rows
 from app.state.launch import PresetChoices, build_launch_request, parse_overrides, suggest_run_name
-from app.state.retrieval import DIFFERENT, JUNK, SAME, RetrievalState, describe_summary
+from app.state.retrieval import DIFFERENT, JUNK, SAME, RetrievalState, describe_comparison, describe_summary
 from app.state.runs import RunListState, RunRow, default_comparison_runs, final_metrics, format_percent
 from app.state.saliency import SaliencyGrid, SaliencyRequest
 from app.state.workspace import EMPTY, MISSING, MISSING_DEMO, READY, describe_workspace
@@ -311,3 +312,23 @@ def test_distances_keep_significant_digits_when_features_are_nearly_collinear():
     assert distance_formatter([0.2, 0.45])(0.2345) == "0.234"
     tiny = distance_formatter([8.6e-5, 4.4e-4])
     assert tiny(8.583e-5) == "8.58e-05" and tiny(float("nan")) == "—"
+
+
+def test_comparison_with_another_run_matches_queries_by_path_and_sorts_by_ap_difference():
+    state = _retrieval()   # AP 1.0, 0.5, skipped, skipped
+    matched = state.set_reference("clipreid", ["/q/2.jpg", "/q/1.jpg", "/q/0.jpg", "/other.jpg"], [0.3, 1.0, 0.25, 0.9])
+    assert matched == 3   # /q/3.jpg is not in the other eval; /other.jpg is not in this one
+    assert state.delta(0) == pytest.approx(0.75) and state.delta(1) == pytest.approx(-0.5)
+    assert math.isnan(state.delta(2)) and math.isnan(state.delta(3))
+    state.set_sort("delta_ascending")
+    assert [r.index for r in state.visible_rows()][:2] == [1, 0]   # where this run loses most first
+    state.set_sort("delta_descending")
+    assert [r.index for r in state.visible_rows()][:2] == [0, 1]
+    summary = state.reference_summary()
+    assert (summary["compared"], summary["better"], summary["worse"]) == (2, 1, 1)
+    assert summary["mean_delta"] == pytest.approx(0.125)
+    assert describe_comparison(summary) == "vs clipreid: better on 1, worse on 1 of 2 queries · mean ΔAP +12.5 points"
+    state.clear_reference()
+    assert state.sort_key == "ap_ascending" and math.isnan(state.delta(0))
+    with pytest.raises(ValueError, match="nothing to compare"):
+        state.set_reference("other", ["/elsewhere.jpg"], [0.5])
