@@ -28,6 +28,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("SCING Studio")
         self.resize(1440, 900)
         self.workspace = WorkspaceService(self)
+        self._run_to_select = None   # set when a run directory was opened as the workspace
         self.setup_page = WorkspacePanel()
         self.training = TrainingPanel()
         self.retrieval = RetrievalPanel()
@@ -89,8 +90,10 @@ class MainWindow(QMainWindow):
 
     # -- workspace ---------------------------------------------------------------------------------------
     def open_workspace(self, path) -> None:
-        self.workspace_label.setText(f"workspace: {Path(path).expanduser()}")
-        self.workspace.open(path)
+        """Open a workspace, or the workspace of a run directory (that run is then selected)."""
+        workspace, self._run_to_select = core_client.workspace_of(path)
+        self.workspace_label.setText(f"workspace: {workspace}")
+        self.workspace.open(workspace)
 
     def choose_workspace(self) -> None:
         start = str(self.workspace.path or Path.home())
@@ -109,6 +112,10 @@ class MainWindow(QMainWindow):
         self.retrieval.set_runs(rows)
         self.saliency.set_runs(rows)
         self.gap.set_runs(rows)
+        if self._run_to_select is not None:   # opened as a run directory: show that run
+            self.training.select_run(self._run_to_select)
+            self.retrieval.select_run(self._run_to_select)
+            self._run_to_select = None
 
     # -- routing -------------------------------------------------------------------------------------------
     def _explain_images(self, paths: list) -> None:

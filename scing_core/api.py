@@ -57,7 +57,7 @@ __all__ = [
     "EventFollower", "ReIDDataset", "ReIDSample", "RunSummary", "ScingError", "default_demo_workspace", "demo_command",
     "list_datasets", "list_presets", "list_runs", "load_dataset", "load_eval", "read_events", "resolve_config",
     "resources_dir",
-    "summarize_run", "train_command", "user_cache_dir", *_LAZY,
+    "summarize_run", "train_command", "user_cache_dir", "workspace_of", *_LAZY,
 ]
 
 
@@ -94,6 +94,17 @@ def summarize_run(run_dir) -> RunSummary:
         status = "running-or-killed"
     metrics = json.loads(run.metrics.read_text()) if run.metrics.exists() else {}
     return RunSummary(run.root, cfg.model.method, cfg.data.dataset, status, metrics, events[-1] if events else None)
+
+
+def workspace_of(path) -> tuple[Path, Path | None]:
+    """``(workspace, run)`` for a folder a user opens: a run directory itself (it holds config.yaml)
+    belongs to the workspace above it (above its ``runs/`` folder when it sits in one); any other
+    folder is the workspace, with no run to select."""
+    folder = Path(path).expanduser().resolve()
+    if not RunDir.at(folder).config.is_file():
+        return folder, None
+    parent = folder.parent
+    return (parent.parent if parent.name == "runs" else parent), folder
 
 
 def list_runs(workspace) -> list[RunSummary]:

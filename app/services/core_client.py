@@ -20,6 +20,11 @@ def default_workspace() -> Path:
     return Path(api.default_demo_workspace())
 
 
+def workspace_of(path) -> tuple[Path, Path | None]:
+    """*fast* — ``(workspace, run to select)``: a run directory opens the workspace that holds it."""
+    return api.workspace_of(path)
+
+
 def scan_runs(workspace) -> list[RunRow]:
     """Every run directory of the workspace as table rows (reads config, events and metrics)."""
     folder = Path(workspace)

@@ -29,6 +29,14 @@ def test_window_opens_on_a_workspace_and_visits_every_panel(open_window, tiny_wo
     assert not window.isVisible()
 
 
+def test_opening_a_run_directory_opens_its_workspace_with_that_run_selected(open_window, tiny_workspace, qtbot):
+    run = tiny_workspace / "runs" / "cocoop"
+    window = open_window(run)
+    assert window.workspace.path == tiny_workspace.resolve()
+    assert window.training.runs.selected == run.resolve() and window.training.table.rowCount() == 3
+    assert window.retrieval.current_run() == run.resolve()
+
+
 def test_missing_demo_workspace_offers_the_demo_build(open_window, isolated_home):
     window = open_window(None)
     page = window.setup_page

@@ -86,3 +86,14 @@ def test_a_loaded_model_gives_the_trained_text_features(trained_run):
     assert torch.equal(texts[0], texts[1])
     protos = load_prototypes(trained_run)
     assert protos.shape == texts[0].shape
+
+
+def test_a_run_directory_opens_as_the_workspace_that_holds_it(tmp_path):
+    for layout in ("ws/runs/a", "ws/b"):
+        run = tmp_path / layout
+        run.mkdir(parents=True)
+        (run / "config.yaml").write_text("seed: 0\n")
+    assert api.workspace_of(tmp_path / "ws/runs/a") == ((tmp_path / "ws").resolve(), (tmp_path / "ws/runs/a").resolve())
+    assert api.workspace_of(tmp_path / "ws/b") == ((tmp_path / "ws").resolve(), (tmp_path / "ws/b").resolve())
+    assert api.workspace_of(tmp_path / "ws") == ((tmp_path / "ws").resolve(), None)
+    assert api.workspace_of(tmp_path / "missing") == ((tmp_path / "missing").resolve(), None)
