@@ -42,6 +42,7 @@ _LAZY = {
     "robustness_curves": "scing_core.analysis.robustness",
     "robustness_figure": "scing_core.analysis.robustness",
     "distance_figures": "scing_core.analysis.distance_figures",
+    "ranking_figure": "scing_core.analysis.ranking_figure",
     # evaluation artefacts, masks, models
     "EvalArtifacts": "scing_core.evaluation",
     "load_eval_artifacts": "scing_core.evaluation",

@@ -12,8 +12,8 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHeaderView, QLabel, QPushButton, QSpinBox,
-                               QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHeaderView, QLabel, QPushButton,
+                               QSpinBox, QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
 from app.services import core_client
 from app.services.workers import WorkerPool
@@ -133,7 +133,11 @@ class RetrievalPanel(QWidget):
         self.send_button.setToolTip("Send the query and its three nearest gallery images to the Saliency tab")
         self.send_button.clicked.connect(self._send_to_saliency)
         self.send_button.setEnabled(False)
-        controls = hbox(self.k_spin, self.send_button, STRETCH)
+        self.export_button = QPushButton("Export ranking…")
+        self.export_button.setToolTip("This query's top-k as a paper figure (PNG + PDF), like `scing ranking`")
+        self.export_button.clicked.connect(self._export_clicked)
+        self.export_button.setEnabled(False)
+        controls = hbox(self.k_spin, self.send_button, self.export_button, STRETCH)
         return hbox(self.query_image, (vbox((self.query_info, 1), controls), 1))
 
     def _build_detail(self) -> QWidget:
@@ -331,6 +335,7 @@ class RetrievalPanel(QWidget):
     def _show_selected(self, *_) -> None:
         row = self.state.selected_row if self.state is not None else None
         self.send_button.setEnabled(row is not None)
+        self.export_button.setEnabled(row is not None)
         if row is None:
             self.query_image.clear()
             self.query_info.setText("Select a query")
@@ -366,6 +371,25 @@ class RetrievalPanel(QWidget):
         if row is not None:
             gallery = [h.path for h in self.state.hits(row.index, 3)]
             self.imagesForSaliency.emit([row.path, *gallery])
+
+    def _export_clicked(self) -> None:
+        row = self.state.selected_row if self.state is not None else None
+        if row is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export ranking figure", f"ranking_q{row.index}.png", "PNG (*.png)")
+        if path:
+            self.export_ranking(path)
+
+    def export_ranking(self, out_path):
+        """Write the selected query's top-k figure in a worker; returns the worker (None without a query)."""
+        row = self.state.selected_row if self.state is not None else None
+        if row is None:
+            return None
+        k = min(self.k_spin.value(), self.state.topk)
+        return self.workers.start(core_client.export_ranking_figure, self.current_run(), self.eval_combo.currentText(),
+                                  [row.index], k, out_path,
+                                  on_result=lambda p: self.statusMessage.emit(f"ranking figure written: {p}"),
+                                  on_error=self._report_error)
 
     def _clear(self, message: str) -> None:
         self.empty_state.setText(message)

@@ -119,6 +119,12 @@ def compute_gap(request, progress=None) -> tuple[list, dict[str, str]]:
     return results, errors
 
 
+def export_ranking_figure(run_dir, dataset: str, query_indices: list[int], k: int, out_path) -> Path:
+    """Write the ranked lists of ``query_indices`` in a run's eval folder as a paper figure (PNG + PDF)."""
+    title = f"{Path(run_dir).name} · {dataset}"
+    return Path(api.ranking_figure(api.load_eval(run_dir, dataset), out_path, queries=query_indices, k=k, title=title))
+
+
 def export_gap_figure(results: list, out_path) -> Path:
     """Write the paper-style modality-gap figure (PNG + PDF) of projected results."""
     return Path(api.gap_figure(results, out_path))

@@ -32,6 +32,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gap": ("scing_core.cli.gap", "UMAP / PCA modality-gap figure and metrics"),
     "robustness": ("scing_core.cli.robustness", "mAP / R1 under increasing synthetic occlusion"),
     "figures": ("scing_core.cli.figures", "distance histograms and ROC from a run's eval artefacts"),
+    "ranking": ("scing_core.cli.ranking", "ranked gallery lists of chosen or the worst queries, as a paper figure"),
     "efficiency": ("scing_core.cli.efficiency", "parameters, FLOPs and latency per method (paper Table 4)"),
 }
 

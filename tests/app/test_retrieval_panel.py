@@ -97,3 +97,15 @@ def test_comparison_with_another_run_shows_per_query_ap_differences(open_window,
     assert deltas == sorted(deltas)
     panel.compare_combo.setCurrentIndex(0)   # "—": no comparison
     assert panel.state.reference_name is None and "vs " not in panel.summary.text()
+
+
+def test_export_ranking_writes_the_selected_query_figure(open_window, tiny_workspace, qtbot, tmp_path):
+    panel = _loaded(open_window(tiny_workspace), qtbot)
+    assert panel.export_button.isEnabled()
+    panel.k_spin.setValue(5)
+    messages = []
+    panel.statusMessage.connect(messages.append)
+    panel.export_ranking(tmp_path / "q.png")
+    qtbot.waitUntil(lambda: not panel.workers.busy, timeout=60000)
+    assert (tmp_path / "q.png").is_file() and (tmp_path / "q.pdf").is_file()
+    qtbot.waitUntil(lambda: any("ranking figure written" in m for m in messages), timeout=5000)
