@@ -58,7 +58,7 @@ __all__ = [
     "EventFollower", "ReIDDataset", "ReIDSample", "RunSummary", "ScingError", "default_demo_workspace", "demo_command",
     "list_datasets", "list_presets", "list_runs", "load_dataset", "load_eval", "read_events", "resolve_config",
     "resources_dir",
-    "summarize_run", "train_command", "user_cache_dir", "workspace_of", *_LAZY,
+    "summarize_run", "train_command", "user_cache_dir", "workspace_of", "launch_overrides", *_LAZY,
 ]
 
 
@@ -131,6 +131,27 @@ def demo_command(workspace=None, quick: bool = False) -> list[str]:
     """The argv that builds (or finishes) the demo workspace in a separate process (``scing demo``)."""
     cmd = [sys.executable, "-m", "scing_core.cli", "demo", "--workspace", str(workspace or default_demo_workspace())]
     return cmd + (["--quick"] if quick else [])
+
+
+def launch_overrides(workspace, preset: str, overrides=()) -> list[str]:
+    """Overrides the studio adds when it starts ``preset`` in ``workspace``: a run on the SynthCLIP
+    architecture (the ``demo`` variants) with no ``model.pretrained=`` of its own starts from the
+    workspace's SynthCLIP checkpoint, the one ``scing demo`` pre-trained. Raises InputError when the
+    workspace has none."""
+    from scing_core.demo.workspace import DemoWorkspace
+    from scing_core.errors import InputError
+
+    overrides = list(overrides)
+    if resolve_config(preset, overrides).model.arch != "synthclip-s":
+        return []
+    if any(item.startswith("model.pretrained=") for item in overrides):
+        return []
+    weights = DemoWorkspace.at(workspace).synthclip
+    if weights.is_file():
+        return [f"model.pretrained={weights}"]
+    raise InputError(f"preset '{preset}' fine-tunes SynthCLIP (model.arch=synthclip-s), and this workspace has no "
+                     f"SynthCLIP weights ({weights}); build the demo workspace, or pre-train one with "
+                     "`scing synthclip --out PATH` and add the override model.pretrained=PATH")
 
 
 def load_eval(run_dir, dataset: str | None = None):

@@ -45,6 +45,15 @@ def presets() -> list[str]:
     return list(api.list_presets())
 
 
+def launch_overrides(workspace, preset: str, overrides) -> list[str]:
+    """*fast* — what the studio adds to a new run's overrides (SynthCLIP weights for the demo variants);
+    raises ValueError with the fix when the preset cannot start in this workspace."""
+    try:
+        return api.launch_overrides(workspace, preset, overrides)
+    except api.ScingError as error:
+        raise ValueError(error_message(error)) from None
+
+
 def train_command(preset: str, run_dir, overrides=(), resume: bool = False, nproc: int = 1) -> list[str]:
     """*fast* — the argv of ``scing train`` for a QProcess."""
     return api.train_command(preset, run_dir, list(overrides), resume=resume, nproc=nproc)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit,
                                QPushButton, QSpinBox, QToolButton, QWidget)
 
+from app.services import core_client
 from app.state.launch import PresetChoices, build_launch_request, suggest_run_name
 
 VARIANT_LABELS = {"": "(paper setting)"}
@@ -105,9 +107,11 @@ class NewRunForm(QGroupBox):
             request = build_launch_request(self.workspace, self.dataset.currentText(), self.method.currentText(),
                                            self.variant.currentData() or "", self.name.text(), self.data_root.text(),
                                            self.overrides.text(), self.nproc.value())
-        except ValueError as error:
+            added = core_client.launch_overrides(self.workspace, request.preset, request.overrides)
+        except ValueError as error:   # the message says what to fix
             self.invalid.emit(str(error))
             return
+        request = dataclasses.replace(request, overrides=(*request.overrides, *added))
         self.existing_names.add(request.run_dir.name)
         self.launchRequested.emit(request)
         self._refresh_name()

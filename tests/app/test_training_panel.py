@@ -72,6 +72,29 @@ def test_invalid_new_run_form_is_reported_in_the_panel(open_window, tiny_workspa
     assert not (tiny_workspace / "runs" / "fresh").exists()
 
 
+def test_demo_variant_starts_from_the_workspace_synthclip_or_says_what_is_missing(open_window, tiny_workspace,
+                                                                                  tmp_path):
+    window = open_window(tiny_workspace)
+    form, requests = window.training.form, []
+    form.launchRequested.disconnect(window.training.launch)   # check the request; start nothing
+    form.launchRequested.connect(requests.append)
+    form.variant.setCurrentIndex(form.variant.findData("demo"))
+    form.name.setText("demo-run")
+    form.submit()                                    # the tiny workspace has no SynthCLIP
+    assert "fine-tunes SynthCLIP" in window.training.banner.message and "scing synthclip" in window.training.banner.message
+    assert not requests
+    weights = tmp_path / "ws" / "synthclip" / "synthclip-s.pt"
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"")                         # only its presence matters to the form
+    form.workspace = tmp_path / "ws"
+    form.submit()
+    assert requests and requests[0].overrides[-1] == f"model.pretrained={weights.resolve()}"
+    form.overrides.setText("model.pretrained=/my/own.pt")
+    form.name.setText("demo-run-2")
+    form.submit()
+    assert requests[-1].overrides == ("model.pretrained=/my/own.pt",)
+
+
 def _request(workspace, name, root, *extra):
     overrides = [o for o in quick_overrides(root, *extra) if not o.startswith("data.root=")]
     return LaunchRequest("synthped/scing/quick", Path(workspace) / "runs" / name,
