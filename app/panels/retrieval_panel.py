@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
 
 from app.services import core_client
 from app.services.workers import WorkerPool
-from app.state.retrieval import RetrievalState, describe_comparison, describe_summary, distance_formatter
+from app.panels.retrieval_comparison import RunComparisonMixin
+from app.state.retrieval import RetrievalState, distance_formatter
 from app.widgets.error_banner import ErrorBanner
 from app.widgets.image_strip import ImageStripWidget, TileSpec, legend_html
 from app.widgets.images import load_pixmap
@@ -35,13 +36,7 @@ def load_retrieval_state(run_dir, dataset: str) -> RetrievalState:
     return RetrievalState.from_artifacts(core_client.load_eval(run_dir, dataset))
 
 
-def load_reference_ap(run_dir, dataset: str) -> tuple[list[str], object]:
-    """Another run's eval of the same test set, for the comparison column: query paths and per-query AP."""
-    artifacts = core_client.load_eval(run_dir, dataset)
-    return list(artifacts.query.paths), artifacts.ap
-
-
-class RetrievalPanel(QWidget):
+class RetrievalPanel(RunComparisonMixin, QWidget):
     errorOccurred = Signal(str)
     statusMessage = Signal(str)
     imagesForSaliency = Signal(list)   # [query path, top gallery paths…] sent to the Saliency panel
@@ -54,7 +49,6 @@ class RetrievalPanel(QWidget):
         self.workers = WorkerPool(self)
         self._token = 0
         self._sort_toggle: dict[int, bool] = {}
-        self.preferred_reference: Path | None = None   # compared with when the user has chosen nothing
         self._build()
 
     def _build(self) -> None:
@@ -82,11 +76,7 @@ class RetrievalPanel(QWidget):
         self.eval_combo = QComboBox()
         self.eval_combo.setMinimumWidth(140)
         self.eval_combo.currentIndexChanged.connect(self._eval_changed)
-        self.compare_combo = QComboBox()
-        self.compare_combo.setMinimumWidth(140)
-        self.compare_combo.setToolTip("Another run evaluated on the same test set: the Δ AP column shows, per query, "
-                                      "where this run does better (green) or worse (red)")
-        self.compare_combo.currentIndexChanged.connect(self._compare_changed)
+        self.compare_combo = self._build_compare_combo()
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         return hbox(QLabel("Run"), self.run_combo, QLabel("Eval"), self.eval_combo, QLabel("vs"), self.compare_combo,
@@ -227,59 +217,6 @@ class RetrievalPanel(QWidget):
             self._show_selected()
         self._update_compare_choices()   # after the model holds the new state: a comparison refreshes it
         self.evalLoaded.emit(self.state)
-
-    # -- comparison with another run -----------------------------------------------------------------
-    def _update_compare_choices(self) -> None:
-        """The other runs evaluated on the current test set; keeps the chosen one when it still qualifies."""
-        run, dataset = self.current_run(), self.eval_combo.currentText()
-        chosen = self.compare_combo.currentData() or (str(self.preferred_reference) if self.preferred_reference else None)
-        others = [path for path in self.run_paths if path != run and dataset in core_client.eval_folders(path)]
-        self.compare_combo.blockSignals(True)
-        self.compare_combo.clear()
-        self.compare_combo.addItem("—", None)
-        for path in others:
-            self.compare_combo.addItem(path.name, str(path))
-        index = self.compare_combo.findData(chosen) if chosen else -1
-        self.compare_combo.setCurrentIndex(max(index, 0))
-        self.compare_combo.blockSignals(False)
-        self._compare_changed()
-
-    def compare_with(self, path) -> bool:
-        """Compare the browsed run with the run at ``path`` (False when it is not evaluated on this test set)."""
-        index = self.compare_combo.findData(str(path))
-        if index >= 0:
-            self.compare_combo.setCurrentIndex(index)
-        return index >= 0
-
-    def _compare_changed(self, *_) -> None:
-        if self.state is None:
-            return
-        reference, dataset = self.compare_combo.currentData(), self.eval_combo.currentText()
-        if not reference:
-            self.state.clear_reference()
-            self._comparison_loaded(self._token, None)
-            return
-        token = self._token
-        self.workers.start(load_reference_ap, Path(reference), dataset,
-                           on_result=lambda loaded: self._comparison_loaded(token, (Path(reference).name, *loaded)),
-                           on_error=self._report_error)
-
-    def _comparison_loaded(self, token: int, loaded) -> None:
-        if token != self._token or self.state is None:
-            return
-        if loaded is not None:
-            try:
-                self.state.set_reference(*loaded)
-            except ValueError as error:
-                self._report_error(str(error))
-        self._describe()
-        self.model.refresh()
-        self._reselect()
-
-    def _describe(self) -> None:
-        text = describe_summary(self.state.summary())
-        comparison = describe_comparison(self.state.reference_summary()) if self.state.reference_name else ""
-        self.summary.setText(f"{text}<br>{comparison}" if comparison else text)
 
     def _draw_cmc(self) -> None:
         item = self.cmc_plot.getPlotItem()
