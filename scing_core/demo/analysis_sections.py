@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from scing_core.demo.figures import figure_numbers
 from scing_core.demo.workspace import METHODS, SPLITS, DemoWorkspace
@@ -103,7 +104,24 @@ def distances_section(ws: DemoWorkspace) -> str:
     return "\n".join(lines)
 
 
+def ranking_section(ws: DemoWorkspace) -> str:
+    numbers = figure_numbers(ws, "ranking")
+    if not numbers:
+        return "### Hardest queries\n\n" + _missing("ranking figure")
+    lines = ["### Hardest queries", "", "![hardest queries](figures/ranking.png)", "",
+             f"The {len(numbers['queries'])} {numbers['split']} queries with the lowest AP for "
+             f"{TITLES[numbers['run']]}, each with its top-{numbers['k']} gallery images (green frame: same "
+             "identity, red: another identity, grey dashed: junk) ([PDF](figures/ranking.pdf); any query: "
+             "`scing ranking`, or the studio's Retrieval tab).", "",
+             "| query | identity | AP | first true match |", "|---|---|---|---|"]
+    for q in numbers["queries"]:
+        lines.append(f"| {q['index']} (`{Path(q['path']).name}`) | {q['pid']} | {_pct(q['ap'])} % | "
+                     f"rank {q['first_hit_rank']} |")
+    return "\n".join(lines)
+
+
 def analysis_sections(ws: DemoWorkspace) -> str:
     """All analysis subsections, in the order the demo builds them."""
-    parts = (efficiency_section, saliency_section, gap_section, robustness_section, distances_section)
+    parts = (efficiency_section, saliency_section, gap_section, robustness_section, distances_section,
+             ranking_section)
     return "\n\n".join(part(ws) for part in parts)

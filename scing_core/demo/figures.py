@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 # compilation adds 15-40 s the first time on a machine.
 FIGURE_SECONDS = {
     "efficiency": (0.5, 0.5), "saliency": (2.0, 3.0), "gap": (1.0, 20.0), "robustness": (1.5, 4.0),
-    "distances": (1.5, 1.5),
+    "distances": (1.5, 1.5), "ranking": (1.5, 2.0),
 }
+RANKING_QUERIES, RANKING_K = 3, 8   # the hardest occluded queries of the SCING run, top-8 each
 
 
 class FigureStep(Step):
@@ -227,8 +228,31 @@ class DistanceStep(FigureStep):
         return "ran"
 
 
+class RankingStep(FigureStep):
+    """The ranked lists of the SCING run's hardest occluded queries (where retrieval fails, and how)."""
+
+    key, title = "ranking", "hardest queries"
+    module = "scing_core.analysis.ranking_figure"
+    needs = ("ranking_figure", "worst_queries")
+    outputs = ("ranking.png", "ranking.json")
+
+    def run(self, reporter: StepReporter) -> str:
+        from scing_core.analysis.ranking_figure import ranking_figure, worst_queries
+        from scing_core.evaluation import load_eval_artifacts
+
+        artifacts = load_eval_artifacts(self.ws.run("scing") / "eval" / self.ws.eval_label("occluded"))
+        queries = worst_queries(artifacts, RANKING_QUERIES)
+        reporter.fraction(0.5, "drawing")
+        ranking_figure(artifacts, self.ws.figures / "ranking.png", queries=queries, k=RANKING_K)
+        self.write_numbers({"run": "scing", "split": "occluded", "k": RANKING_K, "queries": [
+            {"index": i, "path": artifacts.query.paths[i], "pid": int(artifacts.query.pids[i]),
+             "ap": float(artifacts.ap[i]), "first_hit_rank": int(artifacts.first_hit[i]) + 1} for i in queries]})
+        return "ran"
+
+
 def build_figure_steps(ws: DemoWorkspace, settings: DemoSettings) -> list[FigureStep]:
-    return [cls(ws, settings) for cls in (EfficiencyStep, SaliencyStep, GapStep, RobustnessStep, DistanceStep)]
+    return [cls(ws, settings) for cls in (EfficiencyStep, SaliencyStep, GapStep, RobustnessStep, DistanceStep,
+                                          RankingStep)]
 
 
 def figure_numbers(ws: DemoWorkspace, key: str) -> dict | None:

@@ -38,7 +38,7 @@ def test_quick_demo_builds_a_complete_workspace(demo_ws):
             assert (run / "eval" / demo_ws.eval_label(split) / "metrics.json").is_file()
     figures = {p.name for p in demo_ws.figures.iterdir()}
     for name in ("efficiency.txt", "saliency.png", "saliency.pdf", "modality_gap.png", "robustness.png",
-                 "distances_scing_occluded.png"):
+                 "distances_scing_occluded.png", "ranking.png", "ranking.pdf"):
         assert name in figures
     report = demo_ws.report.read_text()
     for title in ("CLIP-ReID", "CoCoOp", "SCING"):
