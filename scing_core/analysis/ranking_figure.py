@@ -84,6 +84,8 @@ def ranking_figure(eval_dir, out_path, *, queries=None, worst: int | None = None
                    title: str | None = None) -> Path:
     """Draw the ranked lists of ``queries`` (indices) or of the ``worst`` queries (default 5) and
     write PNG + PDF; returns the PNG path. ``eval_dir`` is an eval folder or loaded ``EvalArtifacts``."""
+    if worst is not None and worst < 1:
+        raise InputError(f"worst={worst}: draw at least one query (e.g. --worst 5)")
     artifacts = eval_dir if isinstance(eval_dir, EvalArtifacts) else load_eval_artifacts(eval_dir)
     if queries is None:
         queries = worst_queries(artifacts, worst or DEFAULT_WORST)

@@ -128,6 +128,14 @@ def save_eval_artifacts(out_dir: str | Path, query: FeatureSet, gallery: Feature
 def load_eval_artifacts(directory: str | Path) -> EvalArtifacts:
     """Load an eval folder written by :func:`save_eval_artifacts` (nothing is recomputed)."""
     folder = Path(directory)
+    if not folder.is_dir():
+        raise RunDirError(f"eval folder {folder} does not exist; eval folders are RUN_DIR/eval/<dataset>, written by "
+                          "`scing eval --run-dir RUN_DIR` (and at the end of `scing train`)")
+    if (folder / "config.yaml").is_file():   # a run directory given instead of one of its eval folders
+        evals = sorted(p.name for p in (folder / "eval").glob("*") if p.is_dir()) if (folder / "eval").is_dir() else []
+        hint = (f"pass one of its eval folders: {', '.join(str(folder / 'eval' / name) for name in evals)}" if evals
+                else f"it has no eval folder yet; run `scing eval --run-dir {folder}`")
+        raise RunDirError(f"{folder} is a run directory, not an eval folder; {hint}")
     missing = [name for name in ARTIFACT_FILES if not (folder / name).is_file()]
     if missing:
         raise RunDirError(f"eval folder {folder} is incomplete: missing {', '.join(missing)}; "

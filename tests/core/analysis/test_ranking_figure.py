@@ -45,6 +45,18 @@ def test_bad_requests_are_one_clear_error(artifacts):
         ranked_rows(artifacts, [9999], k=3)
 
 
+def test_wrong_folders_and_counts_say_what_to_pass(tiny_runs, tmp_path, artifacts):
+    from scing_core.errors import RunDirError
+
+    run = tiny_runs["scing"]
+    with pytest.raises(RunDirError, match="is a run directory, not an eval folder; pass one of its eval folders"):
+        ranking_figure(run, tmp_path / "x.png")
+    with pytest.raises(RunDirError, match="does not exist"):
+        ranking_figure(tmp_path / "nowhere", tmp_path / "x.png")
+    with pytest.raises(InputError, match="worst=0"):
+        ranking_figure(artifacts, tmp_path / "x.png", worst=0)
+
+
 def test_figure_and_command_write_png_and_pdf(tiny_runs, tmp_path, artifacts):
     png = ranking_figure(artifacts, tmp_path / "worst.png", worst=2, k=5)
     assert png.is_file() and png.with_suffix(".pdf").is_file()
