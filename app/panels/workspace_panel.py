@@ -75,6 +75,8 @@ class WorkspacePanel(QWidget):
         self.headline.setText(status.headline())
         self.text.setText(status.explanation())
         self.create_button.setVisible(status.kind == MISSING)
+        for widget in (self.build_button, self.quick, self.contents, self.log):
+            widget.setVisible(status.can_build_demo)
         self._set_building(self.process is not None and self.process.is_running())
 
     def build_demo(self) -> CommandProcess | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-READY, EMPTY, MISSING, MISSING_DEMO = "ready", "empty", "missing", "missing-demo"
+READY, EMPTY, MISSING, MISSING_DEMO, NOT_A_FOLDER = "ready", "empty", "missing", "missing-demo", "not-a-folder"
 
 
 @dataclass(frozen=True)
@@ -17,13 +17,19 @@ class WorkspaceStatus:
     @property
     def shows_setup(self) -> bool:
         """True when the window shows the setup page (build demo / open another) instead of the panels."""
-        return self.kind in (MISSING, MISSING_DEMO)
+        return self.kind in (MISSING, MISSING_DEMO, NOT_A_FOLDER)
+
+    @property
+    def can_build_demo(self) -> bool:
+        return self.kind != NOT_A_FOLDER
 
     def headline(self) -> str:
         if self.kind == MISSING_DEMO:
             return "The demo workspace has not been built yet"
         if self.kind == MISSING:
             return "This workspace folder does not exist"
+        if self.kind == NOT_A_FOLDER:
+            return "This workspace is a file, not a folder"
         if self.kind == EMPTY:
             return "No runs in this workspace yet"
         return f"{self.num_runs} run{'s' if self.num_runs != 1 else ''}"
@@ -36,6 +42,9 @@ class WorkspaceStatus:
         if self.kind == MISSING:
             return (f"{self.path} does not exist. Build the demo workspace there, create it as an empty "
                     "workspace to launch your own runs, or open another folder.")
+        if self.kind == NOT_A_FOLDER:
+            return (f"{self.path} is a file. A workspace is a folder whose runs/*/ (or */) are run directories: "
+                    "open another folder (File ▸ Open workspace…), or the demo workspace (File ▸ Open demo workspace).")
         if self.kind == EMPTY:
             return "Start a run with 'New run' in the Training tab, or open a folder whose runs/*/ hold run directories."
         return ""
@@ -45,6 +54,8 @@ def describe_workspace(path, num_runs: int, is_default_demo: bool) -> WorkspaceS
     folder = Path(path).expanduser()
     if not folder.exists():
         return WorkspaceStatus(folder, MISSING_DEMO if is_default_demo else MISSING, 0)
+    if not folder.is_dir():
+        return WorkspaceStatus(folder, NOT_A_FOLDER, 0)
     if num_runs == 0 and is_default_demo:
         return WorkspaceStatus(folder, MISSING_DEMO, 0)
     return WorkspaceStatus(folder, READY if num_runs else EMPTY, num_runs)

@@ -17,7 +17,7 @@ from app.state.launch import PresetChoices, build_launch_request, parse_override
 from app.state.retrieval import DIFFERENT, JUNK, SAME, RetrievalState, describe_comparison, describe_summary
 from app.state.runs import RunListState, RunRow, default_comparison_runs, final_metrics, format_percent
 from app.state.saliency import SaliencyGrid, SaliencyRequest
-from app.state.workspace import EMPTY, MISSING, MISSING_DEMO, READY, describe_workspace
+from app.state.workspace import EMPTY, MISSING, MISSING_DEMO, NOT_A_FOLDER, READY, describe_workspace
 
 
 def test_state_package_imports_no_qt():
@@ -276,6 +276,11 @@ def test_workspace_description_distinguishes_missing_demo_missing_empty_ready(tm
     assert ready.kind == READY and not ready.shows_setup and ready.headline() == "3 runs"
     missing_demo = describe_workspace(tmp_path / "nope", 0, True)
     assert missing_demo.shows_setup and str(tmp_path / "nope") in missing_demo.explanation()
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    status = describe_workspace(a_file, 0, False)
+    assert status.kind == NOT_A_FOLDER and status.shows_setup and not status.can_build_demo
+    assert "is a file" in status.explanation() and missing_demo.can_build_demo
 
 
 def test_true_matches_are_other_camera_images_of_the_identity_with_their_top_k_rank():
