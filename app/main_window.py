@@ -152,13 +152,16 @@ class MainWindow(QMainWindow):
         def pick(select):   # show the proposed method's run when the workspace has a completed SCING run
             return (lambda: select(showcase[0])) if showcase else None
 
-        if baseline:   # the retrieval view compares it with CLIP-ReID (the Δ AP column)
-            self.retrieval.preferred_reference = baseline[0]
+        def show_retrieval():   # the proposed method's run, compared with CLIP-ReID (the Δ AP column)
+            if showcase:
+                self.retrieval.select_run(showcase[0])
+            if baseline:
+                self.retrieval.prefer_comparison(baseline[0])
 
         if self.stack.currentWidget() is self.setup_page:
             return [("workspace", lambda: None, None)]
         return [("training", show(self.training), pick(self.training.select_run)),
-                ("retrieval", show(self.retrieval), pick(self.retrieval.select_run)),
+                ("retrieval", show(self.retrieval), show_retrieval),
                 ("saliency", show(self.saliency), self.saliency.compute), ("gap", show(self.gap), self.gap.compute)]
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)

@@ -32,6 +32,12 @@ class RunComparisonMixin:
         combo.currentIndexChanged.connect(self._compare_changed)
         return combo
 
+    def prefer_comparison(self, path) -> None:
+        """Compare with the run at ``path`` whenever the user has chosen nothing (now, if an eval is shown)."""
+        self.preferred_reference = Path(path)
+        if self.state is not None:
+            self._update_compare_choices()
+
     def _update_compare_choices(self) -> None:
         """The other runs evaluated on the current test set; keeps the chosen one when it still qualifies."""
         run, dataset = self.current_run(), self.eval_combo.currentText()

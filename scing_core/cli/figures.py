@@ -10,7 +10,6 @@ FAR with its AUC. Writes PNG + PDF.
 from __future__ import annotations
 
 import argparse
-import logging
 
 from scing_core.cli import setup_logging
 
@@ -33,14 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    quiet_font_logging()
     from scing_core.analysis.distance_figures import distance_figures
 
     png = distance_figures(args.eval_dir, args.out, bins=args.bins)
     print(f"figure: {png} (+ {png.with_suffix('.pdf').name})")
     return 0
 
-
-def quiet_font_logging() -> None:
-    """matplotlib's PDF backend lets fontTools log every font subset at INFO; keep the console clean."""
-    logging.getLogger("fontTools").setLevel(logging.WARNING)

@@ -15,7 +15,6 @@ import json
 import sys
 
 from scing_core.cli import setup_logging
-from scing_core.cli.figures import quiet_font_logging
 
 EPILOG = """\
 examples:
@@ -53,7 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    quiet_font_logging()
     from scing_core.analysis.modality_gap import collect_gap_embeddings, gap_figure, project_2d
     from scing_core.analysis.robustness import run_labels
 

@@ -13,7 +13,6 @@ import argparse
 import json
 
 from scing_core.cli import setup_logging
-from scing_core.cli.figures import quiet_font_logging
 from scing_core.errors import InputError
 
 EPILOG = """\
@@ -60,7 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    quiet_font_logging()
     from scing_core.analysis.robustness import robustness_curves, robustness_figure
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]

@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
-
-# Before torch loads OpenMP: idle worker threads sleep instead of spinning. On a CPU shared with other
-# jobs, spinning makes the small steps of this model 5-50x slower; on an idle CPU it changes little.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from tqdm import tqdm
 
