@@ -112,6 +112,8 @@ class DemoWorkspace:
     def check_settings(self, settings: DemoSettings) -> None:
         """Refuse to mix a workspace built with other settings; record them in a new one."""
         wanted = {"version": DEMO_VERSION, **settings.as_dict()}
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"demo workspace '{self.root}' is a file, not a folder; choose a folder with --workspace")
         if self.manifest.is_file():
             try:
                 found = json.loads(self.manifest.read_text(encoding="utf-8"))
@@ -129,9 +131,13 @@ class DemoWorkspace:
 def _mismatch_message(root: Path, found: dict | None, wanted: dict) -> str:
     if not isinstance(found, dict):
         return f"demo workspace '{root}': demo.json is unreadable; delete the folder or choose another --workspace"
-    diffs = [f"{k}={found.get(k)!r} (now {v!r})" for k, v in wanted.items() if found.get(k) != v]
+    keys = list(wanted)
+    if found.get("quick") != wanted["quick"]:   # every size differs with the mode: name the mode (and the seed)
+        keys = [k for k in ("version", "quick", "seed") if k in wanted]
+    diffs = [f"{k}={found.get(k)!r} (now {wanted[k]!r})" for k in keys if found.get(k) != wanted[k]]
+    again = "scing demo" + (" --quick" if found.get("quick") else "") + (f" --seed {found['seed']}" if found.get("seed") else "")
     return (f"demo workspace '{root}' was built with other settings: {', '.join(diffs)}. "
-            "Re-run with the same options, or choose another --workspace (or delete this one).")
+            f"Re-run with the same options (`{again}`), or choose another --workspace (or delete this one).")
 
 
 def write_json_atomic(path: Path, data) -> None:
