@@ -19,3 +19,21 @@ def train_tiny_run(method: str, root, run_dir, *extra) -> Path:
                   *quick_overrides(root, *extra)])
     assert code == 0, f"tiny {method} training failed"
     return Path(run_dir)
+
+
+TINY_MODEL = ["model.arch=scing-tiny", "model.pretrained=", "model.stride=16", "data.image_size=[64,32]",
+              "data.num_workers=0", "data.test_batch_size=64"]
+
+
+def tiny_context(preset: str, root, run_dir, *overrides):
+    """A training context (tiny model, ``root``'s SynthPed) for ``preset``: the paper presets'
+    recipes on the tiny architecture, to test what a stage does without training a whole run."""
+    from scing_core.config import resolve_config
+    from scing_core.engine.run import build_context
+    from scing_core.engine.run_dir import RunDir
+
+    cfg = resolve_config(preset, [*TINY_MODEL, "data.dataset=synthped", f"data.root={root}", "data.test_datasets=[]",
+                                  "data.ids_per_batch=4", "data.instances_per_id=4", *overrides])
+    run = RunDir.at(run_dir)
+    run.prepare(False)
+    return build_context(cfg, run)

@@ -95,7 +95,7 @@ def gap_metrics(image_emb, text_emb, pids) -> dict:
     }
 
 
-def collect_gap_embeddings(run_dir, ids: int = 30, text: str = "auto", checkpoint: str = "best",
+def collect_gap_embeddings(run_dir, ids: int = 30, text: str = "auto", checkpoint: str = "selected",
                            device: str = "auto", seed: int = 0, *, split: str = "train",
                            images_per_id: int | None = 8, root=None) -> GapResult:
     """Image and paired text embeddings of ``ids`` identities of a run (no projection yet).
@@ -104,7 +104,7 @@ def collect_gap_embeddings(run_dir, ids: int = 30, text: str = "auto", checkpoin
         run_dir: a run directory with checkpoints and ``prototypes.pt``.
         ids: identities drawn (seeded) from the split; all of them when the split has fewer.
         text: ``auto`` | ``prototype`` | ``conditioned`` (see the module doc).
-        checkpoint: ``best`` | ``last`` | ``stage1`` | a path.
+        checkpoint: ``selected`` | ``best`` | ``last`` | ``stage1`` | a path.
         device: ``auto`` | ``cpu`` | ``cuda[:N]``.
         seed: which identities and images are drawn.
         split: ``train`` (default) or ``test`` (nearest-prototype pairing).

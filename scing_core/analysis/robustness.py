@@ -43,7 +43,7 @@ MODE_LABELS = {"occlude": "occluder", "erase": "erasing"}
 
 
 def robustness_curves(run_dirs, fractions: Sequence[float] = DEFAULT_FRACTIONS, modes: Sequence[str] = MODES,
-                      checkpoint: str = "best", device: str = "auto", seed: int = 0, dataset: str | None = None,
+                      checkpoint: str = "selected", device: str = "auto", seed: int = 0, dataset: str | None = None,
                       root=None, progress: bool = False) -> dict:
     """mAP and R1 of each run at each occluded fraction of the queries, per mode.
 
@@ -51,7 +51,7 @@ def robustness_curves(run_dirs, fractions: Sequence[float] = DEFAULT_FRACTIONS, 
         run_dirs: one run directory or a list of them.
         fractions: occluded shares of each query image, in [0, 1].
         modes: ``occlude`` and/or ``erase`` (module doc).
-        checkpoint: ``best`` | ``last`` | ``stage1`` | a path (``last`` = the model of the run's own eval).
+        checkpoint: ``selected`` | ``best`` | ``last`` | ``stage1`` | a path (``last`` = the model of the run's own eval).
         device: ``auto`` | ``cpu`` | ``cuda[:N]``.
         seed: seed of the occluders / erased rectangles.
         dataset, root: evaluate on this dataset (and folder) instead of the run's first test dataset.
@@ -59,7 +59,7 @@ def robustness_curves(run_dirs, fractions: Sequence[float] = DEFAULT_FRACTIONS, 
 
     Returns a JSON-ready dict::
 
-        {"fractions": [...], "modes": [...], "seed": 0, "checkpoint": "best",
+        {"fractions": [...], "modes": [...], "seed": 0, "checkpoint": "selected",
          "runs": {label: {"run_dir", "method", "dataset", "checkpoint", "num_query", "num_gallery",
                           "curves": {mode: {"mAP": [...], "R1": [...]}}}}}
 

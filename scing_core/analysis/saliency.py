@@ -212,7 +212,7 @@ def compute_saliency(
     image_paths: Sequence[str],
     target: str = "prototype",
     method: str = "gradcam",
-    checkpoint: str = "best",
+    checkpoint: str = "selected",
     device: str = "auto",
     model_bundle=None,
     batch_size: int = 8,

@@ -49,7 +49,7 @@ def person_share_summary(
     split: str = "query",
     target: str = "prototype",
     method: str = "gradcam",
-    checkpoint: str = "best",
+    checkpoint: str = "selected",
     device: str = "auto",
     model_bundle=None,
 ) -> PersonShareSummary:

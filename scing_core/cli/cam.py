@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="image(s) to explain; repeat or list several for one row each")
     p.add_argument("--target", default="prototype", help="prototype | image:PATH | norm (default: prototype)")
     p.add_argument("--method", default="gradcam", help=f"one of: {', '.join(list_cam_methods())} (default: gradcam)")
-    p.add_argument("--checkpoint", default="best", help="best | last | stage1 | a checkpoint path (default: best)")
+    p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | a checkpoint path (default: selected, the checkpoint the run reports)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
     p.add_argument("--out", required=True, help="figure path (.png; the .pdf is written next to it)")
     p.add_argument("--json", action="store_true", help="print person shares and figure paths as JSON on stdout")

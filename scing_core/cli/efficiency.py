@@ -29,9 +29,18 @@ columns:
                    this reproduces the paper's 24.14 G for ViT-B-16, 256x128, stride 12
   ms/image         median latency of the inference path on --device
 
-example:
-  scing efficiency --arch ViT-B-16 --num-classes 702 --stride 12 --image-size 256x128
+The model setting (architecture, stride, input size, SIE) comes from --config, by default the
+paper's SCING preset (occluded_duke/scing: ViT-B-16, 256x128, stride 12, SIE); --arch, --stride,
+--image-size and --num-cams override it.
+
+examples:
+  scing efficiency                                   # the paper's Table 4 setting
+  scing efficiency --config occluded_duke/clipreid/plain   # CLIP-ReID without SIE / overlapping patches
+  scing efficiency --arch ViT-B-16 --num-classes 702 --stride 16 --image-size 256x128
 """
+
+DEFAULT_PRESET = "occluded_duke/scing"
+SIE_CAMERAS = 8  # DukeMTMC-reID / Occluded-Duke cameras, when the preset uses SIE and --num-cams is not given
 
 
 def parse_image_size(text: str) -> tuple[int, int]:
@@ -66,11 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--arch", default="ViT-B-16", help="open_clip or project architecture (default: ViT-B-16)")
+    parser.add_argument("--config", default=DEFAULT_PRESET,
+                        help=f"preset or YAML whose model setting to measure (default: {DEFAULT_PRESET})")
+    parser.add_argument("--arch", help="open_clip or project architecture (default: the preset's, ViT-B-16)")
     parser.add_argument("--num-classes", type=int, default=702, help="training identities (default: 702, DukeMTMC)")
-    parser.add_argument("--num-cams", type=int, default=0, help="SIE camera embeddings, 0 = no SIE (default: 0)")
-    parser.add_argument("--stride", type=int, default=12, help="ViT patch stride (default: 12, overlapping patches)")
-    parser.add_argument("--image-size", default="256x128", help="input HEIGHTxWIDTH (default: 256x128)")
+    parser.add_argument("--num-cams", type=int,
+                        help=f"SIE camera embeddings, 0 = no SIE (default: {SIE_CAMERAS} when the preset uses SIE, else 0)")
+    parser.add_argument("--stride", type=int, help="ViT patch stride (default: the preset's, 12 = overlapping patches)")
+    parser.add_argument("--image-size", help="input HEIGHTxWIDTH (default: the preset's, 256x128)")
     parser.add_argument("--methods", default="clipreid,cocoop,scing", help="comma-separated methods (default: all three)")
     parser.add_argument("--device", default="auto", help="latency device: auto, cpu, cuda, cuda:N (default: auto)")
     parser.add_argument("--repeats", type=int, default=10, help="timed forward passes per method; 0 skips latency")
@@ -87,11 +99,24 @@ def _paper_note(arch: str, stride: int, image_size: tuple[int, int]) -> str:
     return f"\npaper Table 4 ({setting}): {rows}"
 
 
+def _fill_from_preset(args: argparse.Namespace) -> None:
+    """Options left unset take the model setting of ``--config``."""
+    from scing_core.config import resolve_config
+
+    cfg = resolve_config(args.config)
+    model, (height, width) = cfg.model, cfg.data.image_size
+    args.arch = args.arch or model.arch
+    args.stride = model.stride if args.stride is None else args.stride
+    args.image_size = args.image_size or f"{height}x{width}"
+    args.num_cams = (SIE_CAMERAS if model.sie else 0) if args.num_cams is None else args.num_cams
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure and print the efficiency table; returns 0."""
     args = build_parser().parse_args(argv)
     from scing_core.analysis.efficiency import efficiency_table, format_table
 
+    _fill_from_preset(args)
     image_size = parse_image_size(args.image_size)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if args.num_classes < 1 or args.num_cams < 0 or args.repeats < 0 or args.batch_size < 1:
@@ -109,12 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
     )
     if args.json:
-        settings = dict(arch=args.arch, num_classes=args.num_classes, num_cams=args.num_cams, stride=args.stride,
+        settings = dict(config=args.config, arch=args.arch, num_classes=args.num_classes, num_cams=args.num_cams, stride=args.stride,
                         image_size=list(image_size), device=str(device), batch_size=args.batch_size)
         conventions = dict(macs="1 MAC = 1 multiply-add", paper_style_flops="2 FLOPs per MAC, nn.Linear/nn.Conv2d modules only")
         print(json.dumps(dict(settings=settings, conventions=conventions, rows=[dataclasses.asdict(r) for r in rows]), indent=2))
         return 0
-    print(f"{args.arch} at {image_size[0]}x{image_size[1]}, stride {args.stride}, {args.num_classes} identities, "
+    print(f"{args.config}: {args.arch} at {image_size[0]}x{image_size[1]}, stride {args.stride}, {args.num_classes} identities, "
           f"{args.num_cams} SIE cameras; latency on {device} (batch {args.batch_size})\n")
     print(format_table(rows) + _paper_note(args.arch, args.stride, image_size))
     return 0

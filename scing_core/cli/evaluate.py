@@ -1,7 +1,9 @@
 """``scing eval``: evaluate a run's checkpoint and write RUN_DIR/eval/<dataset>/ artefacts.
 
 Writes query/gallery features, the top-k gallery indices and distances per query (junk flagged),
-per-query AP and first-hit rank, and metrics.json (mAP, CMC@1/5/10).
+per-query AP and first-hit rank, and metrics.json (mAP, CMC@1/5/10) of the run's inference
+descriptor (model.test_feature); every descriptor's mAP / R1 (concat = CLIP-ReID's pre_proj ++
+proj, proj = the paper's g_p, pre_proj) is reported beside it, from the same forward passes.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from scing_core.errors import ConfigError
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scing eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run-dir", required=True, help="a run directory written by `scing train`")
-    p.add_argument("--checkpoint", default="best", help="best | last | stage1 | path to a .pt (default: best, else last)")
+    p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | path to a .pt (default: selected, the checkpoint the run reports)")
     p.add_argument("--dataset", help="evaluate on this dataset instead of the run's test datasets")
     p.add_argument("--root", help="root of --dataset (default: the run's data.root)")
     p.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3)")
@@ -49,12 +51,16 @@ def main(argv: list[str] | None = None) -> int:
         suffix = ("_rerank" if args.rerank else "") + ("_flip" if args.flip else "")
         out = run.eval / f"{label}{suffix}"
         outcome = evaluate_model(model, dataset, cfg, device, out_dir=out, flip=args.flip, rerank=args.rerank,
-                                 progress=not args.json, label=label)
+                                 progress=not args.json, label=label, descriptors=True)
         results[label] = {**outcome.metrics, "checkpoint": str(path), "eval_dir": str(out)}
         if not args.json:
             m = outcome.metrics
             print(f"{label}: mAP {100 * m['mAP']:.2f}  R1 {100 * m['R1']:.2f}  R5 {100 * m['R5']:.2f}  "
                   f"R10 {100 * m['R10']:.2f}  ({m['num_query']} queries, {m['num_gallery']} gallery) -> {out}")
+            others = "  ".join(f"{name}{' (used)' if name == m['descriptor'] else ''} {100 * d['mAP']:.2f} / "
+                               f"{100 * d['R1']:.2f}" for name, d in m.get("descriptors", {}).items())
+            if others:
+                print(f"  descriptors, mAP / R1: {others}")
     write_json_atomic(run.eval / "last_eval.json", results)
     if args.json:
         print(json.dumps(results, indent=2))

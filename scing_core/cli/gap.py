@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", choices=("auto", "prototype", "conditioned"), default="auto",
                    help="paired text: auto = conditioned for cocoop/scing, prototype for clipreid (default: auto)")
     p.add_argument("--split", choices=("train", "test"), default="train", help="identities from this split (default: train)")
-    p.add_argument("--checkpoint", default="best", help="best | last | stage1 | path to a .pt (default: best, else last)")
+    p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | path to a .pt (default: selected, the checkpoint the run reports)")
     p.add_argument("--data-root", help="the dataset folder, if it moved since training (default: the run's data.root)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
     p.add_argument("--seed", type=int, default=0, help="which identities / images are drawn, and the UMAP seed (default: 0)")

@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fractions", default="0,0.1,0.2,0.3,0.4,0.5,0.6",
                    help="occluded fractions of each query, comma-separated (default: 0,0.1,...,0.6)")
     p.add_argument("--modes", default="occlude,erase", help="occlude and/or erase, comma-separated (default: both)")
-    p.add_argument("--checkpoint", default="best", help="best | last | stage1 | path to a .pt (default: best, else last)")
+    p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | path to a .pt (default: selected, the checkpoint the run reports)")
     p.add_argument("--dataset", help="evaluate on this dataset instead of the run's first test dataset")
     p.add_argument("--root", help="dataset folder (default: the run's data.root)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")

@@ -15,13 +15,17 @@ from scing_core.errors import ConfigError
 
 EPILOG = """\
 presets: DATASET/METHOD[/VARIANT...] composed from resources/configs, e.g.
-  occluded_duke/scing              the paper's Occluded-Duke row
+  occluded_duke/scing              the paper's Occluded-Duke row (Table 2; Table 3 row 4)
   occluded_duke/scing/pdca_off     Table 3 row 3 (SVIP without PDCA)
-  market1501/clipreid              CLIP-ReID's own recipe
+  occluded_duke/cocoop             Table 3 row 2 (+ meta-net)
+  occluded_duke/clipreid/ablation  Table 3 row 1 (CLIP-ReID's prompts under the SCING recipe)
+  market1501/clipreid              CLIP-ReID's official recipe (ViT-B-16 + SIE + overlapping patches)
   synthped/scing/quick             a few-minute CPU run on SynthPed (tiny model)
+every choice and its source: docs/fidelity.md
 or a YAML file (which may start from others with `_base_: [a.yaml, b.yaml]`).
 
-overrides: key=value with dotted keys, e.g. stage1.epochs=10 model.stride=12 data.root=/datasets
+overrides: key=value with dotted keys, e.g. stage1.epochs=10 model.stride=16 data.root=/datasets
+  model_selection=final|test|val (the checkpoint the run reports; val needs data.val_ids=N)
 precedence: defaults < preset < overrides. `--print-config` shows the result.
 """
 

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import yaml
 
 from scing_core.atomic import write_text_atomic
+from scing_core.config.checks import check_config
 from scing_core.config.schema import TrainConfig
 from scing_core.errors import ConfigError
 from scing_core.registry import suggest
@@ -195,7 +196,7 @@ def resolve_config(preset: str | None = None, overrides: Iterable[str] = (), bas
     if preset:
         data = deep_merge(data, preset_dict(preset))
     data = deep_merge(data, parse_overrides(overrides))
-    return from_dict(data)
+    return check_config(from_dict(data))
 
 
 def dump_yaml(cfg: TrainConfig) -> str:
@@ -208,4 +209,4 @@ def save_config(cfg: TrainConfig, path) -> None:
 
 
 def load_config(path) -> TrainConfig:
-    return from_dict(read_yaml(Path(path)))
+    return check_config(from_dict(read_yaml(Path(path))))

@@ -10,8 +10,8 @@ with its own probability from :class:`PerturbConfig`:
   ``occlude_area`` (default 20-50 %): a rectangle cut from another training image of
   ``occluder_source``, or, without a source (or when the drawn file is unreadable), a synthetic
   pole / box / bush shape (:mod:`scing_core.data.occluders`);
-- erasing (``erase_p``): torchvision random erasing after normalisation, filled with 0 = the mean
-  colour, like the train transform.
+- erasing (``erase_p``): random erasing after normalisation, filled as the train transform's
+  (``data.erase_mode``).
 
 The output is normalised exactly like the train transform. Randomness comes from torch's global RNG,
 which the loaders seed per item (see ``ImageDataset``), so views are reproducible.
@@ -33,7 +33,7 @@ from torchvision.transforms import functional as F
 from scing_core.config.schema import DataConfig, PerturbConfig
 from scing_core.data.image_dataset import open_rgb
 from scing_core.data.occluders import synthetic_occluder
-from scing_core.data.transforms import check_probability, checked_image_size, normalize, resize
+from scing_core.data.transforms import check_probability, checked_image_size, normalize, random_erasing, resize
 from scing_core.errors import ConfigError, InputError
 
 DEFAULT_OCCLUDE_AREA = (0.2, 0.5)
@@ -60,7 +60,7 @@ class Perturbation:
     def __init__(self, size: tuple[int, int], flip_p: float, crop_p: float, occlude_p: float, erase_p: float,
                  normalise: T.Normalize, occluder_source: Sequence[str] = (),
                  occlude_area: tuple[float, float] = DEFAULT_OCCLUDE_AREA,
-                 crop_scale: tuple[float, float] = DEFAULT_CROP_SCALE):
+                 crop_scale: tuple[float, float] = DEFAULT_CROP_SCALE, erase: T.RandomErasing | None = None):
         self.size = size
         self.flip_p, self.crop_p, self.occlude_p, self.erase_p = flip_p, crop_p, occlude_p, erase_p
         self.normalise = normalise
@@ -70,7 +70,7 @@ class Perturbation:
         self.resize = resize(size)
         self.crop = T.RandomResizedCrop(size, scale=crop_scale, ratio=(0.75 * aspect, 1.33 * aspect),
                                         interpolation=T.InterpolationMode.BICUBIC)
-        self.erase = T.RandomErasing(p=1.0, value=0)
+        self.erase = erase if erase is not None else T.RandomErasing(p=1.0, value=0)
 
     def __call__(self, image: Image.Image) -> torch.Tensor:
         image = self.resize(image)
@@ -139,6 +139,7 @@ def build_perturbation(perturb_cfg: PerturbConfig, data_cfg: DataConfig, occlude
         occluder_source=list(occluder_source or ()),
         occlude_area=_check_range("occlude_area", occlude_area, 0.0, 1.0),
         crop_scale=_check_range("crop_scale", crop_scale, 1e-3, 1.0),
+        erase=random_erasing(data_cfg, 1.0),
     )
 
 

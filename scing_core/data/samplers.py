@@ -122,3 +122,37 @@ class PKSampler(Sampler[list[int]]):
     def __len__(self) -> int:
         """Batches this rank yields in the current epoch (exact)."""
         return len(self._rank_batches())
+
+
+class ShuffleBatches(Sampler[list[int]]):
+    """CLIP-ReID's stage-1 batches: a random permutation of all items cut into ``batch_size`` batches,
+    the last one partial (``processor_clipreid_stage1.py`` draws ``torch.randperm`` each epoch).
+
+    The permutation depends only on ``(seed, epoch)``; with ``world_size > 1`` every rank keeps
+    batches ``i % world_size == rank`` of a list cut to a multiple of ``world_size``.
+    """
+
+    def __init__(self, num_items: int, batch_size: int, seed: int = 0, rank: int = 0, world_size: int = 1):
+        if batch_size < 1 or num_items < 1:
+            raise InputError(f"shuffled batches need items and batch_size >= 1, got {num_items} items, batch {batch_size}")
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise InputError(f"sampler rank {rank} is outside world_size {world_size}")
+        self.num_items, self.batch_size, self.seed = num_items, batch_size, seed
+        self.rank, self.world_size, self.epoch = rank, world_size, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def _rank_batches(self) -> list[list[int]]:
+        seed = self.seed % 2**64
+        order = np.random.default_rng([seed & 0xFFFFFFFF, seed >> 32, self.epoch % 2**32]).permutation(self.num_items)
+        batches = [order[i:i + self.batch_size].tolist() for i in range(0, self.num_items, self.batch_size)]
+        if self.world_size > 1:
+            batches = batches[: len(batches) - len(batches) % self.world_size][self.rank::self.world_size]
+        return batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        yield from self._rank_batches()
+
+    def __len__(self) -> int:
+        return len(self._rank_batches())

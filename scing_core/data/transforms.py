@@ -4,11 +4,13 @@ Train, as CLIP-ReID: resize to ``image_size`` (bicubic) -> horizontal flip (``fl
 ``pad`` pixels + random crop back to ``image_size`` (applied with ``crop_p``) -> ToTensor ->
 normalise with ``mean`` / ``std`` -> random erasing (``erase_p``).
 
-Random erasing runs after normalisation and fills the erased rectangle with 0, which in normalised
-space is the dataset mean colour: the same "mean-filled" erasing as CLIP-ReID's reid-strong-baseline
-lineage, and always inside the normalised value range (``(0 - mean) / std .. (1 - mean) / std``).
+Random erasing runs after normalisation. ``erase_mode="pixel"`` (the default) fills the erased
+rectangle with per-pixel N(0, 1) noise, as CLIP-ReID's timm ``RandomErasing(mode='pixel')``
+(area 2-33 %, aspect 0.3-3.3); ``"mean"`` fills it with 0, the dataset mean colour in normalised
+space (the reid-strong-baseline's mean-filled erasing).
 
-Test: resize (bicubic) -> ToTensor -> normalise.
+Test: resize (bilinear, as CLIP-ReID's ``val_transforms``, which also feed its stage-1 cache) ->
+ToTensor -> normalise.
 """
 
 from __future__ import annotations
@@ -43,6 +45,16 @@ def normalize(data_cfg: DataConfig) -> T.Normalize:
     return T.Normalize(mean=list(data_cfg.mean), std=list(data_cfg.std))
 
 
+ERASE_MODES = ("pixel", "mean")
+
+
+def random_erasing(data_cfg: DataConfig, p: float) -> T.RandomErasing:
+    """Random erasing with probability ``p``, filled per ``data.erase_mode`` (see the module docstring)."""
+    if data_cfg.erase_mode not in ERASE_MODES:
+        raise ConfigError(f"data.erase_mode must be one of {', '.join(ERASE_MODES)}, got '{data_cfg.erase_mode}'")
+    return T.RandomErasing(p=p, value="random" if data_cfg.erase_mode == "pixel" else 0)
+
+
 def resize(size: tuple[int, int]) -> T.Resize:
     """Bicubic resize to exactly ``(height, width)`` (CLIP-ReID's interpolation=3)."""
     return T.Resize(size, interpolation=T.InterpolationMode.BICUBIC)
@@ -61,10 +73,11 @@ def build_train_transform(data_cfg: DataConfig) -> T.Compose:
         pad_and_crop,
         T.ToTensor(),
         normalize(data_cfg),
-        T.RandomErasing(p=check_probability("data.erase_p", data_cfg.erase_p), value=0),
+        random_erasing(data_cfg, check_probability("data.erase_p", data_cfg.erase_p)),
     ])
 
 
 def build_test_transform(data_cfg: DataConfig) -> T.Compose:
-    """PIL image -> normalised [3, H, W] tensor, no randomness."""
-    return T.Compose([resize(checked_image_size(data_cfg)), T.ToTensor(), normalize(data_cfg)])
+    """PIL image -> normalised [3, H, W] tensor, no randomness (bilinear resize, as CLIP-ReID's test)."""
+    size = checked_image_size(data_cfg)
+    return T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BILINEAR), T.ToTensor(), normalize(data_cfg)])

@@ -131,7 +131,7 @@ class SaliencyStep(FigureStep):
                 shares[method][split] = {"mean": summary.mean, "std": summary.std, "n_images": summary.n_images,
                                          "mask_area": summary.mask_area, "n_zero_maps": summary.n_zero_maps}
         saliency_grid_figure(grid, self.ws.figures / "saliency.png")
-        self.write_numbers({"target": "prototype", "method": "gradcam", "checkpoint": "best", "images": rows,
+        self.write_numbers({"target": "prototype", "method": "gradcam", "checkpoint": "selected", "images": rows,
                             "person_share": shares})
         return "ran"
 
@@ -139,7 +139,7 @@ class SaliencyStep(FigureStep):
 def _model_bundle(run_dir):
     from scing_core.engine.loading import load_prototypes, load_run_model
 
-    model, cfg, _ = load_run_model(run_dir, checkpoint="best", device="auto")
+    model, cfg, _ = load_run_model(run_dir, checkpoint="selected", device="auto")
     return model, cfg, load_prototypes(run_dir)
 
 

@@ -121,7 +121,23 @@ def _reid_section(ws, settings, metrics, chance) -> str:
                   f"{cfg.data.ids_per_batch}x{cfg.data.instances_per_id}, images {cfg.data.image_size[0]}x"
                   f"{cfg.data.image_size[1]}. Eval artefacts: `runs/<method>/eval/{ws.eval_label('holistic')}/` and "
                   f"`runs/<method>/eval/{ws.eval_label('occluded')}/`."]
+    lines += ["", _checkpoint_note(ws)]
     return "\n".join(lines)
+
+
+def _checkpoint_note(ws: DemoWorkspace) -> str:
+    """Which checkpoint the table's numbers come from, per run (metrics.json's model selection)."""
+    labels = {}
+    for method in METHODS:
+        selection = (read_json(ws.run(method) / "metrics.json") or {}).get("selection") or {}
+        if selection.get("label"):
+            labels.setdefault(selection["label"], []).append(TITLES[method])
+    if not labels:
+        return "Checkpoint: each run's final epoch (no run has finished yet)."
+    parts = "; ".join(f"{label} for {', '.join(titles)}" for label, titles in labels.items())
+    return (f"Checkpoint: the numbers are from the {parts}. Descriptor: each method's own (CLIP-ReID: "
+            "pre-projection ++ projected feature, as its code; CoCoOp and SCING: the projected feature g_p, "
+            "the paper's sec. 3.5.3).")
 
 
 def _run_config(ws: DemoWorkspace):

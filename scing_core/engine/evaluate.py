@@ -12,7 +12,7 @@ from scing_core.config import TrainConfig
 from scing_core.data import ReIDDataset, load_dataset
 from scing_core.data.loaders import build_test_loader
 from scing_core.errors import ConfigError
-from scing_core.evaluation import evaluate_features, extract_features, save_eval_artifacts
+from scing_core.evaluation import FeatureSet, evaluate_features, extract_features, save_eval_artifacts
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +51,64 @@ def test_datasets(cfg: TrainConfig, train_dataset: ReIDDataset | None = None) ->
     return out
 
 
+DESCRIPTORS = ("concat", "proj", "pre_proj")
+
+
+def _split_descriptors(features: FeatureSet, width: int) -> dict[str, FeatureSet]:
+    """The ``concat`` descriptors [N, D + E] cut into each of :data:`DESCRIPTORS`."""
+    parts = {"concat": features.features, "pre_proj": features.features[:, :width], "proj": features.features[:, width:]}
+    return {name: FeatureSet(part, features.pids, features.camids, features.paths) for name, part in parts.items()}
+
+
+def _extract(model, loaders, cfg, device, flip, progress, all_descriptors: bool) -> list[dict[str, FeatureSet]]:
+    """Features of each loader, keyed by descriptor: the model's own ``test_feature`` only, or (with
+    ``all_descriptors``) every descriptor from one pass that extracts ``concat`` and cuts it."""
+    amp = device.type == "cuda" and cfg.amp != "off"
+    configured = getattr(model, "test_feature", None)
+    if not all_descriptors or configured is None:
+        return [{configured or "model": extract_features(model, loader, device=device, flip=flip, amp=amp,
+                                                          progress=progress)} for loader in loaders]
+    model.test_feature = "concat"
+    try:
+        sets = [extract_features(model, loader, device=device, flip=flip, amp=amp, progress=progress) for loader in loaders]
+    finally:
+        model.test_feature = configured
+    width = model.backbone.visual_width
+    return [_split_descriptors(features, width) for features in sets]
+
+
 def evaluate_model(
     model, dataset: ReIDDataset, cfg: TrainConfig, device: torch.device, out_dir=None,
     flip: bool = False, rerank: bool = False, progress: bool = False, label: str | None = None,
+    descriptors: bool = False,
 ) -> EvalOutcome:
-    """Extract query/gallery features, rank, and (if ``out_dir``) save the artefacts."""
+    """Extract query/gallery features, rank, and (if ``out_dir``) save the artefacts.
+
+    The metrics and artefacts are those of the model's inference descriptor (``model.test_feature``).
+    With ``descriptors`` the metrics also hold ``descriptors``: mAP / R1 / R5 / R10 of every
+    descriptor (``concat``, ``proj``, ``pre_proj``), from the same forward passes.
+    """
     was_training = model.training
     model.eval()
     try:
-        amp = device.type == "cuda" and cfg.amp != "off"
-        query = extract_features(model, build_test_loader(dataset.query, cfg), device=device, flip=flip, amp=amp, progress=progress)
-        gallery = extract_features(model, build_test_loader(dataset.gallery, cfg), device=device, flip=flip, amp=amp, progress=progress)
+        loaders = (build_test_loader(dataset.query, cfg), build_test_loader(dataset.gallery, cfg))
+        query, gallery = _extract(model, loaders, cfg, device, flip, progress, descriptors)
     finally:
         model.train(was_training)
-    distmat, result = evaluate_features(query, gallery, rerank=rerank)
+    configured = next(iter(query)) if len(query) == 1 else model.test_feature
+    distmat, result = evaluate_features(query[configured], gallery[configured], rerank=rerank)
     metrics = metrics_of(result)
-    metrics.update(num_query=len(query.pids), num_gallery=len(gallery.pids), flip=flip, rerank=rerank)
+    metrics.update(num_query=len(query[configured].pids), num_gallery=len(gallery[configured].pids), flip=flip,
+                   rerank=rerank)
+    if descriptors and len(query) > 1:
+        metrics["descriptor"] = configured
+        metrics["descriptors"] = {}
+        for name in DESCRIPTORS:
+            other = result if name == configured else evaluate_features(query[name], gallery[name], rerank=rerank)[1]
+            metrics["descriptors"][name] = {k: v for k, v in metrics_of(other).items() if k != "num_valid"}
     if out_dir is not None:
-        save_eval_artifacts(out_dir, query, gallery, distmat, result, extra_metrics={"dataset": label or dataset.name, "flip": flip, "rerank": rerank})
+        save_eval_artifacts(out_dir, query[configured], gallery[configured], distmat, result,
+                            extra_metrics={"dataset": label or dataset.name, "flip": flip, "rerank": rerank,
+                                           **({"descriptors": metrics["descriptors"], "descriptor": configured}
+                                              if "descriptors" in metrics else {})})
     return EvalOutcome(label or dataset.name, metrics, Path(out_dir) if out_dir else None)

@@ -21,6 +21,7 @@ def checkpoint_state(ctx: TrainContext, stage, epoch: int, step_in_epoch: int) -
         "stage_state": stage.state_dict(),
         "rng": capture_rng(),
         "best": ctx.best_map,
+        "best_epoch": ctx.best_epoch,
         "config": to_dict(ctx.cfg),
         "num_classes": ctx.model.num_classes,
         "num_cams": ctx.dataset.num_cams,
@@ -50,7 +51,8 @@ class CheckpointHook(Hook):
         if stage.index != 1:
             return
         if ctx.dist.is_main:
-            save_checkpoint({"model": {}, "prototypes": stage.prototypes.cpu(), "mode": ctx.cfg.prototypes},
+            raw = {"raw": stage.raw_prototypes.cpu()} if stage.raw_prototypes is not None else {}
+            save_checkpoint({"model": {}, "prototypes": stage.prototypes.cpu(), "mode": ctx.cfg.prototypes, **raw},
                             ctx.run.prototypes)
         state = checkpoint_state(ctx, stage, stage.cfg.epochs, 0)
         self._save(ctx, state, ctx.run.stage1, "stage1")
@@ -59,10 +61,12 @@ class CheckpointHook(Hook):
 
 
 class EvalHook(Hook):
-    """Stage 2: evaluate every ``eval_every`` epochs and at the end; keep ``best.pt`` by mAP."""
+    """Stage 2: evaluate every ``eval_every`` epochs and at the end. With ``selects`` (model selection
+    ``test`` or ``val``) the best mAP so far is kept as ``best.pt``; otherwise evaluations only draw
+    the curves and nothing is chosen from them."""
 
-    def __init__(self, dataset, label: str) -> None:
-        self.dataset, self.label = dataset, label
+    def __init__(self, dataset, label: str, selects: bool) -> None:
+        self.dataset, self.label, self.selects = dataset, label, selects
 
     def after_epoch(self, ctx, stage, epoch):
         if stage.index != 2:
@@ -72,14 +76,17 @@ class EvalHook(Hook):
             return
         if ctx.dist.is_main:
             outcome = evaluate_model(ctx.model, self.dataset, ctx.cfg, ctx.device, label=self.label)
-            improved = outcome.metrics["mAP"] > ctx.best_map
-            ctx.best_map = max(ctx.best_map, outcome.metrics["mAP"])
-            ctx.emit("eval", stage=2, epoch=epoch, dataset=self.label, best=improved, **outcome.metrics)
+            improved = self.selects and outcome.metrics["mAP"] > ctx.best_map
+            extra = {"best": improved} if self.selects else {}
+            ctx.emit("eval", stage=2, epoch=epoch, dataset=self.label, selection=self.selects, **extra,
+                     **outcome.metrics)
             if improved:
+                ctx.best_map, ctx.best_epoch = outcome.metrics["mAP"], epoch + 1
                 save_checkpoint(checkpoint_state(ctx, stage, epoch + 1, 0), ctx.run.best)
                 ctx.emit("checkpoint", path=str(ctx.run.best), tag="best", stage=2, epoch=epoch + 1)
-        best = torch.tensor([ctx.best_map], device=ctx.device)
-        if ctx.dist.enabled:
-            torch.distributed.broadcast(best, 0)
-        ctx.best_map = float(best.item())
+        if self.selects:
+            best = torch.tensor([ctx.best_map, float(ctx.best_epoch)], device=ctx.device)
+            if ctx.dist.enabled:
+                torch.distributed.broadcast(best, 0)
+            ctx.best_map, ctx.best_epoch = float(best[0].item()), int(best[1].item())
         barrier(ctx.dist)

@@ -35,8 +35,8 @@ def model_from_checkpoint(state: dict, device="cpu", cfg: TrainConfig | None = N
     return model.to(device).eval(), cfg
 
 
-def load_run_model(run_dir, checkpoint: str = "best", device: str = "auto"):
-    """``(model, cfg, checkpoint_path)`` for a run; ``checkpoint`` is best | last | stage1 | a path."""
+def load_run_model(run_dir, checkpoint: str = "selected", device: str = "auto"):
+    """``(model, cfg, checkpoint_path)`` for a run; ``checkpoint`` is selected | best | last | stage1 | a path."""
     run = RunDir.at(run_dir)
     run.require()
     path = run.checkpoint(checkpoint)

@@ -6,9 +6,11 @@ import logging
 import time
 import traceback
 
+import torch
 
 from scing_core.config import TrainConfig, save_config, to_dict
 from scing_core.engine import distributed
+from scing_core.data.val_split import hold_out_validation
 from scing_core.engine.checkpoint import load_checkpoint, seed_everything
 from scing_core.engine.context import TrainContext, resolve_device
 from scing_core.engine.evaluate import evaluate_model, load_configured_dataset, test_datasets
@@ -16,10 +18,11 @@ from scing_core.engine.events import EventWriter
 from scing_core.engine.hooks import CheckpointHook, EvalHook
 from scing_core.atomic import write_json_atomic
 from scing_core.engine.run_dir import RunDir
-from scing_core.engine.stage1 import PromptStage
+from scing_core.engine.selection import selection_label, selection_record
+from scing_core.engine.stage1 import PromptStage, check_pdca
 from scing_core.engine.stage2 import ImageStage
 from scing_core.engine.trainer import TrainingStopped, run_stage
-from scing_core.errors import DatasetError, ScingError
+from scing_core.errors import CheckpointError, DatasetError, ScingError
 from scing_core.models import build_model
 
 log = logging.getLogger(__name__)
@@ -32,19 +35,58 @@ def build_context(cfg: TrainConfig, run: RunDir, hooks=()) -> TrainContext:
     dataset = load_configured_dataset(cfg.data.dataset, cfg.data.root, cfg.data)
     if not dataset.train:
         raise DatasetError(f"dataset '{cfg.data.dataset}' has no training split; train on another dataset and list this one in data.test_datasets")
+    validation = None
+    if cfg.model_selection == "val":
+        dataset, validation = hold_out_validation(dataset, cfg.data.val_ids, min_train_ids=cfg.data.ids_per_batch)
     seed_everything(cfg.seed)
     model = build_model(cfg, dataset.num_train_pids, dataset.num_cams).to(device)
+    check_pdca(cfg, model)
     events = EventWriter(run.events, enabled=dist.is_main)
-    return TrainContext(cfg, run, model, dataset, device, events, dist, hooks=list(hooks))
+    return TrainContext(cfg, run, model, dataset, device, events, dist, hooks=list(hooks), validation=validation)
+
+
+def _evaluate_test_sets(ctx: TrainContext, epoch: int, write: bool, reported: bool) -> dict:
+    results = {}
+    extra = {"selection_label": selection_label(ctx.cfg)} if reported else {}
+    for label, dataset in test_datasets(ctx.cfg, ctx.dataset):
+        out_dir = ctx.run.eval / label if write else None
+        outcome = evaluate_model(ctx.model, dataset, ctx.cfg, ctx.device, out_dir=out_dir, label=label,
+                                 descriptors=reported)
+        ctx.emit("eval", stage=2, epoch=epoch - 1, dataset=label, final=reported, **extra, **outcome.metrics)
+        results[label] = outcome.metrics
+    return results
 
 
 def _final_evaluation(ctx: TrainContext) -> dict:
-    results = {}
-    for label, dataset in test_datasets(ctx.cfg, ctx.dataset):
-        outcome = evaluate_model(ctx.model, dataset, ctx.cfg, ctx.device, out_dir=ctx.run.eval / label, label=label)
-        ctx.emit("eval", stage=2, epoch=ctx.cfg.stage2.epochs - 1, dataset=label, final=True, **outcome.metrics)
-        results[label] = outcome.metrics
-    return results
+    """Evaluate the reported checkpoint on every test set (its artefacts go to ``eval/``) and write
+    metrics.json with the model selection that chose it (``scing_core.engine.selection``)."""
+    cfg, last = ctx.cfg, ctx.cfg.stage2.epochs
+    record = {"method": cfg.model.method, "seed": cfg.seed}
+    if cfg.model_selection == "final" or not ctx.run.best.exists():
+        selected = last
+        final = _evaluate_test_sets(ctx, last, write=True, reported=True)
+    else:
+        record["last_epoch"] = _evaluate_test_sets(ctx, last, write=False, reported=False)
+        ctx.model.load_state_dict(load_checkpoint(ctx.run.best)["model"])
+        selected = ctx.best_epoch
+        final = _evaluate_test_sets(ctx, selected, write=True, reported=True)
+    record["selection"] = selection_record(cfg, selected, ctx.best_map if cfg.model_selection != "final" else None)
+    record["final"] = final
+    write_json_atomic(ctx.run.metrics, record)
+    return final
+
+
+def _stage2_prototypes(ctx: TrainContext, stage1: PromptStage | None) -> torch.Tensor:
+    """The class prototypes stage 2 trains against: raw text features for CLIP-ReID's dot-product
+    logits (``loss.i2t_similarity: dot``), L2-normalised ones otherwise."""
+    raw = ctx.cfg.loss.i2t_similarity == "dot"
+    if stage1 is not None:
+        return stage1.raw_prototypes if raw else stage1.prototypes
+    saved = load_checkpoint(ctx.run.prototypes)
+    if raw and "raw" not in saved:
+        raise CheckpointError(f"'{ctx.run.prototypes}' holds no raw prototypes (written before loss.i2t_similarity=dot "
+                           "was set); start a new run")
+    return saved["raw"] if raw else saved["prototypes"]
 
 
 def train(cfg: TrainConfig, run_dir, resume: bool = False, hooks=(), ctx_out: list | None = None) -> dict:
@@ -91,19 +133,23 @@ def _train_stages(ctx: TrainContext, state: dict | None) -> dict:
         ctx.model.load_state_dict(state["model"])
         stage_index, epoch, step = int(state["stage"]), int(state["epoch"]), int(state["step_in_epoch"])
         ctx.best_map = float(state.get("best", -1.0))
+        ctx.best_epoch = int(state.get("best_epoch", 0))
         rng = state.get("rng")
     if stage_index == 1:
         stage = PromptStage(ctx)
         if state is not None:
             stage.load_state_dict(state.get("stage_state", {}))
         run_stage(ctx, stage, epoch, step, rng)
-        prototypes = stage.prototypes
+        prototypes = _stage2_prototypes(ctx, stage)
         del stage
         epoch, step, state = 0, 0, None
     else:
-        prototypes = load_checkpoint(ctx.run.prototypes)["prototypes"]
-    label, eval_ds = test_datasets(ctx.cfg, ctx.dataset)[0]
-    ctx.hooks.append(EvalHook(eval_ds, label))
+        prototypes = _stage2_prototypes(ctx, None)
+    if ctx.cfg.model_selection == "val":
+        label, eval_ds = "val", ctx.validation
+    else:
+        label, eval_ds = test_datasets(ctx.cfg, ctx.dataset)[0]
+    ctx.hooks.append(EvalHook(eval_ds, label, selects=ctx.cfg.model_selection != "final"))
     stage2 = ImageStage(ctx, prototypes)
     if state is not None and stage_index == 2:
         stage2.load_state_dict(state.get("stage_state", {}))
@@ -111,6 +157,5 @@ def _train_stages(ctx: TrainContext, state: dict | None) -> dict:
     metrics = {}
     if ctx.dist.is_main:
         metrics = _final_evaluation(ctx)
-        write_json_atomic(ctx.run.metrics, {"method": ctx.cfg.model.method, "seed": ctx.cfg.seed, "best_mAP": ctx.best_map, "final": metrics})
     distributed.barrier(ctx.dist)
     return metrics

@@ -28,12 +28,18 @@ class RunDir:
     cache = property(lambda self: self.root / "cache")
 
     def checkpoint(self, which: str) -> Path:
-        """``best`` | ``last`` | ``stage1`` | a path."""
+        """``selected`` | ``best`` | ``last`` | ``stage1`` | a path.
+
+        ``selected`` is the checkpoint the run reports (its ``model_selection``): ``best.pt`` when the
+        run selected one on the test or validation split, else ``last.pt`` (the final epoch).
+        """
+        if which == "selected":
+            return self.best if self.best.exists() else self.last
+        if which == "best" and not self.best.exists() and self.last.exists():
+            raise RunDirError(f"run '{self.root}' has no best.pt: it reports its final epoch (model_selection=final); "
+                              "use --checkpoint selected or last, or train with model_selection=val")
         if which in ("best", "last", "stage1"):
-            path = getattr(self, which)
-            if which == "best" and not path.exists() and self.last.exists():
-                return self.last
-            return path
+            return getattr(self, which)
         return Path(which).expanduser()
 
     def prepare(self, resume: bool) -> None:

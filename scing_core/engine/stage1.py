@@ -1,7 +1,11 @@
 """Stage 1: learn the prompts (and SVIP / meta-net) on cached image features, then the prototypes.
 
-Loss = SupCon(image->text) + SupCon(text->image) + lambda * L_con (PDCA: two perturbed views per image,
-feature dropout applied on the fly). Only the prompt learner trains; the image encoder never runs here.
+Loss = SupCon(image->text) + SupCon(text->image) + lambda * L_con. PDCA (``loss.lambda_con > 0``,
+conditional methods only): each step compares the text features of an image's original view with
+those of two distinct views of the current bank (``feature_cache.ViewBank``), the bank drawn anew
+every ``perturb.refresh_every`` epochs and PDCA's feature dropout applied per step. Without PDCA no
+perturbed view is encoded. Only the prompt learner trains; the image encoder runs only to encode.
+Batches: P x K identities (``stage1.batching: pk``) or CLIP-ReID's shuffled batches (``shuffle``).
 """
 
 from __future__ import annotations
@@ -9,12 +13,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from scing_core.data.perturbations import feature_dropout
-from scing_core.data.samplers import PKSampler
+from scing_core.data.samplers import PKSampler, ShuffleBatches
 from scing_core.engine.context import TrainContext
 from scing_core.engine.distributed import wrap
-from scing_core.engine.feature_cache import build_feature_cache
+from scing_core.engine.feature_cache import ViewBank, build_feature_cache, encode_view_bank
 from scing_core.engine.schedule import build_optimizer
+from scing_core.errors import ConfigError
 from scing_core.losses import Stage1Loss
 from scing_core.models import ImageFeatures
 
@@ -31,6 +35,31 @@ class TextForward(nn.Module):
         return self.model.encode_text(labels, cond)
 
 
+def check_pdca(cfg, model) -> bool:
+    """Whether stage 1 runs PDCA; a ConfigError when ``loss.lambda_con > 0`` cannot be honoured."""
+    if cfg.loss.lambda_con <= 0:
+        return False
+    if not model.uses_condition:
+        raise ConfigError(
+            f"loss.lambda_con={cfg.loss.lambda_con} asks for PDCA, but method '{cfg.model.method}' does not condition "
+            "its prompts on the image; use model.method=scing (or cocoop), or set loss.lambda_con=0")
+    if cfg.perturb.views_per_image < 2:
+        raise ConfigError(
+            f"PDCA compares two perturbed views per image but perturb.views_per_image={cfg.perturb.views_per_image}; "
+            "set perturb.views_per_image=2 or more, or loss.lambda_con=0")
+    return True
+
+
+def build_stage1_sampler(cfg, labels: list[int], rank: int, world_size: int):
+    """The stage-1 batch sampler per ``stage1.batching`` (``pk`` or ``shuffle``)."""
+    data = cfg.data
+    if cfg.stage1.batching == "shuffle":
+        return ShuffleBatches(len(labels), data.ids_per_batch * data.instances_per_id, seed=cfg.seed,
+                              rank=rank, world_size=world_size)
+    return PKSampler(labels, data.ids_per_batch, data.instances_per_id, seed=cfg.seed, rank=rank,
+                     world_size=world_size)
+
+
 class PromptStage:
     index = 1
     name = "prompt learning"
@@ -41,38 +70,42 @@ class PromptStage:
         model = ctx.model
         model.set_stage(1)
         model.train()
+        self.use_views = check_pdca(ctx.cfg, model)
         self.cache = (cache if cache is not None else build_feature_cache(ctx)).to(ctx.device)
-        data = ctx.cfg.data
-        self.sampler = PKSampler(self.cache.labels.tolist(), data.ids_per_batch, data.instances_per_id,
-                                 seed=ctx.cfg.seed, rank=ctx.dist.rank, world_size=ctx.dist.world_size)
+        self.bank: ViewBank | None = None
+        self.sampler = build_stage1_sampler(ctx.cfg, self.cache.labels.tolist(), ctx.dist.rank, ctx.dist.world_size)
         self.text_forward = wrap(TextForward(model), ctx.dist, ctx.device)
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         self.optimizer = build_optimizer(named, self.cfg)
         self.loss = Stage1Loss(ctx.cfg.loss)
-        self.use_views = model.uses_condition and ctx.cfg.loss.lambda_con > 0 and self.cache.view_proj.shape[1] >= 2
         self.prototypes: torch.Tensor | None = None
+        self.raw_prototypes: torch.Tensor | None = None
 
     @property
     def steps_per_epoch(self) -> int:
         n = len(self.sampler)
         return min(n, self.cfg.steps_per_epoch) if self.cfg.steps_per_epoch > 0 else n
 
+    def bank_period(self, epoch: int) -> int:
+        """The view bank epoch ``epoch`` uses: ``epoch // perturb.refresh_every`` (0 = never refreshed)."""
+        every = self.ctx.cfg.perturb.refresh_every
+        return epoch // every if every > 0 else 0
+
     def epoch_batches(self, epoch: int, skip: int = 0) -> list[list[int]]:
+        """This epoch's batches (minus the first ``skip``); with PDCA, draws the epoch's view bank first."""
+        if self.use_views and (self.bank is None or self.bank.period != self.bank_period(epoch)):
+            self.bank = None  # free the old bank before encoding the next
+            self.bank = encode_view_bank(self.ctx, self.bank_period(epoch))
         self.sampler.set_epoch(epoch)
         return list(self.sampler)[: self.steps_per_epoch][skip:]
 
     def _view_features(self, idx: torch.Tensor) -> tuple[ImageFeatures, ImageFeatures]:
-        """Two distinct perturbed views per image, with feature dropout (PDCA's T at feature level)."""
-        n_views = self.cache.view_proj.shape[1]
+        """Two distinct perturbed views per image from the bank, with PDCA's feature dropout."""
+        n_views = self.bank.views
         first = torch.randint(n_views, (len(idx),), device=idx.device)
         second = (first + torch.randint(1, n_views, (len(idx),), device=idx.device)) % n_views
         p = self.ctx.cfg.perturb.feature_dropout
-        views = []
-        for choice in (first, second):
-            pre = feature_dropout(self.cache.view_pre_proj[idx, choice], p)
-            proj = feature_dropout(self.cache.view_proj[idx, choice], p)
-            views.append(ImageFeatures(pre, proj))
-        return views[0], views[1]
+        return self.bank.features(self.ctx.model, idx, first, p), self.bank.features(self.ctx.model, idx, second, p)
 
     def train_step(self, batch: list[int]) -> dict:
         ctx = self.ctx
@@ -100,7 +133,10 @@ class PromptStage:
         return parts
 
     def finish(self) -> None:
+        self.bank = None
         self.prototypes = compute_prototypes(self.ctx, self.cache)
+        if self.ctx.cfg.loss.i2t_similarity == "dot":  # stage 2 needs the text features' own norms
+            self.raw_prototypes = compute_prototypes(self.ctx, self.cache, normalize=False)
 
     def state_dict(self) -> dict:
         return {"optimizer": self.optimizer.state_dict()}
@@ -111,25 +147,27 @@ class PromptStage:
 
 
 @torch.inference_mode()
-def compute_prototypes(ctx: TrainContext, cache, batch_size: int = 256) -> torch.Tensor:
-    """Class text prototypes [C, E], L2-normalised.
+def compute_prototypes(ctx: TrainContext, cache, batch_size: int = 256, normalize: bool = True) -> torch.Tensor:
+    """Class text prototypes [C, E], L2-normalised unless ``normalize=False``.
 
     ``conditioned`` (default): mean of each identity's conditioned text features over its training
-    images. ``unconditioned``: the identity's bare learned prompt, without any visual condition (for
-    clipreid both are the same).
+    images (each L2-normalised first when ``normalize``, raw otherwise). ``unconditioned``: the
+    identity's bare learned prompt, without any visual condition (for clipreid both are the same;
+    unnormalised it is exactly CLIP-ReID's text feature, which its stage-2 logits use).
     """
     model = ctx.model
     num_classes = model.num_classes
     labels = cache.labels
+    unit = (lambda x: nn.functional.normalize(x, dim=-1)) if normalize else (lambda x: x)  # noqa: E731
     if not model.uses_condition or ctx.cfg.prototypes == "unconditioned":
         classes = torch.arange(num_classes, device=labels.device)
-        return nn.functional.normalize(model.encode_text_unconditioned(classes).float(), dim=-1)
+        return unit(model.encode_text_unconditioned(classes).float())
     sums = None
     for start in range(0, len(labels), batch_size):
         sl = slice(start, start + batch_size)
-        text = model.encode_text(labels[sl], ImageFeatures(cache.pre_proj[sl], cache.proj[sl])).float()
-        text = nn.functional.normalize(text, dim=-1)
+        text = unit(model.encode_text(labels[sl], ImageFeatures(cache.pre_proj[sl], cache.proj[sl])).float())
         if sums is None:
             sums = torch.zeros(num_classes, text.shape[1], device=text.device)
         sums.index_add_(0, labels[sl], text)
-    return nn.functional.normalize(sums, dim=-1)
+    counts = torch.bincount(labels, minlength=num_classes).clamp_min(1).to(sums.dtype)[:, None]
+    return unit(sums / counts)

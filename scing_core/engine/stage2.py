@@ -43,7 +43,7 @@ class ImageStage:
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         self.optimizer = build_optimizer(named, self.cfg)
         self.loss = Stage2Loss(ctx.cfg.loss)
-        self.prototypes = prototypes.to(ctx.device)
+        self.prototypes = prototypes.to(ctx.device).clone()  # a normal tensor (stage 1 made it in inference mode)
         use_scaler = ctx.amp_dtype == torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
 

@@ -22,6 +22,8 @@ from scing_core.losses.triplet import batch_hard_triplet_loss
 from scing_core.losses.xm_triplet import xm_triplet_loss
 
 _STAGE2_WEIGHTS = ("w_i2t_ce", "w_xm_triplet", "w_id", "w_triplet")
+SIMILARITIES = ("cosine", "dot")
+TRIPLET_FEATURES = ("penultimate", "pre_proj", "proj")
 
 
 def _require(condition: bool, key: str, value: Any, rule: str) -> None:
@@ -40,6 +42,11 @@ def _validate(cfg: LossConfig) -> None:
     _require(cfg.xm_margin >= 0, "xm_margin", cfg.xm_margin, ">= 0")
     _require(0 <= cfg.label_smoothing < 1, "label_smoothing", cfg.label_smoothing, "in [0, 1)")
     _require(cfg.i2t_logit_scale >= 0, "i2t_logit_scale", cfg.i2t_logit_scale, ">= 0 (0 = the CLIP model's scale)")
+    for key in ("supcon_similarity", "i2t_similarity"):
+        _require(getattr(cfg, key) in SIMILARITIES, key, getattr(cfg, key), "one of " + ", ".join(SIMILARITIES))
+    features = tuple(cfg.triplet_features)
+    _require(bool(features) and set(features) <= set(TRIPLET_FEATURES) and len(set(features)) == len(features),
+             "triplet_features", list(features), "a non-empty list of distinct names from " + ", ".join(TRIPLET_FEATURES))
 
 
 def _sum_and_report(terms: list[tuple[str, float, torch.Tensor]]) -> tuple[torch.Tensor, dict[str, float]]:
@@ -84,10 +91,10 @@ class Stage1Loss:
         logit_scale: float | torch.Tensor,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Return ``(total, parts)`` for projected image features ``[B, E]`` and text features ``[B, E]``."""
-        temperature = self.cfg.temperature
+        temperature, similarity = self.cfg.temperature, self.cfg.supcon_similarity
         terms = [
-            ("supcon_i2t", 1.0, supcon_loss(img_proj, text, labels, labels, logit_scale, temperature)),
-            ("supcon_t2i", 1.0, supcon_loss(text, img_proj, labels, labels, logit_scale, temperature)),
+            ("supcon_i2t", 1.0, supcon_loss(img_proj, text, labels, labels, logit_scale, temperature, similarity)),
+            ("supcon_t2i", 1.0, supcon_loss(text, img_proj, labels, labels, logit_scale, temperature, similarity)),
         ]
         if view_texts is not None and self.cfg.lambda_con > 0:
             if len(view_texts) != 2:
@@ -105,11 +112,13 @@ class Stage2Loss:
         L = w_i2t_ce     * i2t_ce(out.proj, prototypes)                       (eq. 17)
           + w_xm_triplet * xm_triplet(out.proj, prototypes[labels])          (eqs. 18-19)
           + w_id         * sum over out.logits of label-smoothed CE
-          + w_triplet    * sum over [out.pre_proj, out.proj] of batch-hard triplet
+          + w_triplet    * sum over loss.triplet_features of batch-hard triplet
 
-    ``out`` is the model's stage-2 output, with attributes ``pre_proj``, ``proj``, ``logits``
-    (a list of ``[B, C]``), and ``bn_pre_proj`` / ``bn_proj`` (unused here: they feed the
-    classifiers). Terms with weight 0 are skipped, so their inputs may be missing.
+    ``out`` is the model's stage-2 output, with attributes ``penultimate``, ``pre_proj``, ``proj``,
+    ``logits`` (a list of ``[B, C]``), and ``bn_pre_proj`` / ``bn_proj`` (unused here: they feed
+    the classifiers). Terms with weight 0 are skipped, so their inputs may be missing.
+    ``loss.i2t_similarity`` / ``loss.label_smoothing`` shape the i2t CE (CLIP-ReID: raw dot
+    products, smoothing 0.1); the same smoothing applies to the ID loss.
     """
 
     def __init__(self, loss_cfg: LossConfig) -> None:
@@ -128,14 +137,15 @@ class Stage2Loss:
         cfg = self.cfg
         scale = cfg.i2t_logit_scale if cfg.i2t_logit_scale > 0 else logit_scale
         return [
-            ("i2t_ce", cfg.w_i2t_ce, lambda: i2t_ce_loss(out.proj, prototypes, labels, scale)),
+            ("i2t_ce", cfg.w_i2t_ce, lambda: i2t_ce_loss(out.proj, prototypes, labels, scale, cfg.i2t_similarity,
+                                                         cfg.label_smoothing)),
             ("xm_triplet", cfg.w_xm_triplet, lambda: xm_triplet_loss(
                 out.proj, prototypes[labels.to(prototypes.device)], labels, cfg.xm_margin)),
             ("id", cfg.w_id, lambda: sum(
                 label_smoothed_ce_loss(scores, labels, cfg.label_smoothing) for scores in _logit_list(out))),
             ("triplet", cfg.w_triplet, lambda: sum(
-                batch_hard_triplet_loss(features, labels, cfg.triplet_margin)
-                for features in (out.pre_proj, out.proj))),
+                batch_hard_triplet_loss(getattr(out, name), labels, cfg.triplet_margin)
+                for name in cfg.triplet_features)),
         ]
 
     def __call__(

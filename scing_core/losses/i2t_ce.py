@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from scing_core.errors import InputError
 from scing_core.losses._common import (
     as_scale,
     check_features,
@@ -14,6 +15,7 @@ from scing_core.losses._common import (
 )
 
 _WHERE = "i2t_ce_loss"
+SIMILARITIES = ("cosine", "dot")
 
 
 def i2t_ce_loss(
@@ -21,25 +23,34 @@ def i2t_ce_loss(
     prototypes: torch.Tensor,
     labels: torch.Tensor,
     logit_scale: float | torch.Tensor,
+    similarity: str = "cosine",
+    label_smoothing: float = 0.0,
 ) -> torch.Tensor:
     r"""Cross-entropy of image features ``[B, E]`` against all class prototypes ``[C, E]``.
 
-    With ``f_b`` and ``w_c`` L2-normalised and ``s = logit_scale``::
+    ``similarity="cosine"`` (the paper's eq. 17), with ``f_b`` and ``w_c`` L2-normalised and
+    ``s = logit_scale``::
 
         z_bc = s * cos(f_b, w_c)
-        L    = - 1/B * sum_b log( exp(z_{b, y_b}) / sum_c exp(z_bc) )
+        L    = - 1/B * sum_b sum_c q_bc log softmax(z_b)_c,   q_bc = (1 - eps) [c == y_b] + eps / C
 
-    Eq. 17 writes the inner product of the features; like CLIP, the project scales the cosine
-    (the stage-2 builder passes ``loss.i2t_logit_scale`` when > 0, else the CLIP model's
-    ``logit_scale.exp()``). Labels index the rows of ``prototypes``; their values are not checked
-    here (reading them would synchronise the GPU), an out-of-range label fails inside
-    ``cross_entropy``. Computed in float32 with autocast disabled.
+    Eq. 17 writes ``<F_v(I), w>`` with ``<., .>`` the cosine of eq. 1; like CLIP, the project scales
+    it (the stage-2 builder passes ``loss.i2t_logit_scale`` when > 0, else the CLIP model's
+    ``logit_scale.exp()``). ``similarity="dot"`` is CLIP-ReID's ``image_features @ text_features.t()``
+    on the raw features (``logit_scale`` unused). ``label_smoothing`` = eps (CLIP-ReID: 0.1; eq. 17:
+    0). Labels index the rows of ``prototypes``; their values are not checked here (reading them
+    would synchronise the GPU). Computed in float32 with autocast disabled.
     """
+    if similarity not in SIMILARITIES:
+        raise InputError(f"{_WHERE}: `similarity` must be one of {', '.join(SIMILARITIES)}, got {similarity!r}")
     with full_precision(image_feats.device):
         image_feats = check_features("image_feats", image_feats, _WHERE)
         prototypes = check_features("prototypes", prototypes, _WHERE)
         check_same_width(("image_feats", image_feats), ("prototypes", prototypes), _WHERE)
         labels = check_labels("labels", labels, image_feats.shape[0], image_feats.device, _WHERE)
-        scale = as_scale(logit_scale, image_feats.device, _WHERE)
-        cosine = F.normalize(image_feats, dim=1) @ F.normalize(prototypes, dim=1).t()
-        return F.cross_entropy(cosine * scale, labels)
+        if similarity == "dot":
+            logits = image_feats @ prototypes.t()
+        else:
+            scale = as_scale(logit_scale, image_feats.device, _WHERE)
+            logits = F.normalize(image_feats, dim=1) @ F.normalize(prototypes, dim=1).t() * scale
+        return F.cross_entropy(logits, labels, label_smoothing=label_smoothing)

@@ -16,6 +16,7 @@ from scing_core.losses._common import (
 )
 
 _WHERE = "supcon_loss"
+SIMILARITIES = ("cosine", "dot")
 
 
 def supcon_loss(
@@ -25,17 +26,21 @@ def supcon_loss(
     contrast_labels: torch.Tensor,
     logit_scale: float | torch.Tensor,
     temperature: float = 1.0,
+    similarity: str = "cosine",
 ) -> torch.Tensor:
     r"""Supervised contrastive loss of ``anchors [B, E]`` against ``contrast [N, E]``.
 
-    Every contrast row with the anchor's identity label is a positive. With ``a_i`` and ``c_j``
-    L2-normalised and ``s = logit_scale / temperature``::
+    Every contrast row with the anchor's identity label is a positive. With ``similarity="cosine"``
+    (the paper's eq. 1), ``a_i`` and ``c_j`` L2-normalised and ``s = logit_scale / temperature``::
 
         z_ij     = s * cos(a_i, c_j)
         log p_ij = z_ij - log sum_n exp(z_in)
         P(i)     = { j : contrast_labels[j] == anchor_labels[i] }
         A        = { i : |P(i)| > 0 }
         L        = - 1/|A| * sum_{i in A} 1/|P(i)| * sum_{j in P(i)} log p_ij
+
+    With ``similarity="dot"`` (CLIP-ReID's ``SupConLoss``), ``z_ij = (a_i . c_j) / temperature`` on
+    the raw features and ``logit_scale`` is not used.
 
     i2t is ``supcon_loss(images, texts, ...)``, t2i is ``supcon_loss(texts, images, ...)``.
 
@@ -49,16 +54,20 @@ def supcon_loss(
     """
     if not temperature > 0:
         raise InputError(f"{_WHERE}: `temperature` must be > 0, got {temperature!r}")
+    if similarity not in SIMILARITIES:
+        raise InputError(f"{_WHERE}: `similarity` must be one of {', '.join(SIMILARITIES)}, got {similarity!r}")
     with full_precision(anchors.device):
         anchors = check_features("anchors", anchors, _WHERE)
         contrast = check_features("contrast", contrast, _WHERE)
         check_same_width(("anchors", anchors), ("contrast", contrast), _WHERE)
         anchor_labels = check_labels("anchor_labels", anchor_labels, anchors.shape[0], anchors.device, _WHERE)
         contrast_labels = check_labels("contrast_labels", contrast_labels, contrast.shape[0], anchors.device, _WHERE)
-        scale = as_scale(logit_scale, anchors.device, _WHERE)
-
-        cosine = F.normalize(anchors, dim=1) @ F.normalize(contrast, dim=1).t()
-        log_prob = torch.log_softmax(cosine * scale / temperature, dim=1)
+        if similarity == "dot":
+            logits = anchors @ contrast.t() / temperature
+        else:
+            scale = as_scale(logit_scale, anchors.device, _WHERE)
+            logits = F.normalize(anchors, dim=1) @ F.normalize(contrast, dim=1).t() * scale / temperature
+        log_prob = torch.log_softmax(logits, dim=1)
         positive = (anchor_labels[:, None] == contrast_labels[None, :]).to(log_prob.dtype)
         positives_per_anchor = positive.sum(dim=1)
         mean_log_prob_pos = (positive * log_prob).sum(dim=1) / positives_per_anchor.clamp_min(1)

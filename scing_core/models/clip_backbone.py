@@ -151,7 +151,7 @@ class ClipBackbone(nn.Module):
 
     # -- forward --------------------------------------------------------------------------------
 
-    def _check_inputs(self, images: torch.Tensor, cams: torch.Tensor | None) -> None:
+    def _check_inputs(self, images: torch.Tensor, cams: torch.Tensor | None, skip_sie: bool = False) -> None:
         if images.ndim != 4 or images.shape[1] != 3:
             raise InputError(f"images must be [B, 3, H, W], got {tuple(images.shape)}")
         if tuple(images.shape[-2:]) != self.image_size:
@@ -159,20 +159,34 @@ class ClipBackbone(nn.Module):
                 f"images are {images.shape[-2]}x{images.shape[-1]} but the backbone was built for "
                 f"{self.image_size[0]}x{self.image_size[1]}; resize them (data.image_size) or rebuild the model"
             )
-        if self.sie_embed is not None and cams is None:
+        if self.sie_embed is not None and cams is None and not skip_sie:
             raise InputError("this backbone has SIE camera embeddings: pass the camera ids (cams) with the images")
 
-    def _vit_tokens(self, images: torch.Tensor, cams: torch.Tensor | None) -> torch.Tensor:
+    def _vit_blocks(self, images: torch.Tensor, cams: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """ViT tokens after the second-to-last block and after the last block, both before ``ln_post``
+        ([B, 1 + gh*gw, D] each, CLS first). SIE is added to the CLS token when ``cams`` is given."""
         visual = self.clip.visual
         x = visual.conv1(images)  # [B, D, gh, gw]
         x = x.flatten(2).transpose(1, 2)  # [B, gh*gw, D]
         cls = visual.class_embedding.to(x.dtype).view(1, 1, -1).expand(x.shape[0], -1, -1)
-        if self.sie_embed is not None:
+        if self.sie_embed is not None and cams is not None:
             cls = cls + self.sie_coef * self.sie_embed[cams].to(x.dtype).unsqueeze(1)
         x = torch.cat([cls, x], dim=1) + visual.positional_embedding.to(x.dtype)
         x = visual.ln_pre(visual.patch_dropout(x))
-        x = visual.transformer(x)
-        return visual.ln_post(x)  # [B, 1 + gh*gw, D]
+        transformer = visual.transformer
+        blocks = list(transformer.resblocks)
+        if not getattr(transformer, "batch_first", True):
+            x = x.transpose(0, 1)
+        for block in blocks[:-1]:
+            x = block(x)
+        penultimate = x
+        x = blocks[-1](x)
+        if not getattr(transformer, "batch_first", True):
+            penultimate, x = penultimate.transpose(0, 1), x.transpose(0, 1)
+        return penultimate, x
+
+    def _vit_tokens(self, images: torch.Tensor, cams: torch.Tensor | None) -> torch.Tensor:
+        return self.clip.visual.ln_post(self._vit_blocks(images, cams)[1])  # [B, 1 + gh*gw, D]
 
     def forward_tokens(self, images: torch.Tensor, cams: torch.Tensor | None = None) -> torch.Tensor:
         """ViT: the final tokens after ``ln_post`` [B, 1 + gh*gw, D] (CLS first); RN50: the last
@@ -180,27 +194,57 @@ class ClipBackbone(nn.Module):
         self._check_inputs(images, cams)
         if self.is_vit:
             return self._vit_tokens(images, cams)
-        return self._resnet_map(images).flatten(2).transpose(1, 2)
+        return self._resnet_maps(images)[1].flatten(2).transpose(1, 2)
 
-    def _resnet_map(self, images: torch.Tensor) -> torch.Tensor:
+    def _resnet_maps(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The third and the last stage's feature maps ([B, 1024, 2gh, 2gw], [B, 2048, gh, gw])."""
         visual = self.clip.visual
         x = visual.stem(images)
-        for stage in (visual.layer1, visual.layer2, visual.layer3, visual.layer4):
+        for stage in (visual.layer1, visual.layer2, visual.layer3):
             x = stage(x)
-        return x  # [B, 2048, gh, gw]
+        return x, visual.layer4(x)
 
-    def forward_features(self, images: torch.Tensor, cams: torch.Tensor | None = None) -> ImageFeatures:
+    def forward_features(self, images: torch.Tensor, cams: torch.Tensor | None = None,
+                         skip_sie: bool = False) -> ImageFeatures:
         """CLS feature before and after projection.
 
         ViT: ``pre_proj = ln_post(CLS)``, ``proj = pre_proj @ proj``. RN50 (as CLIP-ReID): ``pre_proj``
-        = global average of the last stage, ``proj`` = CLIP's attention pool.
+        = global average of the last stage, ``proj`` = CLIP's attention pool. ``skip_sie`` encodes
+        without the SIE camera vector (CLIP-ReID's stage 1 does; ``cams`` may then be None).
         """
+        self._check_inputs(images, cams, skip_sie)
+        cams = None if skip_sie else cams
+        if self.is_vit:
+            return self.features_from_trunk(self._vit_blocks(images, cams)[1][:, 0])
+        feature_map = self._resnet_maps(images)[1]
+        return ImageFeatures(feature_map.mean(dim=(2, 3)), self.clip.visual.attnpool(feature_map))
+
+    def forward_train_features(self, images: torch.Tensor,
+                               cams: torch.Tensor | None = None) -> tuple[torch.Tensor, ImageFeatures]:
+        """``(penultimate, ImageFeatures)``: the CLS token after the second-to-last block (ViT, before
+        any norm; CLIP-ReID's ``img_feature_last``, layer 11 of ViT-B-16) or the pooled third stage
+        (RN50), with the usual features."""
         self._check_inputs(images, cams)
         if self.is_vit:
-            pre_proj = self._vit_tokens(images, cams)[:, 0]
-            return ImageFeatures(pre_proj, pre_proj @ self.clip.visual.proj)
-        feature_map = self._resnet_map(images)
-        return ImageFeatures(feature_map.mean(dim=(2, 3)), self.clip.visual.attnpool(feature_map))
+            penultimate, last = self._vit_blocks(images, cams)
+            return penultimate[:, 0], self.features_from_trunk(last[:, 0])
+        third, feature_map = self._resnet_maps(images)
+        features = ImageFeatures(feature_map.mean(dim=(2, 3)), self.clip.visual.attnpool(feature_map))
+        return third.mean(dim=(2, 3)), features
+
+    def forward_trunk(self, images: torch.Tensor) -> torch.Tensor | None:
+        """ViT: the CLS token of the final feature map, before ``ln_post`` [B, D], encoded without
+        SIE (what PDCA's feature dropout perturbs in stage 1); None for RN50, whose final map is
+        pooled by attention."""
+        self._check_inputs(images, None, skip_sie=True)
+        if not self.is_vit:
+            return None
+        return self._vit_blocks(images, None)[1][:, 0]
+
+    def features_from_trunk(self, trunk: torch.Tensor) -> ImageFeatures:
+        """ViT: ``ln_post`` and the projection of a final-map CLS token [B, D] (see ``forward_trunk``)."""
+        pre_proj = self.clip.visual.ln_post(trunk)
+        return ImageFeatures(pre_proj, pre_proj @ self.clip.visual.proj)
 
     def forward(self, images: torch.Tensor, cams: torch.Tensor | None = None) -> ImageFeatures:
         return self.forward_features(images, cams)

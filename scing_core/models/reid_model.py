@@ -26,6 +26,7 @@ STAGES = (1, 2)
 class TrainOutput(NamedTuple):
     """Stage-2 outputs: raw and BNNeck'd features, and the logits of both identity classifiers."""
 
+    penultimate: torch.Tensor  # [B, D'] CLS after the second-to-last block (CLIP-ReID's layer-11 feature)
     pre_proj: torch.Tensor  # [B, D]
     proj: torch.Tensor  # [B, E]
     bn_pre_proj: torch.Tensor  # [B, D]
@@ -70,9 +71,11 @@ class ReIDModel(nn.Module):
 
     # -- image side -----------------------------------------------------------------------------
 
-    def encode_image(self, images: torch.Tensor, cams: torch.Tensor | None = None) -> ImageFeatures:
-        """CLS features before / after projection: ``ImageFeatures(pre_proj [B, D], proj [B, E])``."""
-        return self.backbone.forward_features(images, cams)
+    def encode_image(self, images: torch.Tensor, cams: torch.Tensor | None = None,
+                     skip_sie: bool = False) -> ImageFeatures:
+        """CLS features before / after projection: ``ImageFeatures(pre_proj [B, D], proj [B, E])``;
+        ``skip_sie`` leaves the SIE camera vector out (stage 1's cache, as CLIP-ReID)."""
+        return self.backbone.forward_features(images, cams, skip_sie=skip_sie)
 
     def forward(self, images: torch.Tensor, cams: torch.Tensor | None = None) -> torch.Tensor:
         """Inference descriptor [B, F] per ``test_feature`` and ``neck_feat`` (image encoder only)."""
@@ -85,10 +88,10 @@ class ReIDModel(nn.Module):
 
     def forward_train(self, images: torch.Tensor, cams: torch.Tensor | None = None) -> TrainOutput:
         """Features, BNNeck'd features and identity logits for stage 2."""
-        pre_proj, proj = self.encode_image(images, cams)
+        penultimate, (pre_proj, proj) = self.backbone.forward_train_features(images, cams)
         bn_pre_proj, bn_proj = self.bottleneck(pre_proj), self.bottleneck_proj(proj)
         logits = [self.classifier(bn_pre_proj), self.classifier_proj(bn_proj)]
-        return TrainOutput(pre_proj, proj, bn_pre_proj, bn_proj, logits)
+        return TrainOutput(penultimate, pre_proj, proj, bn_pre_proj, bn_proj, logits)
 
     # -- text side ------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ def no_augment(**changes) -> DataConfig:
 
 
 def test_train_and_test_transforms_give_the_configured_shape_in_the_normalised_range():
-    cfg = DataConfig(image_size=(48, 24), mean=(0.4, 0.5, 0.6), std=(0.2, 0.25, 0.3))
+    cfg = DataConfig(image_size=(48, 24), mean=(0.4, 0.5, 0.6), std=(0.2, 0.25, 0.3), erase_mode="mean")
     low = (0 - torch.tensor(cfg.mean)) / torch.tensor(cfg.std)
     high = (1 - torch.tensor(cfg.mean)) / torch.tensor(cfg.std)
     torch.manual_seed(0)
@@ -41,6 +41,15 @@ def test_train_and_test_transforms_give_the_configured_shape_in_the_normalised_r
                 assert low[channel] - 1e-5 <= out[channel].min() and out[channel].max() <= high[channel] + 1e-5
 
 
+def test_test_transform_resizes_bilinearly_as_clipreids_val_transforms():
+    from torchvision.transforms import functional as F
+
+    image = gradient_image(70, 30)
+    cfg = DataConfig(image_size=(48, 24))
+    expected = F.to_tensor(image.resize((24, 48), Image.BILINEAR))
+    assert torch.allclose(build_test_transform(cfg)(image), (expected - 0.5) / 0.5, atol=1e-6)
+
+
 def test_test_transform_normalises_with_the_configured_mean_and_std():
     cfg = DataConfig(image_size=(8, 4), mean=(0.5, 0.4, 0.3), std=(0.5, 0.2, 0.1))
     out = build_test_transform(cfg)(Image.new("RGB", (10, 20), (255, 102, 0)))
@@ -49,7 +58,7 @@ def test_test_transform_normalises_with_the_configured_mean_and_std():
 
 
 def test_train_transform_with_every_probability_zero_equals_the_test_transform():
-    image = gradient_image()
+    image = gradient_image(32, 16)  # already at image_size: train (bicubic) and test (bilinear) resizes are no-ops
     torch.manual_seed(1)
     assert torch.equal(build_train_transform(no_augment())(image), build_test_transform(no_augment())(image))
 
@@ -71,17 +80,34 @@ def test_pad_and_crop_at_probability_one_shifts_the_image():
     assert any(not torch.equal(out, plain) for out in outs)
 
 
-def test_random_erasing_fills_a_rectangle_with_the_mean_colour():
+def _erased(mode: str) -> tuple[torch.Tensor, torch.Tensor]:
     image = Image.new("RGB", (16, 32), (250, 10, 200))  # far from the mean in every channel
     plain = build_train_transform(no_augment())(image)
     torch.manual_seed(3)
-    erased = build_train_transform(no_augment(erase_p=1.0))(image)
+    erased = build_train_transform(no_augment(erase_p=1.0, erase_mode=mode))(image)
     changed = (erased != plain).any(dim=0)
     assert changed.any()
-    assert torch.all(erased[:, changed] == 0)  # 0 after normalisation = the mean colour
     rows, cols = changed.nonzero(as_tuple=True)
     box = changed[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     assert box.all()  # one solid rectangle
+    return erased, changed
+
+
+def test_mean_random_erasing_fills_a_rectangle_with_the_mean_colour():
+    erased, changed = _erased("mean")
+    assert torch.all(erased[:, changed] == 0)  # 0 after normalisation = the mean colour
+
+
+def test_pixel_random_erasing_fills_a_rectangle_with_per_pixel_noise_as_clipreid():
+    erased, changed = _erased("pixel")  # CLIP-ReID: timm RandomErasing(mode='pixel'): N(0, 1) per value
+    noise = erased[:, changed]
+    assert noise.numel() >= 30 and abs(float(noise.mean())) < 0.5 and 0.6 < float(noise.std()) < 1.4
+    assert len(torch.unique(noise)) == noise.numel()  # every value drawn, not one fill colour
+
+
+def test_unknown_erase_mode_is_a_config_error():
+    with pytest.raises(ConfigError, match="data.erase_mode"):
+        build_train_transform(no_augment(erase_p=1.0, erase_mode="noise"))
 
 
 @pytest.mark.parametrize("field,value", [("flip_p", 1.5), ("erase_p", -0.1), ("crop_p", 2.0)])

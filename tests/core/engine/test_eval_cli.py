@@ -35,6 +35,17 @@ def test_eval_writes_artefacts_the_api_loads_without_recomputing(trained_run, ca
     assert art.topk_junk.dtype == bool
 
 
+def test_eval_reports_every_descriptor_beside_the_runs_own(trained_run, capsys):
+    assert eval_main(["--run-dir", str(trained_run), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)["synthped"]
+    assert metrics["descriptor"] == "proj"  # the SCING recipe's g_p (cocoop trains with it)
+    assert set(metrics["descriptors"]) == {"concat", "proj", "pre_proj"}
+    assert metrics["descriptors"]["proj"]["mAP"] == pytest.approx(metrics["mAP"])
+    assert metrics["checkpoint"].endswith("last.pt")  # `selected` = the final epoch by default
+    assert eval_main(["--run-dir", str(trained_run)]) == 0
+    assert "descriptors, mAP / R1: concat" in capsys.readouterr().out
+
+
 def test_eval_with_rerank_on_an_explicit_dataset(trained_run, tiny_synthped, capsys):
     assert eval_main(["--run-dir", str(trained_run), "--dataset", "synthped", "--root", str(tiny_synthped), "--rerank"]) == 0
     assert "synthped: mAP" in capsys.readouterr().out

@@ -58,14 +58,29 @@ def test_unreadable_checkpoint_gives_one_clear_error(tmp_path):
         load_checkpoint(tmp_path / "missing.pt")
 
 
-def test_multistep_with_warmup_and_cosine_factors():
+def test_multistep_with_warmup_follows_clipreids_warmup_multistep_lr():
+    # CLIP-ReID steps WarmupMultiStepLR before each epoch: 0-based epoch e runs at t = e + 1
     cfg = StageConfig(epochs=60, lr=1.0, milestones=(30, 50), gamma=0.1, warmup_epochs=10, warmup_factor=0.1)
-    assert lr_factor(cfg, 0) == pytest.approx(0.1)
-    assert lr_factor(cfg, 5) == pytest.approx(0.55)
-    assert lr_factor(cfg, 10) == pytest.approx(1.0)
-    assert lr_factor(cfg, 30) == pytest.approx(0.1)
-    assert lr_factor(cfg, 55) == pytest.approx(0.01)
-    cos = StageConfig(epochs=120, lr=1e-3, scheduler="cosine", warmup_epochs=5, warmup_factor=0.01, min_lr=1e-6)
-    assert lr_factor(cos, 5) == pytest.approx(1.0)
-    assert lr_factor(cos, 119) < 0.01 and lr_factor(cos, 119) >= 1e-3
-    assert math.isclose(lr_factor(cos, 62), 0.5 * (1 + 1e-3), rel_tol=0.05)
+    assert lr_factor(cfg, 0) == pytest.approx(0.19)
+    assert lr_factor(cfg, 4) == pytest.approx(0.55)
+    assert lr_factor(cfg, 9) == pytest.approx(1.0)
+    assert lr_factor(cfg, 28) == pytest.approx(1.0)
+    assert lr_factor(cfg, 29) == pytest.approx(0.1)     # the 30th epoch already runs decayed
+    assert lr_factor(cfg, 49) == pytest.approx(0.01)
+
+
+def test_cosine_follows_timms_scheduler_as_clipreid_configures_it():
+    base, init, floor, warmup, epochs = 3.5e-4, 1e-5, 1e-6, 5, 120
+    cfg = StageConfig(epochs=epochs, lr=base, scheduler="cosine", warmup_epochs=warmup, warmup_factor=init / base,
+                      min_lr=floor)
+
+    def timm_lr(t):  # CosineLRScheduler(t_initial=120, lr_min=1e-6, warmup_lr_init=1e-5, warmup_t=5), t = epoch
+        if t < warmup:
+            return init + t * (base - init) / warmup
+        if t >= epochs:
+            return floor
+        return floor + 0.5 * (base - floor) * (1 + math.cos(math.pi * t / epochs))
+
+    for epoch in range(epochs):
+        assert base * lr_factor(cfg, epoch) == pytest.approx(timm_lr(epoch + 1), rel=1e-9, abs=1e-15)
+    assert base * lr_factor(cfg, 0) == pytest.approx(7.8e-5)

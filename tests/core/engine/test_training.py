@@ -23,15 +23,20 @@ def test_each_method_trains_both_stages_into_a_complete_run_dir(tiny_synthped, t
     assert train_main(["--config", f"synthped/{method}/quick", "--run-dir", str(run), "--plain",
                        *quick_overrides(tiny_synthped)]) == 0
     for name in ("config.yaml", "events.jsonl", "prototypes.pt", "metrics.json",
-                 "checkpoints/last.pt", "checkpoints/stage1.pt", "checkpoints/best.pt",
+                 "checkpoints/last.pt", "checkpoints/stage1.pt",
                  "eval/synthped/metrics.json", "eval/synthped/topk_indices.npy"):
         assert (run / name).exists(), name
     events = read_events(run / "events.jsonl")
     types = [e["type"] for e in events]
     assert types[0] == "run_started" and types[-1] == "run_finished" and events[-1]["status"] == "completed"
     assert types.count("stage_started") == 2 and "eval" in types and "checkpoint" in types
-    metrics = json.loads((run / "metrics.json").read_text())["final"]["synthped"]
+    record = json.loads((run / "metrics.json").read_text())
+    metrics = record["final"]["synthped"]
     assert 0.0 <= metrics["mAP"] <= 1.0
+    # default model selection: the final epoch is reported and nothing is chosen on the test set
+    assert record["selection"]["mode"] == "final" and record["selection"]["checkpoint"] == "last"
+    assert record["selection"]["epoch"] == 3 and "final epoch" in record["selection"]["label"]
+    assert not (run / "checkpoints" / "best.pt").exists()
     state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
     assert state["stage"] == 2 and isinstance(state["config"], dict)
     protos = load_checkpoint(run / "prototypes.pt")["prototypes"]

@@ -28,6 +28,7 @@ LABELS = torch.tensor([0, 0, 1, 1])
 def stage2_output(num_classes=3, requires_grad=False):
     torch.manual_seed(0)
     return SimpleNamespace(
+        penultimate=torch.randn(4, 6, requires_grad=requires_grad),
         pre_proj=torch.randn(4, 6, requires_grad=requires_grad),
         proj=torch.randn(4, 5, requires_grad=requires_grad),
         bn_pre_proj=torch.randn(4, 6),
@@ -72,14 +73,14 @@ def test_stage1_skips_consistency_without_views_or_weight(monkeypatch, lambda_co
 def test_stage1_gradients_reach_text_and_views_but_not_frozen_images():
     images = torch.randn(4, 5)
     texts, view1, view2 = (torch.randn(4, 5, requires_grad=True) for _ in range(3))
-    total, _ = Stage1Loss(LossConfig())(images, texts, LABELS, [view1, view2], 10.0)
+    total, _ = Stage1Loss(LossConfig(lambda_con=1.0))(images, texts, LABELS, [view1, view2], 10.0)
     total.backward()
     assert all(t.grad is not None and t.grad.abs().sum() > 0 for t in (texts, view1, view2))
 
 
 def test_stage1_requires_exactly_two_views():
     with pytest.raises(InputError, match="exactly two"):
-        Stage1Loss(LossConfig())(torch.randn(4, 5), torch.randn(4, 5), LABELS, [torch.randn(4, 5)], 10.0)
+        Stage1Loss(LossConfig(lambda_con=1.0))(torch.randn(4, 5), torch.randn(4, 5), LABELS, [torch.randn(4, 5)], 10.0)
 
 
 def test_stage2_total_is_the_weighted_sum_of_all_four_terms():
@@ -88,7 +89,7 @@ def test_stage2_total_is_the_weighted_sum_of_all_four_terms():
                      triplet_margin=0.3, label_smoothing=0.1)
     total, parts = Stage2Loss(cfg)(out, LABELS, prototypes, 20.0)
     expected = {
-        "i2t_ce": i2t_ce_loss(out.proj, prototypes, LABELS, 20.0).item(),
+        "i2t_ce": i2t_ce_loss(out.proj, prototypes, LABELS, 20.0, "cosine", 0.1).item(),
         "xm_triplet": xm_triplet_loss(out.proj, prototypes[LABELS], LABELS, 0.4).item(),
         "id": sum(label_smoothed_ce_loss(s, LABELS, 0.1).item() for s in out.logits),
         "triplet": sum(batch_hard_triplet_loss(f, LABELS, 0.3).item() for f in (out.pre_proj, out.proj)),
@@ -97,6 +98,29 @@ def test_stage2_total_is_the_weighted_sum_of_all_four_terms():
     expected["total"] = sum(weights[name] * value for name, value in expected.items())
     assert parts == pytest.approx(expected, rel=1e-5)
     assert total.item() == pytest.approx(expected["total"], rel=1e-5)
+
+
+def test_stage2_official_clipreid_terms_use_raw_logits_smoothing_and_three_triplet_features():
+    """CLIP-ReID's make_loss: 0.25 * sum of smoothed ID CEs + sum of triplets over [layer 11, pre_proj,
+    proj] + smoothed CE on image_features @ text_features.t() (raw, unnormalised)."""
+    out, prototypes = stage2_output(), torch.randn(3, 5) * 4
+    cfg = LossConfig(w_i2t_ce=1.0, w_xm_triplet=0.0, w_id=0.25, w_triplet=1.0, label_smoothing=0.1,
+                     i2t_similarity="dot", triplet_features=("penultimate", "pre_proj", "proj"))
+    total, parts = Stage2Loss(cfg)(out, LABELS, prototypes, 20.0)
+    logits = out.proj @ prototypes.t()
+    smooth = torch.full_like(logits, 0.1 / 3).scatter_add_(1, LABELS[:, None], torch.full((4, 1), 0.9))
+    i2t = -(smooth * torch.log_softmax(logits, dim=1)).sum(1).mean().item()
+    triplet = sum(batch_hard_triplet_loss(f, LABELS, 0.3).item() for f in (out.penultimate, out.pre_proj, out.proj))
+    assert parts["i2t_ce"] == pytest.approx(i2t, rel=1e-6)
+    assert parts["triplet"] == pytest.approx(triplet, rel=1e-6)
+    assert total.item() == pytest.approx(i2t + triplet + 0.25 * parts["id"], rel=1e-6)
+
+
+@pytest.mark.parametrize("field,value", [("supcon_similarity", "euclid"), ("i2t_similarity", "l2"),
+                                         ("triplet_features", ("proj", "proj")), ("triplet_features", ("cls",))])
+def test_unknown_similarity_or_triplet_feature_is_a_config_error(field, value):
+    with pytest.raises(ConfigError, match=f"loss.{field}"):
+        Stage2Loss(replace(LossConfig(), **{field: value}))
 
 
 def test_stage2_zero_weight_terms_are_not_computed(monkeypatch):

@@ -6,17 +6,17 @@ from scing_core.errors import ConfigError
 
 
 def test_defaults_then_preset_then_overrides_take_precedence_in_that_order():
-    cfg = resolve_config("occluded_duke/scing", ["stage1.epochs=7", "model.stride=12"])
+    cfg = resolve_config("occluded_duke/scing", ["stage1.epochs=7", "model.stride=16"])
     assert cfg.data.dataset == "occluded_duke"          # from the preset
     assert cfg.model.method == "scing" and cfg.model.n_cond == 2
-    assert cfg.stage1.epochs == 7 and cfg.model.stride == 12  # overrides win
+    assert cfg.stage1.epochs == 7 and cfg.model.stride == 16  # overrides win
     assert cfg.stage2.epochs == 120                      # preset value kept
-    assert cfg.data.ids_per_batch * cfg.data.instances_per_id == 64  # paper batch, from the defaults
+    assert cfg.data.ids_per_batch * cfg.data.instances_per_id == 64  # paper batch
 
 
 def test_variants_stack_on_top_of_dataset_and_method():
-    cfg = resolve_config("occluded_duke/scing/pdca_off/stride12")
-    assert cfg.loss.lambda_con == 0.0 and cfg.model.stride == 12
+    cfg = resolve_config("occluded_duke/scing/pdca_off/plain")
+    assert cfg.loss.lambda_con == 0.0 and cfg.model.stride == 16 and not cfg.model.sie
 
 
 def test_clipreid_preset_uses_clipreids_own_recipe():
