@@ -86,7 +86,9 @@ class SaliencyPanel(AnalysisPanel):
         pair_browse.clicked.connect(self._browse_pair)
         self.pair_widget = widget_of(hbox((self.pair_path, 1), pair_browse))
         self.checkpoint = QComboBox()
-        self.checkpoint.addItems(["best", "last"])
+        self.checkpoint.addItems(["selected", "last"])
+        self.checkpoint.setToolTip("selected: the checkpoint each run reports (its model selection; the final "
+                                   "epoch by default); last: the final epoch")
         form = QFormLayout()
         form.addRow("CAM method", self.method)
         form.addRow("Target", self.target)

@@ -243,6 +243,10 @@ class TrainingPanel(QWidget):
         for name, metrics in curves.final_metrics.items():
             values = " · ".join(f"{k} {100 * v:.1f}" for k, v in metrics.items() if v is not None)
             lines.append(f"<span style='color:#555'>final on {name}:</span> <b>{values}</b>")
+        if curves.final_metrics and curves.selection_label:
+            colour = "#b35900" if "optimistic" in curves.selection_label else "#555"
+            lines.append(f"<span style='color:#555'>numbers from:</span> "
+                         f"<span style='color:{colour}'>{curves.selection_label}</span>")
         if curves.seconds:
             lines.append(f"<span style='color:#555'>training time:</span> {curves.seconds / 60:.1f} min")
         if not rows and not curves.final_metrics:

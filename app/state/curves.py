@@ -80,6 +80,7 @@ class TrainingCurves:
         self.evals: dict[str, dict[str, Series]] = {}          # dataset -> "mAP"/"R1" -> series (percent)
         self.final_metrics: dict[str, dict] = {}               # dataset -> metrics of the final eval
         self.best_map: dict[str, float] = {}
+        self.selection_label = ""                              # which checkpoint the final numbers come from
         self.progress = Progress()
         self.status = "not-started"
         self.errors: list[str] = []
@@ -140,6 +141,7 @@ class TrainingCurves:
         values = {name: _finite(event.get(name)) for name in ("mAP", "R1", "R5", "R10")}
         if event.get("final"):
             self.final_metrics[dataset] = values
+            self.selection_label = str(event.get("selection_label") or self.selection_label)
         series = self.evals.setdefault(dataset, {"mAP": Series(), "R1": Series()})
         x = event.get("epoch", 0) + 1.0
         for name in ("mAP", "R1"):

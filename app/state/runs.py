@@ -31,6 +31,12 @@ class RunRow:
     mAP: float | None = None
     R1: float | None = None
     metrics_by_dataset: dict = field(default_factory=dict, compare=False)
+    selection: dict = field(default_factory=dict, compare=False)  # metrics.json's model selection record
+
+    @property
+    def test_selected(self) -> bool:
+        """The reported checkpoint was chosen on the test set (optimistic numbers)."""
+        return self.selection.get("mode") == "test"
 
     @property
     def metrics_split(self) -> str:
@@ -46,7 +52,8 @@ class RunRow:
         first = next(iter(per_dataset.values()), {})
         return cls(name=Path(summary.path).name, path=Path(summary.path), method=summary.method,
                    dataset=summary.dataset, status=summary.status, mAP=_number(first.get("mAP")),
-                   R1=_number(first.get("R1")), metrics_by_dataset=per_dataset)
+                   R1=_number(first.get("R1")), metrics_by_dataset=per_dataset,
+                   selection=_selection(summary.metrics))
 
     @property
     def resumable(self) -> bool:
@@ -58,6 +65,9 @@ class RunRow:
             return "no final metrics yet (metrics.json appears when the run completes)"
         lines = [f"{label}: mAP {format_percent(values.get('mAP'))}  R1 {format_percent(values.get('R1'))}"
                  for label, values in self.metrics_by_dataset.items()]
+        if self.selection.get("label"):
+            marker = "‡ " if self.test_selected else ""
+            lines.append(f"{marker}numbers from: {self.selection['label']}")
         return "\n".join(lines)
 
 
@@ -67,6 +77,11 @@ def final_metrics(metrics: dict) -> dict[str, dict]:
         return {}
     final = metrics.get("final", metrics)
     return {label: values for label, values in final.items() if isinstance(values, dict) and "mAP" in values}
+
+
+def _selection(metrics) -> dict:
+    selection = metrics.get("selection") if isinstance(metrics, dict) else None
+    return selection if isinstance(selection, dict) else {}
 
 
 def format_percent(value, digits: int = 1) -> str:

@@ -28,7 +28,7 @@ class SaliencyRequest:
     run_dirs: tuple[Path, ...]
     method: str = "gradcam"
     target: str = "prototype"
-    checkpoint: str = "best"
+    checkpoint: str = "selected"
 
     def problems(self) -> list[str]:
         """Everything wrong with the request, each as a sentence that says how to fix it."""

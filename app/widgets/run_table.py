@@ -45,8 +45,9 @@ class RunTable(QTableWidget):
             self.setRowCount(len(self.state.rows))
             for r, row in enumerate(self.state.rows):
                 status = self.state.status_of(row)
+                mark = " ‡" if row.test_selected else ""  # chosen on the test set: the tooltip says so
                 values = {"name": row.name, "method": row.method, "dataset": row.metrics_split, "status": status,
-                          "mAP": format_percent(row.mAP), "R1": format_percent(row.R1)}
+                          "mAP": format_percent(row.mAP) + mark, "R1": format_percent(row.R1) + mark}
                 for c, column in enumerate(COLUMNS):
                     item = QTableWidgetItem(values[column])
                     item.setData(Qt.ItemDataRole.UserRole, str(row.path))

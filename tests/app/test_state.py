@@ -49,6 +49,22 @@ def test_run_rows_read_final_metrics_of_the_first_split():
     assert final_metrics({}) == {} and format_percent(None) == "—" and format_percent(float("nan")) == "—"
 
 
+def test_run_rows_say_which_checkpoint_their_numbers_come_from_and_flag_test_set_selection():
+    final = {"synthped": {"mAP": 0.5, "R1": 0.6}}
+    label = "best test-set mAP during training (optimistic: the test set chose the checkpoint)"
+    chosen = RunRow.from_summary(SimpleNamespace(path=Path("/ws/runs/t"), method="scing", dataset="synthped",
+                                                 status="completed", metrics={"final": final, "selection": {
+                                                     "mode": "test", "checkpoint": "best", "label": label}}))
+    assert chosen.test_selected and f"‡ numbers from: {label}" in chosen.metrics_tooltip()
+    plain = RunRow.from_summary(SimpleNamespace(**{**vars(chosen), "status": "completed", "metrics": {
+        "final": final, "selection": {"mode": "final", "label": "final epoch (as the paper and CLIP-ReID report)"}}}))
+    assert not plain.test_selected and "numbers from: final epoch" in plain.metrics_tooltip()
+    curves = TrainingCurves()
+    curves.add([{"type": "eval", "stage": 2, "epoch": 3, "dataset": "synthped", "mAP": 0.5, "R1": 0.6, "final": True,
+                 "selection_label": label}])
+    assert curves.selection_label == label
+
+
 def test_run_list_sorts_by_map_with_missing_metrics_last_in_both_directions():
     state = RunListState()
     state.set_rows([_row("a", mAP=0.2), _row("b", status="running-or-killed"), _row("c", mAP=0.9)])
