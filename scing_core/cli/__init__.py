@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("scing_core.cli.evaluate", "evaluate a run's checkpoint and write eval artefacts"),
     "extract": ("scing_core.cli.extract", "embed a folder of person crops with a checkpoint"),
     "demo": ("scing_core.cli.demo", "build the embedded demo workspace (SynthPed + SynthCLIP + 3 runs)"),
+    "study": ("scing_core.cli.study", "a plan's rows x seeds with paired statistics (e.g. the paper's Table 3)"),
     "cam": ("scing_core.cli.cam", "Grad-CAM saliency grid across runs"),
     "gap": ("scing_core.cli.gap", "UMAP / PCA modality-gap figure and metrics"),
     "robustness": ("scing_core.cli.robustness", "mAP / R1 under increasing synthetic occlusion"),

@@ -60,7 +60,8 @@ class ConsoleDemoProgress(DemoProgress):
     PLAIN_EVERY_S = 5.0   # plain mode: at most one progress line per 5 s
     BAR_EVERY_S = 0.2     # terminal: at most 5 redraws per second
 
-    def __init__(self, stream=None, plain: bool | None = None) -> None:
+    def __init__(self, stream=None, plain: bool | None = None, label: str = "demo") -> None:
+        self.label = label         # "demo" or "study": names the build in its lines
         self.stream = stream or sys.stderr
         self.plain = plain if plain is not None else not self.stream.isatty()
         self.total = 0.0
@@ -77,7 +78,7 @@ class ConsoleDemoProgress(DemoProgress):
         self.names = [s.name for s in steps]
         self.total = sum(s.expected_seconds for s in steps if s.todo)
         todo = [s for s in steps if s.todo]
-        self._line(f"demo: {len(todo)} of {len(steps)} steps to build, expected about {_clock(self.total)}")
+        self._line(f"{self.label}: {len(todo)} of {len(steps)} steps to build, expected about {_clock(self.total)}")
         if not self.plain and todo:
             size = shutil.get_terminal_size((100, 20))  # a pty that reports 0x0 falls back to 100x20
             self._bar = tqdm(total=round(self.total, 1), file=self.stream, unit="s", ncols=min(size.columns, 140),
@@ -131,7 +132,7 @@ class ConsoleDemoProgress(DemoProgress):
             self._bar.n = min(round(self.progressed(), 1), self._bar.total)
             self._bar.refresh()
         elif self.plain and detail and time.time() - self._last_line >= self.PLAIN_EVERY_S:
-            self._line(f"  {name}: {detail}  ({100 * self.fraction:.0f}%, demo ETA {_clock(self.eta())})")
+            self._line(f"  {name}: {detail}  ({100 * self.fraction:.0f}%, {self.label} ETA {_clock(self.eta())})")
 
     def _line(self, text: str) -> None:
         self._last_line = time.time()
@@ -162,7 +163,7 @@ def _print_summary(result) -> None:
     print(f"\nreport: {result.report}   ({_clock(result.seconds)})")
 
 
-def _install_stop_handlers(stop: StopFlag) -> dict:
+def install_stop_handlers(stop: StopFlag) -> dict:
     def handler(signum, frame):
         if stop.requested:  # a second Ctrl-C aborts at once
             raise KeyboardInterrupt
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"demo workspace: {workspace}", file=sys.stderr)
     stop = StopFlag()
-    previous = _install_stop_handlers(stop)
+    previous = install_stop_handlers(stop)
     progress = ConsoleDemoProgress(plain=True if args.plain else None)
     try:
         result = build_demo(workspace, quick=args.quick, seed=args.seed, progress=progress, stop=stop)

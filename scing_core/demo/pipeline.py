@@ -70,10 +70,20 @@ def build_demo(workspace=None, quick: bool = False, seed: int = 0, progress: Dem
     settings = DemoSettings.for_mode(quick, seed)
     ws.check_settings(settings)
     steps = demo_steps(ws, settings)
-    progress.plan([_planned(step) for step in steps])
-    step_log = StepLog(ws.log)
-    result = DemoResult(ws.root, settings)
     started = time.time()
+    result = DemoResult(ws.root, settings)
+    result.outcomes, result.stopped = run_steps(steps, progress, stop, ws.log)
+    result.seconds = time.time() - started
+    return result
+
+
+def run_steps(steps: list, progress: DemoProgress, stop: StopFlag, log_path) -> tuple[list[StepOutcome], bool]:
+    """Run ``steps`` in order (skipping finished ones) with one progress view; every outcome is appended
+    to the JSONL ``log_path``. Returns ``(outcomes, stopped)``. A failing step that is not ``optional``
+    raises after its outcome is logged; a stop request ends the loop after the current step."""
+    progress.plan([_planned(step) for step in steps])
+    step_log = StepLog(log_path)
+    outcomes: list[StepOutcome] = []
     for step in steps:
         try:
             outcome = _run_step(step, progress, stop)
@@ -82,17 +92,15 @@ def build_demo(workspace=None, quick: bool = False, seed: int = 0, progress: Dem
             step_log.record(failed)
             if not getattr(step, "optional", False):
                 raise
-            log.warning("demo: %s failed (%s); the report says so", step.name, failed.note)
+            log.warning("%s failed (%s); the report says so", step.name, failed.note)
             outcome = failed
         else:
             step_log.record(outcome)
-        result.outcomes.append(outcome)
+        outcomes.append(outcome)
         progress.step_finished(outcome.step, outcome.action, outcome.seconds, outcome.note)
         if outcome.action == "stopped":
-            result.stopped = True
-            break
-    result.seconds = time.time() - started
-    return result
+            return outcomes, True
+    return outcomes, False
 
 
 def _run_step(step, progress: DemoProgress, stop: StopFlag) -> StepOutcome:

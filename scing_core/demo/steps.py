@@ -203,9 +203,9 @@ class RunStep(Step):
         cfg = demo_config(self.ws, self.settings, self.method)
         resume = self.run_dir.config.exists()
         if resume:
-            _check_same_config(self.run_dir, cfg)
+            check_same_config(self.run_dir, cfg)
         else:
-            _clear_leftovers(self.run_dir)
+            clear_leftovers(self.run_dir)
         hook = RunProgressHook(reporter, STAGE1_SHARE[self.settings.quick])
         train(cfg, self.run_dir.root, resume=resume, hooks=[hook])
         if hook.stopping or not self.run_dir.metrics.exists():
@@ -213,7 +213,7 @@ class RunStep(Step):
         return "resumed" if resume else "ran"
 
 
-def _check_same_config(run: RunDir, cfg: TrainConfig) -> None:
+def check_same_config(run: RunDir, cfg: TrainConfig) -> None:
     saved = to_dict(load_config(run.config))
     wanted = to_dict(cfg)
     if saved != wanted:
@@ -233,13 +233,13 @@ def _diff_keys(a: dict, b: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def _clear_leftovers(run: RunDir) -> None:
+def clear_leftovers(run: RunDir) -> None:
     """Remove what a run killed before writing config.yaml left behind (and refuse anything else)."""
     if not run.root.is_dir():
         return
     entries = {p.name for p in run.root.iterdir()}
     if entries - RUN_LEFTOVERS:
-        raise InputError(f"'{run.root}' holds files that are not a demo run ({', '.join(sorted(entries - RUN_LEFTOVERS))}); "
+        raise InputError(f"'{run.root}' holds files that are not a run ({', '.join(sorted(entries - RUN_LEFTOVERS))}); "
                          "move them away or choose another --workspace")
     for name in entries:
         path = run.root / name

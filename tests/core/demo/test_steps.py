@@ -8,7 +8,7 @@ import pytest
 
 from scing_core.demo import DemoProgress, DemoSettings, DemoStopped, DemoWorkspace, StopFlag
 from scing_core.demo.progress import StepReporter
-from scing_core.demo.steps import RunProgressHook, RunStep, SynthPedStep, _clear_leftovers
+from scing_core.demo.steps import RunProgressHook, RunStep, SynthPedStep, clear_leftovers
 from scing_core.engine.run_dir import RunDir
 from scing_core.errors import InputError
 
@@ -64,7 +64,7 @@ def test_leftovers_of_a_run_killed_before_its_config_are_cleared(tmp_path):
     run = RunDir.at(tmp_path / "run")
     (run.root / "cache").mkdir(parents=True)
     run.events.write_text('{"type": "run_started"}\n')
-    _clear_leftovers(run)
+    clear_leftovers(run)
     assert run.root.is_dir() and not any(run.root.iterdir())
 
 
@@ -73,7 +73,7 @@ def test_unknown_files_in_a_run_folder_are_refused(tmp_path):
     run.root.mkdir()
     (run.root / "thesis.tex").write_text("keep me")
     with pytest.raises(InputError, match="thesis.tex"):
-        _clear_leftovers(run)
+        clear_leftovers(run)
     assert (run.root / "thesis.tex").exists()
 
 

@@ -1,0 +1,196 @@
+"""``run_study``: train a plan's rows x seeds into a workspace, then write its statistics.
+
+Layout (``WORKSPACE/studies/<plan name>/``)::
+
+    plan.yaml        the plan as it was run (rows, seeds, overrides)
+    runs/<row>-s<seed>/   one run directory per row and seed
+    study.json, study.md  the statistics (scing_core.study.report)
+    study-log.jsonl       one line per step outcome
+
+A plan with ``data: demo`` first builds (or reuses) the demo's SynthPed, SynthPed-Occluded and
+SynthCLIP in the workspace, exactly as ``scing demo`` lays them out, and every run trains on
+SynthPed-Occluded from SynthCLIP and is evaluated on both test splits. Finished runs are skipped,
+interrupted ones resumed; the steps, progress view and stop handling are the demo's.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from scing_core.atomic import write_text_atomic
+from scing_core.config import resolve_config
+from scing_core.demo.pipeline import run_steps
+from scing_core.demo.progress import DemoProgress, DemoStopped, StepReporter, StopFlag
+from scing_core.demo.steps import RUN_SECONDS, STAGE1_SHARE, RunProgressHook, Step, SynthClipStep, SynthPedStep
+from scing_core.demo.steps import check_same_config, clear_leftovers
+from scing_core.demo.workspace import DemoSettings, DemoWorkspace, StepOutcome
+from scing_core.engine.run_dir import RunDir
+from scing_core.errors import RunDirError
+from scing_core.study.plan import StudyPlan, StudyRow
+from scing_core.study.report import finished_metrics, write_study
+
+GPU_RUN_SECONDS = 3600.0  # ETA seed for runs that are not the demo budget (corrected by the observed pace)
+
+
+@dataclass
+class StudyOptions:
+    device: str = "auto"
+    nproc: int = 1
+    data_root: str | None = None
+
+
+class StudyFolder:
+    """``WORKSPACE/studies/<name>``."""
+
+    def __init__(self, workspace, name: str) -> None:
+        self.workspace = Path(workspace).expanduser().resolve()
+        self.root = self.workspace / "studies" / name
+
+    plan = property(lambda self: self.root / "plan.yaml")
+    runs = property(lambda self: self.root / "runs")
+    json = property(lambda self: self.root / "study.json")
+    markdown = property(lambda self: self.root / "study.md")
+    log = property(lambda self: self.root / "study-log.jsonl")
+
+    def prepare(self, plan: StudyPlan, resume: bool) -> None:
+        """Create the folder, or (with ``resume``) check it was started with the same rows."""
+        if self.workspace.exists() and not self.workspace.is_dir():
+            raise RunDirError(f"workspace '{self.workspace}' is a file; choose a folder with --workspace")
+        saved = yaml.safe_load(self.plan.read_text()) if self.plan.is_file() else None
+        if saved is not None and not resume:
+            raise RunDirError(f"study folder '{self.root}' exists; pass --resume to continue it (more seeds welcome), "
+                              "or choose another --workspace")
+        if saved is not None:
+            wanted = plan.as_dict()
+            for key in ("rows", "overrides", "data"):
+                if saved.get(key) != wanted[key]:
+                    raise RunDirError(f"study '{self.root}' was started with other {key}; delete the folder to "
+                                      "start again, or choose another --workspace")
+        self.runs.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(self.plan, yaml.safe_dump(plan.as_dict(), sort_keys=False))
+
+
+def run_overrides(plan: StudyPlan, row: StudyRow, seed: int, folder: StudyFolder, options: StudyOptions) -> list[str]:
+    """The ``key=value`` list a run of ``row`` with ``seed`` trains with (after its preset)."""
+    out = [*plan.overrides, *row.overrides, f"seed={seed}", f"device={options.device}"]
+    if options.data_root:
+        out.append(f"data.root={options.data_root}")
+    if plan.data == "demo":
+        ws, settings = DemoWorkspace.at(folder.workspace), demo_settings()
+        tests = ",".join(f"synthped@{ws.dataset(split)}" for split in ("occluded", "holistic"))
+        out += [f"data.root={ws.dataset('occluded')}", f"data.test_datasets=[{tests}]",
+                f"data.image_size=[{settings.size[0]},{settings.size[1]}]", f"model.pretrained={ws.synthclip}"]
+    return out
+
+
+def demo_settings() -> DemoSettings:
+    """The full demo's data and SynthCLIP (seed 0): a study of several seeds shares them."""
+    return DemoSettings.for_mode(False, 0)
+
+
+class StudyRunStep(Step):
+    """Train one row with one seed (both stages + final evaluation), in this process or via torchrun."""
+
+    def __init__(self, plan: StudyPlan, row: StudyRow, seed: int, folder: StudyFolder, options: StudyOptions) -> None:
+        super().__init__(DemoWorkspace.at(folder.workspace), demo_settings())
+        self.plan, self.row, self.seed, self.folder, self.options = plan, row, seed, folder, options
+        self.name = f"run/{plan.run_name(row, seed)}"
+        self.title = f"{row.title}, seed {seed}"
+        self.run_dir = RunDir.at(folder.runs / plan.run_name(row, seed))
+        self.overrides = run_overrides(plan, row, seed, folder, options)
+
+    def expected_seconds(self) -> float:
+        return RUN_SECONDS[False] if self.plan.data == "demo" else GPU_RUN_SECONDS
+
+    def is_done(self) -> bool:
+        cfg = resolve_config(self.row.preset, self.overrides)
+        wanted = len(cfg.data.test_datasets) or 1
+        return len(finished_metrics(self.run_dir.root)) >= wanted
+
+    def run(self, reporter: StepReporter) -> str:
+        cfg = resolve_config(self.row.preset, self.overrides)
+        resume = self.run_dir.config.exists()
+        if resume:
+            check_same_config(self.run_dir, cfg)
+        else:
+            clear_leftovers(self.run_dir)
+        if self.options.nproc > 1:
+            return self._run_distributed(resume)
+        from scing_core.engine.run import train
+
+        hook = RunProgressHook(reporter, STAGE1_SHARE[False])
+        train(cfg, self.run_dir.root, resume=resume, hooks=[hook])
+        if hook.stopping or not self.run_dir.metrics.exists():
+            raise DemoStopped(self.name)
+        return "resumed" if resume else "ran"
+
+    def _run_distributed(self, resume: bool) -> str:
+        argv = [sys.executable, "-m", "scing_core.cli", "train", "--run-dir", str(self.run_dir.root), "--plain",
+                "--nproc", str(self.options.nproc)]
+        argv += ["--resume"] if resume else ["--config", self.row.preset, *self.overrides]
+        code = subprocess.call(argv)
+        if code != 0 or not self.run_dir.metrics.exists():
+            raise RunDirError(f"`{' '.join(argv[2:])}` ended with status {code}; its events.jsonl says why")
+        return "resumed" if resume else "ran"
+
+
+class StudyReportStep(Step):
+    """study.json + study.md from the finished runs (always rewritten at the end of a call)."""
+
+    name = "report"
+    title = "statistics (study.json, study.md)"
+
+    def __init__(self, plan: StudyPlan, folder: StudyFolder, started: float) -> None:
+        super().__init__(DemoWorkspace.at(folder.workspace), demo_settings())
+        self.plan, self.folder, self.started = plan, folder, started
+
+    def expected_seconds(self) -> float:
+        return 2.0
+
+    def is_done(self) -> bool:
+        return False
+
+    def run(self, reporter: StepReporter) -> str:
+        import time
+
+        write_study(self.plan, self.folder.root, seconds=time.time() - self.started)
+        return "ran"
+
+
+def study_steps(plan: StudyPlan, folder: StudyFolder, options: StudyOptions, started: float) -> list[Step]:
+    steps: list[Step] = []
+    if plan.data == "demo":
+        ws, settings = DemoWorkspace.at(folder.workspace), demo_settings()
+        steps += [SynthPedStep(ws, settings, "holistic"), SynthPedStep(ws, settings, "occluded"),
+                  SynthClipStep(ws, settings)]
+    steps += [StudyRunStep(plan, row, seed, folder, options) for seed in plan.seeds for row in plan.rows]
+    return [*steps, StudyReportStep(plan, folder, started)]
+
+
+@dataclass
+class StudyResult:
+    folder: StudyFolder
+    outcomes: list[StepOutcome]
+    stopped: bool
+    seconds: float
+
+
+def run_study(plan: StudyPlan, workspace, resume: bool = False, options: StudyOptions | None = None,
+              progress: DemoProgress | None = None, stop: StopFlag | None = None) -> StudyResult:
+    """Run (or continue, with ``resume``) ``plan`` in ``workspace``; see the module docstring."""
+    import time
+
+    options = options or StudyOptions()
+    folder = StudyFolder(workspace, plan.name)
+    if plan.data == "demo":  # the demo's data layout: refuse a workspace built with other demo settings
+        DemoWorkspace.at(folder.workspace).check_settings(demo_settings())
+    folder.prepare(plan, resume)
+    started = time.time()
+    steps = study_steps(plan, folder, options, started)
+    outcomes, stopped = run_steps(steps, progress or DemoProgress(), stop or StopFlag(), folder.log)
+    return StudyResult(folder, outcomes, stopped, time.time() - started)
