@@ -58,7 +58,8 @@ __all__ = [
     "EventFollower", "ReIDDataset", "ReIDSample", "RunSummary", "ScingError", "default_demo_workspace", "demo_command",
     "list_datasets", "list_presets", "list_runs", "load_dataset", "load_eval", "read_events", "resolve_config",
     "resources_dir",
-    "summarize_run", "train_command", "user_cache_dir", "workspace_of", "launch_overrides", *_LAZY,
+    "summarize_run", "train_command", "user_cache_dir", "workspace_of", "launch_overrides", "list_studies",
+    "load_study", "study_command", "run_writer", *_LAZY,
 ]
 
 
@@ -113,6 +114,41 @@ def list_runs(workspace) -> list[RunSummary]:
     root = Path(workspace).expanduser()
     candidates = sorted({p.parent for pattern in ("*/config.yaml", "runs/*/config.yaml") for p in root.glob(pattern)})
     return [summarize_run(p) for p in candidates]
+
+
+def run_writer(run_dir) -> str | None:
+    """One line naming the live process that trains ``run_dir`` (its ``train.lock``), or None when no
+    process does: the studio refuses to start a second writer on a run."""
+    from scing_core.engine.run_lock import describe_holder, lock_holder
+
+    holder = lock_holder(run_dir)
+    return describe_holder(Path(run_dir), holder) if holder is not None else None
+
+
+def list_studies(workspace) -> list[Path]:
+    """Study folders (``scing study``) of a workspace: ``workspace/studies/*/`` holding study.json, and
+    ``workspace`` itself when it is one (a study folder opened as the workspace)."""
+    root = Path(workspace).expanduser()
+    found = [root] if (root / "study.json").is_file() else []
+    return found + sorted(p.parent for p in root.glob("studies/*/study.json"))
+
+
+def load_study(study_dir) -> dict:
+    """A study's ``study.json`` (docs/studies.md describes it); a ScingError when it cannot be read."""
+    path = Path(study_dir).expanduser() / "study.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ScingError(f"study '{path.parent}' has no readable study.json ({exc}); re-run `scing study --resume`") from None
+    if not isinstance(data, dict) or "rows" not in data or "pairs" not in data:
+        raise ScingError(f"'{path}' is not a study.json written by `scing study`; re-run `scing study --resume`")
+    return data
+
+
+def study_command(plan: str, workspace, seeds: int | None = None, resume: bool = False) -> list[str]:
+    """The argv that runs (or continues) a study plan in a separate process (``scing study``)."""
+    cmd = [sys.executable, "-m", "scing_core.cli", "study", "--plan", str(plan), "--workspace", str(workspace), "--plain"]
+    return cmd + (["--seeds", str(seeds)] if seeds else []) + (["--resume"] if resume else [])
 
 
 def train_command(config: str, run_dir, overrides: list[str] = (), resume: bool = False, nproc: int = 1) -> list[str]:

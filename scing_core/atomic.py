@@ -76,3 +76,36 @@ def write_json_atomic(path, data, *, indent: int = 2, **json_options) -> Path:
 
 
 __all__ = ["FILE_MODE", "atomic_open", "write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
+
+
+def check_writable_folder(folder, what: str) -> Path:
+    """Create ``folder`` if needed and prove it writable with a probe file, before any work starts.
+
+    ``what`` names the folder in the error (e.g. "run directory"). Raises OutputError: the folder
+    is a file or sits under one, or it cannot be written (read-only, immutable, another owner).
+    """
+    from scing_core.errors import OutputError
+
+    folder = Path(folder)
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise OutputError(f"{what} '{folder}' cannot be created: '{blocker}' is a file; choose another path")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".scing-write-test-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{what} '{folder}' is not writable ({exc.strerror or exc}); fix its permissions or "
+                          "choose another path") from None
+    return folder
+
+
+def check_output_file(path, what: str = "--out") -> Path:
+    """An output file path that can be written: not an existing folder, its folder writable."""
+    from scing_core.errors import OutputError
+
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise OutputError(f"{what} '{path}' is a folder; give a file path inside it, e.g. '{path / 'figure.png'}'")
+    check_writable_folder(path.parent if str(path.parent) else Path("."), f"the folder of {what}")
+    return path

@@ -36,3 +36,7 @@ class CheckpointError(ScingError):
 
 class RunDirError(ScingError):
     """A run directory is missing, incomplete, or would be overwritten."""
+
+
+class OutputError(ScingError):
+    """An output path cannot be written (a folder where a file is wanted, no write permission...)."""

@@ -21,6 +21,7 @@ import math
 import sys
 from pathlib import Path
 
+from scing_core.atomic import check_output_file
 from scing_core.cli import setup_logging
 from scing_core.errors import InputError
 
@@ -85,6 +86,7 @@ def _print_table(report: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_output_file(args.out)
     setup_logging(args.verbose)
     from scing_core.analysis.saliency import compute_saliency, saliency_grid_figure
 

@@ -15,7 +15,7 @@ from scing_core.cli import setup_logging
 from scing_core.data import load_dataset
 from scing_core.engine.evaluate import evaluate_model, test_datasets
 from scing_core.engine.loading import load_run_model
-from scing_core.atomic import write_json_atomic
+from scing_core.atomic import check_writable_folder, write_json_atomic
 from scing_core.engine.run_dir import RunDir
 from scing_core.errors import ConfigError
 
@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flip", action="store_true", help="average each descriptor with its horizontal flip")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--strict", action="store_true", help="fail when any image cannot be read (default: skip it, "
+                                                        "counted in the summary)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -39,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose)
     if args.root and not args.dataset:
         raise ConfigError("--root needs --dataset (the dataset it belongs to)")
+    RunDir.at(args.run_dir).require()
+    check_writable_folder(RunDir.at(args.run_dir).eval, "eval folder")  # before any feature is extracted
     model, cfg, path = load_run_model(args.run_dir, args.checkpoint, args.device)
     device = next(model.parameters()).device
     if args.dataset:
@@ -51,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         suffix = ("_rerank" if args.rerank else "") + ("_flip" if args.flip else "")
         out = run.eval / f"{label}{suffix}"
         outcome = evaluate_model(model, dataset, cfg, device, out_dir=out, flip=args.flip, rerank=args.rerank,
-                                 progress=not args.json, label=label, descriptors=True)
+                                 progress=not args.json, label=label, descriptors=True, strict=args.strict)
         results[label] = {**outcome.metrics, "checkpoint": str(path), "eval_dir": str(out)}
         if not args.json:
             m = outcome.metrics
@@ -61,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
                                f"{100 * d['R1']:.2f}" for name, d in m.get("descriptors", {}).items())
             if others:
                 print(f"  descriptors, mAP / R1: {others}")
+            if m["skipped"]:
+                print(f"  skipped {m['skipped']} unreadable image(s), e.g. {', '.join(m['skipped_paths'][:3])} "
+                      "(`scing data check` lists them; --strict makes this an error)")
     write_json_atomic(run.eval / "last_eval.json", results)
     if args.json:
         print(json.dumps(results, indent=2))

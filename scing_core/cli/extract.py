@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from scing_core.atomic import check_output_file
 from scing_core.atomic import atomic_open
 from scing_core.cli import setup_logging
 from scing_core.data.datasets.market_layout import IMAGE_EXTENSIONS
@@ -21,7 +22,7 @@ from scing_core.data.types import ReIDSample
 from scing_core.engine.checkpoint import load_checkpoint
 from scing_core.engine.context import resolve_device
 from scing_core.engine.loading import model_from_checkpoint
-from scing_core.errors import InputError
+from scing_core.errors import DatasetError, InputError
 from scing_core.evaluation import extract_features
 
 
@@ -44,12 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output .npz")
     p.add_argument("--flip", action="store_true", help="average with the horizontal flip")
     p.add_argument("--device", default="auto")
+    p.add_argument("--strict", action="store_true", help="fail when any image cannot be read (default: skip it, "
+                                                        "counted in the summary and in the .npz's 'skipped')")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_output_file(args.out)
     setup_logging(args.verbose)
     files = collect_images(args.images)
     device = resolve_device(args.device)
@@ -57,9 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     samples = [ReIDSample(f, -1, 0) for f in files]
     feats = extract_features(model, build_test_loader(samples, cfg), device=device, flip=args.flip,
                              amp=device.type == "cuda", progress=True)
+    if feats.skipped and args.strict:
+        raise DatasetError(f"{len(feats.skipped)} of {len(files)} images could not be read, e.g. "
+                           f"{', '.join(feats.skipped[:3])}; fix or remove them, or drop --strict")
     features = torch.nn.functional.normalize(feats.features.float(), dim=1).numpy().astype(np.float32)
     out = Path(args.out)
     with atomic_open(out, "wb") as fh:
-        np.savez(fh, features=features, paths=np.array(feats.paths), checkpoint=str(args.checkpoint))
+        np.savez(fh, features=features, paths=np.array(feats.paths), checkpoint=str(args.checkpoint),
+                 skipped=np.array(feats.skipped, dtype=str))
     print(f"wrote {len(features)} embeddings of dimension {features.shape[1]} to {out}")
+    if feats.skipped:
+        print(f"skipped {len(feats.skipped)} unreadable image(s), e.g. {', '.join(feats.skipped[:3])} "
+              "(listed in the .npz's 'skipped'; --strict makes this an error)")
     return 0

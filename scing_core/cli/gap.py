@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 
+from scing_core.atomic import check_output_file
 from scing_core.cli import setup_logging
 
 EPILOG = """\
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_output_file(args.out)
     setup_logging(args.verbose)
     from scing_core.analysis.modality_gap import collect_gap_embeddings, gap_figure, project_2d
     from scing_core.analysis.robustness import run_labels

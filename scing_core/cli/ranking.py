@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from scing_core.atomic import check_output_file
 from scing_core.cli import setup_logging
 
 EPILOG = """\
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_output_file(args.out)
     setup_logging(args.verbose)
     from scing_core.analysis.ranking_figure import ranking_figure
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from scing_core.atomic import check_output_file
 from scing_core.cli import setup_logging
 from scing_core.errors import InputError
 
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_output_file(args.out)
     setup_logging(args.verbose)
     from scing_core.analysis.robustness import robustness_curves, robustness_figure
 

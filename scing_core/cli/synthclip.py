@@ -14,6 +14,7 @@ import time
 
 from tqdm import tqdm
 
+from scing_core.atomic import check_output_file
 from scing_core.cli import setup_logging
 
 DESCRIPTION = """\
@@ -84,6 +85,7 @@ class ConsoleReporter:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``scing synthclip``; returns 0 on success."""
     args = build_parser().parse_args(argv)
+    check_output_file(args.out)
     setup_logging(args.verbose)
     from scing_core.pretrain.synthclip import train_synthclip
 

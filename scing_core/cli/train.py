@@ -11,7 +11,7 @@ from scing_core.cli import run_main, setup_logging
 from scing_core.cli.console import ConsoleProgress
 from scing_core.config import dump_yaml, list_presets, load_config, resolve_config
 from scing_core.engine.run_dir import RunDir
-from scing_core.errors import ConfigError
+from scing_core.errors import ConfigError, RunDirError
 
 EPILOG = """\
 presets: DATASET/METHOD[/VARIANT...] composed from resources/configs, e.g.
@@ -59,6 +59,23 @@ def resolve(args) -> "TrainConfig":  # noqa: F821
     return resolve_config(args.config, overrides)
 
 
+def _report_finished(run_dir, cfg) -> bool:
+    """Say so and return True when ``--resume`` names a run that already completed (nothing to do)."""
+    from scing_core.engine.run import finished_run_metrics
+    from scing_core.engine.run_lock import describe_holder, lock_holder
+
+    run = RunDir.at(run_dir)
+    holder = lock_holder(run.root)
+    if holder is not None:
+        raise RunDirError(describe_holder(run.root, holder))
+    final = finished_run_metrics(run, cfg)
+    if final is None:
+        return False
+    scores = ", ".join(f"{label}: mAP {100 * m['mAP']:.1f} R1 {100 * m['R1']:.1f}" for label, m in final.items())
+    print(f"run {run.root} already finished ({cfg.stage2.epochs} stage-2 epochs); nothing to resume. {scores}")
+    return True
+
+
 def _launch_distributed(args, cfg) -> int:
     """Write the run's config here, then start N workers that pick it up with --resume."""
     from scing_core.config import save_config
@@ -85,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.run_dir:
         raise ConfigError("--run-dir is required to train")
+    if args.nproc < 1:
+        raise ConfigError(f"--nproc must be >= 1 (processes to train with), got {args.nproc}")
+    if args.resume and "WORLD_SIZE" not in os.environ and _report_finished(args.run_dir, cfg):
+        return 0
     if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
         return _launch_distributed(args, cfg)
     from scing_core.engine.run import train

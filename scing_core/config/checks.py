@@ -6,8 +6,48 @@ that contradict each other, fail here as one ConfigError naming the key, before 
 
 from __future__ import annotations
 
+import re
+
 from scing_core.config.schema import TrainConfig
 from scing_core.errors import ConfigError
+
+DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+# key -> (rule as a function of the value, the allowed range in words); stage keys for both stages
+_STAGE_RANGES = {
+    "epochs": (lambda v: v >= 1, ">= 1"),
+    "lr": (lambda v: v > 0, "> 0"),
+    "weight_decay": (lambda v: v >= 0, ">= 0"),
+    "gamma": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "warmup_epochs": (lambda v: v >= 0, ">= 0"),
+    "warmup_factor": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "min_lr": (lambda v: v >= 0, ">= 0"),
+    "bias_lr_factor": (lambda v: v > 0, "> 0"),
+    "grad_clip": (lambda v: v >= 0, ">= 0 (0 = off)"),
+    "steps_per_epoch": (lambda v: v >= 0, ">= 0 (0 = a full pass)"),
+    "milestones": (lambda v: all(m >= 1 for m in v), "epochs >= 1"),
+}
+RANGES = {
+    **{f"{stage}.{key}": rule for stage in ("stage1", "stage2") for key, rule in _STAGE_RANGES.items()},
+    "seed": (lambda v: v >= 0, ">= 0"),
+    "eval_every": (lambda v: v >= 1, ">= 1"),
+    "checkpoint_every": (lambda v: v >= 1, ">= 1"),
+    "log_every": (lambda v: v >= 0, ">= 0 (0 = no step events)"),
+    "device": (lambda v: bool(DEVICE.match(v)), "auto, cpu, mps, cuda or cuda:N"),
+    "data.image_size": (lambda v: len(v) == 2 and min(v) >= 1, "two positive integers (height, width)"),
+    "data.ids_per_batch": (lambda v: v >= 2, ">= 2 (a batch needs negatives)"),
+    "data.instances_per_id": (lambda v: v >= 1, ">= 1"),
+    "data.test_batch_size": (lambda v: v >= 1, ">= 1"),
+    "data.num_workers": (lambda v: v >= 0, ">= 0"),
+    "data.pad": (lambda v: v >= 0, ">= 0"),
+    "model.n_ctx": (lambda v: v >= 1, ">= 1"),
+    "model.stride": (lambda v: v >= 1, ">= 1"),
+    "model.sie_coef": (lambda v: v >= 0, ">= 0"),
+    "perturb.views_per_image": (lambda v: v >= 0, ">= 0"),
+    **{f"{section}.{key}": (lambda v: 0 <= v <= 1, "a probability in [0, 1]")
+       for section in ("data", "perturb") for key in ("flip_p", "crop_p", "erase_p")},
+    "perturb.occlude_p": (lambda v: 0 <= v <= 1, "a probability in [0, 1]"),
+}
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "model_selection": ("final", "test", "val"),
@@ -17,6 +57,12 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "loss.supcon_similarity": ("cosine", "dot"),
     "loss.i2t_similarity": ("cosine", "dot"),
     "model.test_feature": ("concat", "proj", "pre_proj"),
+    "model.neck_feat": ("before", "after"),
+    "model.cond_source": ("pre_proj", "proj"),
+    "prototypes": ("conditioned", "unconditioned"),
+    "amp": ("auto", "bf16", "fp16", "off"),
+    **{f"{stage}.{key}": values for stage in ("stage1", "stage2")
+       for key, values in (("optimizer", ("adam", "adamw", "sgd")), ("scheduler", ("multistep", "cosine", "constant")))},
 }
 
 
@@ -29,6 +75,12 @@ def _value(cfg: TrainConfig, dotted: str):
 
 def check_config(cfg: TrainConfig) -> TrainConfig:
     """Return ``cfg`` unchanged, or raise a ConfigError for the first inconsistent setting."""
+    for key, (rule, allowed) in RANGES.items():
+        value = _value(cfg, key)
+        if not rule(value):
+            shown = list(value) if isinstance(value, tuple) else value
+            raise ConfigError(f"{key} = {shown!r} is out of range: it must be {allowed}; fix it in the preset or "
+                              f"pass {key}=...")
     for key, allowed in CHOICES.items():
         value = _value(cfg, key)
         if value not in allowed:

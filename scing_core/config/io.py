@@ -110,7 +110,12 @@ def deep_merge(base: dict, update: dict) -> dict:
     return out
 
 
-def read_yaml(path: Path) -> dict:
+def read_yaml(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
+    """A YAML mapping with its ``_base_`` files merged underneath (paths relative to it)."""
+    resolved = Path(path).resolve()
+    if resolved in _chain:
+        loop = " -> ".join(p.name for p in (*_chain, resolved))
+        raise ConfigError(f"config file '{path}' includes itself through _base_ ({loop}); remove that _base_ entry")
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -122,7 +127,7 @@ def read_yaml(path: Path) -> dict:
     bases = data.pop(BASE_KEY, [])
     merged: dict = {}
     for base in [bases] if isinstance(bases, str) else bases:
-        merged = deep_merge(merged, read_yaml(Path(path).parent / base))
+        merged = deep_merge(merged, read_yaml(Path(path).parent / base, (*_chain, resolved)))
     return deep_merge(merged, data)
 
 

@@ -11,7 +11,7 @@ import torch
 from scing_core.config import TrainConfig
 from scing_core.data import ReIDDataset, load_dataset
 from scing_core.data.loaders import build_test_loader
-from scing_core.errors import ConfigError
+from scing_core.errors import ConfigError, DatasetError
 from scing_core.evaluation import FeatureSet, evaluate_features, extract_features, save_eval_artifacts
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ DESCRIPTORS = ("concat", "proj", "pre_proj")
 def _split_descriptors(features: FeatureSet, width: int) -> dict[str, FeatureSet]:
     """The ``concat`` descriptors [N, D + E] cut into each of :data:`DESCRIPTORS`."""
     parts = {"concat": features.features, "pre_proj": features.features[:, :width], "proj": features.features[:, width:]}
-    return {name: FeatureSet(part, features.pids, features.camids, features.paths) for name, part in parts.items()}
+    return {name: FeatureSet(part, features.pids, features.camids, features.paths, features.skipped)
+            for name, part in parts.items()}
 
 
 def _extract(model, loaders, cfg, device, flip, progress, all_descriptors: bool) -> list[dict[str, FeatureSet]]:
@@ -80,13 +81,15 @@ def _extract(model, loaders, cfg, device, flip, progress, all_descriptors: bool)
 def evaluate_model(
     model, dataset: ReIDDataset, cfg: TrainConfig, device: torch.device, out_dir=None,
     flip: bool = False, rerank: bool = False, progress: bool = False, label: str | None = None,
-    descriptors: bool = False,
+    descriptors: bool = False, strict: bool = False,
 ) -> EvalOutcome:
     """Extract query/gallery features, rank, and (if ``out_dir``) save the artefacts.
 
     The metrics and artefacts are those of the model's inference descriptor (``model.test_feature``).
     With ``descriptors`` the metrics also hold ``descriptors``: mAP / R1 / R5 / R10 of every
-    descriptor (``concat``, ``proj``, ``pre_proj``), from the same forward passes.
+    descriptor (``concat``, ``proj``, ``pre_proj``), from the same forward passes. Unreadable images
+    are left out with a warning and counted in ``skipped`` / ``skipped_paths``; with ``strict`` any
+    of them is a DatasetError instead.
     """
     was_training = model.training
     model.eval()
@@ -96,10 +99,15 @@ def evaluate_model(
     finally:
         model.train(was_training)
     configured = next(iter(query)) if len(query) == 1 else model.test_feature
+    skipped = query[configured].skipped + gallery[configured].skipped
+    if skipped and strict:
+        raise DatasetError(f"{len(skipped)} image(s) of '{label or dataset.name}' could not be read, e.g. "
+                           f"{', '.join(skipped[:3])}; fix or remove them (`scing data check` lists them all), "
+                           "or drop --strict to evaluate without them")
     distmat, result = evaluate_features(query[configured], gallery[configured], rerank=rerank)
     metrics = metrics_of(result)
     metrics.update(num_query=len(query[configured].pids), num_gallery=len(gallery[configured].pids), flip=flip,
-                   rerank=rerank)
+                   rerank=rerank, skipped=len(skipped), skipped_paths=skipped)
     if descriptors and len(query) > 1:
         metrics["descriptor"] = configured
         metrics["descriptors"] = {}
@@ -109,6 +117,7 @@ def evaluate_model(
     if out_dir is not None:
         save_eval_artifacts(out_dir, query[configured], gallery[configured], distmat, result,
                             extra_metrics={"dataset": label or dataset.name, "flip": flip, "rerank": rerank,
+                                           "skipped": len(skipped), "skipped_paths": skipped,
                                            **({"descriptors": metrics["descriptors"], "descriptor": configured}
                                               if "descriptors" in metrics else {})})
     return EvalOutcome(label or dataset.name, metrics, Path(out_dir) if out_dir else None)

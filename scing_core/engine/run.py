@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 import traceback
 
@@ -18,6 +20,7 @@ from scing_core.engine.events import EventWriter
 from scing_core.engine.hooks import CheckpointHook, EvalHook
 from scing_core.atomic import write_json_atomic
 from scing_core.engine.run_dir import RunDir
+from scing_core.engine.run_lock import RunLock
 from scing_core.engine.selection import selection_label, selection_record
 from scing_core.engine.stage1 import PromptStage, check_pdca
 from scing_core.engine.stage2 import ImageStage
@@ -97,6 +100,29 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, hooks=(), ctx_out: li
     """
     run = RunDir.at(run_dir)
     run.prepare(resume)
+    with RunLock(run.root, enabled=int(os.environ.get("RANK", "0")) == 0):
+        finished = finished_run_metrics(run, cfg) if resume else None
+        if finished is not None:
+            log.info("run %s already finished; nothing to resume", run.root)
+            return finished
+        return _train(cfg, run, resume, hooks, ctx_out)
+
+
+def finished_run_metrics(run: RunDir, cfg: TrainConfig) -> dict | None:
+    """The final metrics of a run that completed both stages (its metrics.json), else None: resuming it
+    changes nothing."""
+    if not run.metrics.is_file() or not run.last.is_file():
+        return None
+    state = load_checkpoint(run.last)
+    if int(state.get("stage", 1)) != 2 or int(state.get("epoch", 0)) < cfg.stage2.epochs:
+        return None
+    try:
+        return json.loads(run.metrics.read_text(encoding="utf-8")).get("final", {})
+    except (OSError, ValueError):
+        return None
+
+
+def _train(cfg: TrainConfig, run: RunDir, resume: bool, hooks, ctx_out) -> dict:
     state = load_checkpoint(run.last) if resume and run.last.exists() else None
     ctx = build_context(cfg, run, hooks)
     if ctx_out is not None:

@@ -43,18 +43,33 @@ class RunDir:
         return Path(which).expanduser()
 
     def prepare(self, resume: bool) -> None:
-        """Create the folder; refuse to reuse a non-empty one unless resuming."""
+        """Create the folder and prove it writable; refuse to reuse a non-empty one unless resuming.
+        Nothing is left behind when it cannot be used."""
         if self.root.exists() and not self.root.is_dir():
             raise RunDirError(f"run directory '{self.root}' is a file; choose another --run-dir")
         if resume:
             if not self.config.exists():
                 raise RunDirError(f"cannot resume: '{self.root}' has no config.yaml (not a run directory); drop --resume to start a new run")
+            self._check_writable(created=False)
             return
         if self.root.exists() and any(self.root.iterdir()):
             raise RunDirError(
                 f"run directory '{self.root}' is not empty; pass --resume to continue it, or choose a new --run-dir"
             )
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._check_writable(created=not self.root.exists())
+
+    def _check_writable(self, created: bool) -> None:
+        from scing_core.atomic import check_writable_folder
+        from scing_core.errors import OutputError
+
+        try:
+            check_writable_folder(self.root, "run directory")
+            if self.checkpoints.exists():
+                check_writable_folder(self.checkpoints, "checkpoint folder")
+        except OutputError as exc:
+            if created and self.root.is_dir() and not any(self.root.iterdir()):
+                self.root.rmdir()
+            raise RunDirError(str(exc)) from None
 
     def require(self) -> None:
         if not self.config.exists():

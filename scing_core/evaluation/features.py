@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
@@ -30,6 +30,7 @@ class FeatureSet:
     pids: np.ndarray
     camids: np.ndarray
     paths: list[str]
+    skipped: list[str] = field(default_factory=list)  # images of the split that could not be read (left out)
 
     def __post_init__(self) -> None:
         self.pids = np.asarray(self.pids, dtype=np.int64)
@@ -84,8 +85,10 @@ def extract_features(model: torch.nn.Module, loader: Iterable, device: str | tor
         model.train(was_training)
     if not chunks:
         raise InputError("extract_features: the loader yielded no readable image; check the dataset folder")
-    log.debug("extracted %d descriptors", len(paths))
-    return FeatureSet(torch.cat(chunks), np.concatenate(pids), np.concatenate(camids), paths)
+    read = set(paths)
+    skipped = [str(s.path) for s in samples if str(s.path) not in read]
+    log.debug("extracted %d descriptors, skipped %d unreadable images", len(paths), len(skipped))
+    return FeatureSet(torch.cat(chunks), np.concatenate(pids), np.concatenate(camids), paths, skipped)
 
 
 def _samples_of(loader: Any) -> Any:

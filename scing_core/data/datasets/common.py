@@ -71,8 +71,18 @@ def is_image(path: Path) -> bool:
 
 
 def list_images(folder: Path) -> list[Path]:
-    """Image files directly inside ``folder`` (hidden files ignored), sorted by name."""
-    return sorted(p for p in folder.iterdir() if is_image(p) and p.is_file())
+    """Image files directly inside ``folder`` (hidden files ignored), sorted by name.
+
+    A link with an image name that leads nowhere (a symlink loop, or a missing target) is kept and
+    named in a warning: the loader then reports it as unreadable like any broken file, and
+    ``scing data check`` counts it, instead of it vanishing from the split unnoticed.
+    """
+    entries = [p for p in folder.iterdir() if is_image(p)]
+    dead = [p for p in entries if p.is_symlink() and not p.exists()]  # exists() is False for loops too
+    if dead:
+        log.warning("%s: %d image link(s) lead nowhere (a symlink loop or a missing target), e.g. %s; "
+                    "`scing data check` lists them", folder, len(dead), ", ".join(p.name for p in dead[:3]))
+    return sorted(p for p in entries if p.is_file() or p in dead)
 
 
 def list_images_in_subfolders(folder: Path) -> list[Path]:

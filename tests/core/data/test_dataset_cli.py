@@ -81,3 +81,19 @@ def test_data_check_reports_unreadable_files_with_their_paths(tmp_path, capsys):
     unreadable = sorted(line.split()[1] for line in out.splitlines() if line.startswith("unreadable:"))
     assert unreadable == sorted([str(corrupt), str(empty)])
     assert f"{len(MARKET_TRAIN) + 2 + 4} images checked, 2 unreadable" in out
+
+
+def test_data_check_counts_symlink_loops_and_dangling_links_by_name(tmp_path, capsys, caplog):
+    market_tree(tmp_path, files=write_images)
+    loop_a, loop_b = tmp_path / "query" / "0101_c1s1_000001_00.jpg", tmp_path / "query" / "0101_c2s1_000001_00.jpg"
+    loop_a.symlink_to(loop_b.name)
+    loop_b.symlink_to(loop_a.name)
+    dangling = tmp_path / "bounding_box_test" / "0101_c3s1_000001_00.jpg"
+    dangling.symlink_to(tmp_path / "nowhere.jpg")
+    assert main(["data", "check", "market1501", "--root", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    unreadable = {line.split()[1]: line for line in out.splitlines() if line.startswith("unreadable:")}
+    assert set(unreadable) == {str(loop_a), str(loop_b), str(dangling)}
+    assert "symbolic links" in unreadable[str(loop_a)]
+    assert f"{len(MARKET_TRAIN) + 2 + 4 + 3} images checked, 3 unreadable" in out
+    assert "lead nowhere (a symlink loop or a missing target)" in caplog.text
