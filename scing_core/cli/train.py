@@ -68,7 +68,7 @@ def _report_finished(run_dir, cfg) -> bool:
     holder = lock_holder(run.root)
     if holder is not None:
         raise RunDirError(describe_holder(run.root, holder))
-    final = finished_run_metrics(run, cfg)
+    final = finished_run_metrics(run)
     if final is None:
         return False
     scores = ", ".join(f"{label}: mAP {100 * m['mAP']:.1f} R1 {100 * m['R1']:.1f}" for label, m in final.items())

@@ -101,20 +101,22 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, hooks=(), ctx_out: li
     run = RunDir.at(run_dir)
     run.prepare(resume)
     with RunLock(run.root, enabled=int(os.environ.get("RANK", "0")) == 0):
-        finished = finished_run_metrics(run, cfg) if resume else None
+        finished = finished_run_metrics(run) if resume else None
         if finished is not None:
             log.info("run %s already finished; nothing to resume", run.root)
             return finished
         return _train(cfg, run, resume, hooks, ctx_out)
 
 
-def finished_run_metrics(run: RunDir, cfg: TrainConfig) -> dict | None:
-    """The final metrics of a run that completed both stages (its metrics.json), else None: resuming it
-    changes nothing."""
-    if not run.metrics.is_file() or not run.last.is_file():
+def finished_run_metrics(run: RunDir) -> dict | None:
+    """The final metrics of a run that completed (metrics.json, and a last ``run_finished`` event with
+    status ``completed``), else None: resuming such a run changes nothing."""
+    from scing_core.engine.events import read_events
+
+    if not run.metrics.is_file():
         return None
-    state = load_checkpoint(run.last)
-    if int(state.get("stage", 1)) != 2 or int(state.get("epoch", 0)) < cfg.stage2.epochs:
+    ends = [e for e in read_events(run.events) if e.get("type") in ("run_started", "run_finished")]
+    if not ends or ends[-1]["type"] != "run_finished" or ends[-1].get("status") != "completed":
         return None
     try:
         return json.loads(run.metrics.read_text(encoding="utf-8")).get("final", {})
