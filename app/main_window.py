@@ -13,12 +13,13 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QS
 from app.panels.gap_panel import GapPanel
 from app.panels.retrieval_panel import RetrievalPanel
 from app.panels.saliency_panel import SaliencyPanel
+from app.panels.study_panel import StudyPanel
 from app.panels.training_panel import TrainingPanel
 from app.panels.workspace_panel import WorkspacePanel
 from app.services import core_client
 from app.services.workspace import WorkspaceService
 
-TAB_NAMES = ("training", "retrieval", "saliency", "gap")
+TAB_NAMES = ("training", "retrieval", "saliency", "gap", "study")
 STATUS_TIMEOUT_MS = 8000
 
 
@@ -34,10 +35,11 @@ class MainWindow(QMainWindow):
         self.retrieval = RetrievalPanel()
         self.saliency = SaliencyPanel()
         self.gap = GapPanel()
+        self.study = StudyPanel()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for panel, title in ((self.training, "Training"), (self.retrieval, "Retrieval"),
-                             (self.saliency, "Saliency"), (self.gap, "Modality gap")):
+                             (self.saliency, "Saliency"), (self.gap, "Modality gap"), (self.study, "Study")):
             self.tabs.addTab(panel, title)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.setup_page)
@@ -77,7 +79,7 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         self.workspace.scanned.connect(self._workspace_scanned)
         self.workspace.failed.connect(self.show_error)
-        for panel in (self.setup_page, self.training, self.retrieval, self.saliency, self.gap):
+        for panel in (self.setup_page, self.training, self.retrieval, self.saliency, self.gap, self.study):
             panel.errorOccurred.connect(self.show_error)
             panel.statusMessage.connect(lambda text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
         self.setup_page.openRequested.connect(self.choose_workspace)
@@ -86,6 +88,7 @@ class MainWindow(QMainWindow):
         self.retrieval.imagesForSaliency.connect(self._explain_images)
         self.retrieval.evalLoaded.connect(lambda state: self.saliency.suggest_images(
             [row.path for row in state.visible_rows()[:3]]))
+        self.study.openRun.connect(self._open_study_run)
         self.tabs.currentChanged.connect(self._tab_changed)
 
     # -- workspace ---------------------------------------------------------------------------------------
@@ -112,6 +115,7 @@ class MainWindow(QMainWindow):
         self.retrieval.set_runs(rows)
         self.saliency.set_runs(rows)
         self.gap.set_runs(rows)
+        self.study.set_workspace(status.path)
         if self._run_to_select is not None:   # opened as a run directory: show that run
             self.training.select_run(self._run_to_select)
             self.retrieval.select_run(self._run_to_select)
@@ -121,6 +125,11 @@ class MainWindow(QMainWindow):
     def _explain_images(self, paths: list) -> None:
         self.saliency.set_images(paths, pair_with_first=True)
         self.tabs.setCurrentWidget(self.saliency)
+
+    def _open_study_run(self, run_dir) -> None:
+        """A study row's run: its study folder becomes the workspace, with that run selected in Training."""
+        self.open_workspace(run_dir)
+        self.tabs.setCurrentWidget(self.training)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.saliency:
@@ -138,7 +147,7 @@ class MainWindow(QMainWindow):
     def busy(self) -> bool:
         """True while any scan or analysis worker of the window runs (screenshots wait for it)."""
         pools = (self.workspace.workers, self.training.workers, self.retrieval.workers, self.saliency.workers,
-                 self.gap.workers)
+                 self.gap.workers, self.study.workers)
         return self.workspace.scans_done == 0 or any(pool.busy for pool in pools)
 
     def screenshot_steps(self):
@@ -160,9 +169,11 @@ class MainWindow(QMainWindow):
 
         if self.stack.currentWidget() is self.setup_page:
             return [("workspace", lambda: None, None)]
+        study = [("study", show(self.study), None)] if self.study.has_studies else []   # loads on its own
         return [("training", show(self.training), pick(self.training.select_run)),
                 ("retrieval", show(self.retrieval), show_retrieval),
-                ("saliency", show(self.saliency), self.saliency.compute), ("gap", show(self.gap), self.gap.compute)]
+                ("saliency", show(self.saliency), self.saliency.compute), ("gap", show(self.gap), self.gap.compute),
+                *study]
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         running = self.training.running_jobs()

@@ -13,6 +13,7 @@ from scing_core import api
 
 from app.services.errors import error_message
 from app.state.runs import RunRow
+from app.state.study import StudyView
 
 
 def default_workspace() -> Path:
@@ -38,6 +39,17 @@ def read_run_events(run_dir):
     after them that the panel keeps polling (reattach to a run started elsewhere)."""
     follower = api.EventFollower(Path(run_dir) / "events.jsonl")
     return follower, follower.poll()
+
+
+def list_studies(workspace) -> list[Path]:
+    """*fast* — the study folders (``scing study``) of a workspace; the workspace itself when it is one."""
+    folder = Path(workspace)
+    return list(api.list_studies(folder)) if folder.is_dir() else []
+
+
+def load_study(study_dir) -> StudyView:
+    """A study folder's ``study.json`` (raises ``api.ScingError`` with one line when it cannot be read)."""
+    return StudyView(Path(study_dir), api.load_study(study_dir))
 
 
 def presets() -> list[str]:

@@ -39,5 +39,5 @@ def open_window(qtbot):
     yield factory
     for window in windows:
         for pool in (window.workspace.workers, window.training.workers, window.retrieval.workers,
-                     window.saliency.workers, window.gap.workers):
+                     window.saliency.workers, window.gap.workers, window.study.workers):
             pool.wait(60000)
