@@ -112,9 +112,10 @@ class MainWindow(QMainWindow):
             return
         self.stack.setCurrentWidget(self.tabs)
         self.training.set_workspace(status.path, rows)
-        self.retrieval.set_runs(rows)
-        self.saliency.set_runs(rows)
-        self.gap.set_runs(rows)
+        readable = [row for row in rows if not row.damaged]   # damaged runs are listed in Training only
+        self.retrieval.set_runs(readable)
+        self.saliency.set_runs(readable)
+        self.gap.set_runs(readable)
         self.study.set_workspace(status.path)
         if self._run_to_select is not None:   # opened as a run directory: show that run
             self.training.select_run(self._run_to_select)

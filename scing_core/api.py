@@ -56,7 +56,7 @@ _LAZY = {
 
 __all__ = [
     "EventFollower", "ReIDDataset", "ReIDSample", "RunSummary", "ScingError", "default_demo_workspace", "demo_command",
-    "list_datasets", "list_presets", "list_runs", "load_dataset", "load_eval", "read_events", "resolve_config",
+    "damaged_run", "list_datasets", "list_presets", "list_runs", "load_dataset", "load_eval", "read_events", "resolve_config",
     "resources_dir",
     "summarize_run", "train_command", "user_cache_dir", "workspace_of", "launch_overrides", "list_studies",
     "load_study", "study_command", "run_writer", *_LAZY,
@@ -76,9 +76,10 @@ class RunSummary:
     path: Path
     method: str
     dataset: str
-    status: str            # completed | stopped | failed | running-or-killed | not-started
+    status: str            # completed | stopped | failed | running-or-killed | not-started | damaged
     metrics: dict          # metrics.json content ({} until the run finished)
     last_event: dict | None
+    problem: str = ""      # damaged: why the run cannot be read (one line); "" otherwise
 
 
 def summarize_run(run_dir) -> RunSummary:
@@ -94,8 +95,29 @@ def summarize_run(run_dir) -> RunSummary:
         status = finished[-1]["status"]
     else:
         status = "running-or-killed"
-    metrics = json.loads(run.metrics.read_text()) if run.metrics.exists() else {}
+    metrics = _read_metrics(run.metrics)
     return RunSummary(run.root, cfg.model.method, cfg.data.dataset, status, metrics, events[-1] if events else None)
+
+
+def _read_metrics(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ScingError(f"metrics.json is unreadable ({type(exc).__name__}); re-evaluate the run with "
+                         "`scing eval`, or delete the file") from None
+    if not isinstance(metrics, dict):
+        raise ScingError("metrics.json does not hold a mapping; re-evaluate the run with `scing eval`, or delete it")
+    return metrics
+
+
+def damaged_run(run_dir, error: BaseException) -> RunSummary:
+    """A run directory that cannot be read, listed with the reason instead of hiding the others."""
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if not isinstance(error, ScingError):
+        reason = f"{type(error).__name__}: {reason}"
+    return RunSummary(Path(run_dir), "?", "?", "damaged", {}, None, problem=reason)
 
 
 def workspace_of(path) -> tuple[Path, Path | None]:
@@ -113,7 +135,13 @@ def list_runs(workspace) -> list[RunSummary]:
     """Every run directory (a folder with config.yaml) directly under ``workspace`` or its ``runs/``."""
     root = Path(workspace).expanduser()
     candidates = sorted({p.parent for pattern in ("*/config.yaml", "runs/*/config.yaml") for p in root.glob(pattern)})
-    return [summarize_run(p) for p in candidates]
+    out = []
+    for path in candidates:
+        try:
+            out.append(summarize_run(path))
+        except Exception as error:  # one damaged run never hides the others: it is listed with the reason
+            out.append(damaged_run(path, error))
+    return out
 
 
 def run_writer(run_dir) -> str | None:

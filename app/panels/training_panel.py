@@ -18,7 +18,7 @@ from app.services import core_client
 from app.services.training_process import EventStream, TrainingJob
 from app.services.workers import WorkerPool
 from app.state.curves import TrainingCurves, describe_config
-from app.state.runs import RunListState, RunRow
+from app.state.runs import RESUMABLE_STATUSES, RunListState, RunRow
 from app.widgets.error_banner import ErrorBanner
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.log_view import LogView
@@ -160,6 +160,15 @@ class TrainingPanel(QWidget):
             return
         path = Path(path)
         self.title.setText(path.name)
+        damaged = next((row for row in self.runs.rows if row.path == path and row.damaged), None)
+        if damaged is not None:   # listed with its reason; nothing of it can be drawn
+            self.title.setText(f"{path.name} — damaged")
+            self.details.setText(f"<b>{path.name}</b> <span style='color:#777'>{path}</span><br>"
+                                 f"<span style='color:#8A1C12'>This run cannot be read: {damaged.problem}</span>")
+            self.progress_label.setText(damaged.problem)
+            self.plots.clear("damaged run: nothing to draw")
+            self.log.set_text("")
+            return
         job = self.jobs.get(path)
         if job is not None:
             self.log.set_text("".join(job.log_text))
@@ -264,6 +273,10 @@ class TrainingPanel(QWidget):
         row = self.runs.selected_row
         if row is None or (row.path in self.jobs and self.jobs[row.path].is_running()):
             return None
+        writer = core_client.run_writer(row.path)
+        if writer is not None:   # another process trains it: a second writer would interleave its epochs
+            self.errorOccurred.emit(writer)
+            return None
         argv = core_client.train_command("", row.path, resume=True)
         return self._start_job(row.path, argv, method=row.method, dataset=row.dataset)
 
@@ -331,7 +344,7 @@ class TrainingPanel(QWidget):
                                     if not followed_live else "this run was started outside this window: stop it "
                                     "there (SIGTERM / Ctrl+C also checkpoints)")
         self.resume_button.setEnabled(row is not None and not running_here and not followed_live
-                                      and self.runs.status_of(row) not in ("completed", "not-started", "running"))
+                                      and self.runs.status_of(row) in RESUMABLE_STATUSES)
 
     def _report_error(self, message: str) -> None:
         self.banner.show_error(message)

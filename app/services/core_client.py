@@ -41,6 +41,11 @@ def read_run_events(run_dir):
     return follower, follower.poll()
 
 
+def run_writer(run_dir) -> str | None:
+    """*fast* — one line naming the live process that trains ``run_dir``, or None."""
+    return api.run_writer(run_dir)
+
+
 def list_studies(workspace) -> list[Path]:
     """*fast* — the study folders (``scing study``) of a workspace; the workspace itself when it is one."""
     folder = Path(workspace)

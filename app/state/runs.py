@@ -32,6 +32,11 @@ class RunRow:
     R1: float | None = None
     metrics_by_dataset: dict = field(default_factory=dict, compare=False)
     selection: dict = field(default_factory=dict, compare=False)  # metrics.json's model selection record
+    problem: str = ""   # a damaged run: why it cannot be read (it stays listed; the others stay usable)
+
+    @property
+    def damaged(self) -> bool:
+        return self.status == "damaged"
 
     @property
     def test_selected(self) -> bool:
@@ -53,7 +58,7 @@ class RunRow:
         return cls(name=Path(summary.path).name, path=Path(summary.path), method=summary.method,
                    dataset=summary.dataset, status=summary.status, mAP=_number(first.get("mAP")),
                    R1=_number(first.get("R1")), metrics_by_dataset=per_dataset,
-                   selection=_selection(summary.metrics))
+                   selection=_selection(summary.metrics), problem=str(getattr(summary, "problem", "") or ""))
 
     @property
     def resumable(self) -> bool:
@@ -61,6 +66,8 @@ class RunRow:
 
     def metrics_tooltip(self) -> str:
         """Every evaluated split as 'label: mAP xx.x  R1 yy.y' lines (for the table's tooltip)."""
+        if self.damaged:
+            return f"damaged: {self.problem}"
         if not self.metrics_by_dataset:
             return "no final metrics yet (metrics.json appears when the run completes)"
         lines = [f"{label}: mAP {format_percent(values.get('mAP'))}  R1 {format_percent(values.get('R1'))}"

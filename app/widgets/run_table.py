@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from app.state.runs import COLUMNS, format_percent
 
 HEADERS = {"name": "Run", "method": "Method", "dataset": "Evaluated on", "status": "Status", "mAP": "mAP %", "R1": "R1 %"}
-STATUS_COLORS = {"completed": "#1E7B34", "running": "#1F5FBF", "starting": "#1F5FBF", "stopped": "#9A6700",
+STATUS_COLORS = {"damaged": "#8A1C12", "completed": "#1E7B34", "running": "#1F5FBF", "starting": "#1F5FBF", "stopped": "#9A6700",
                  "failed": "#B3261E", "running-or-killed": "#6B6B6B", "not-started": "#6B6B6B"}
 
 

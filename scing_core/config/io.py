@@ -122,6 +122,8 @@ def read_yaml(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
         raise ConfigError(f"config file '{path}' is not valid YAML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file '{path}': {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file '{path}' is not UTF-8 text; restore it or write a new one") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file '{path}' must hold a mapping of keys, not {type(data).__name__}")
     bases = data.pop(BASE_KEY, [])

@@ -65,20 +65,27 @@ def read_events(path) -> list[dict]:
     return list(iter_events(path))
 
 
+def parse_event(line: str) -> dict | None:
+    """One line as an event (a JSON object with a ``type``), or None for anything else: garbage bytes
+    or a foreign line never stop a reader."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and isinstance(event.get("type"), str) else None
+
+
 def iter_events(path) -> Iterator[dict]:
     path = Path(path)
     if not path.exists():
         return
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             if not line.endswith("\n"):
                 break
-            line = line.strip()
-            if line:
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    continue
+            event = parse_event(line.strip()) if line.strip() else None
+            if event is not None:
+                yield event
 
 
 class EventFollower:
@@ -93,18 +100,12 @@ class EventFollower:
         """Events appended since the last call."""
         if not self.path.exists():
             return []
-        with open(self.path, encoding="utf-8") as fh:
+        with open(self.path, "rb") as fh:
             fh.seek(self._offset)
             chunk = fh.read()
             self._offset = fh.tell()
-        text = self._partial + chunk
+        text = self._partial + chunk.decode("utf-8", errors="replace")
         lines = text.split("\n")
         self._partial = lines.pop()  # "" when the chunk ended on a newline
-        out = []
-        for line in lines:
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-        return out
+        events = (parse_event(line) for line in lines if line.strip())
+        return [event for event in events if event is not None]
