@@ -52,6 +52,7 @@ _LAZY = {
     "load_run_model": "scing_core.engine.loading",
     "load_prototypes": "scing_core.engine.loading",
     "efficiency_table": "scing_core.analysis.efficiency",
+    "method_title": "scing_core.models.prompts",
 }
 
 __all__ = [

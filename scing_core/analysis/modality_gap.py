@@ -40,6 +40,7 @@ from scing_core.data.loaders import build_test_loader
 from scing_core.data.types import ReIDSample
 from scing_core.engine.evaluate import load_configured_dataset
 from scing_core.engine.loading import load_prototypes, load_run_model
+from scing_core.models.prompts import method_title
 from scing_core.errors import DatasetError, InputError, RunDirError
 from scing_core.models import ImageFeatures
 
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 
 TEXT_KINDS = ("auto", "prototype", "conditioned")
 SPLITS = ("train", "test")
-METHOD_NAMES = {"clipreid": "CLIP-ReID", "cocoop": "CoCoOp", "scing": "SCING"}
 
 
 @dataclass
@@ -217,11 +217,6 @@ def gap_figure(results: GapResult | Sequence[GapResult], out_path) -> Path:
         _gap_legend(fig)
         fig.tight_layout(rect=(0, 0.06 / rows, 1, 1), w_pad=0.8)
         return save_figure(fig, out_path)
-
-
-def method_title(method: str) -> str:
-    """The method's name as the paper writes it (``scing`` -> ``SCING``)."""
-    return METHOD_NAMES.get(method, method)
 
 
 IMAGE_COLOUR, TEXT_COLOUR, PAIR_COLOUR = "#D62728", "#1F4E9C", "#9A9A9A"

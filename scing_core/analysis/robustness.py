@@ -262,7 +262,7 @@ def _checked_modes(modes) -> tuple[str, ...]:
 
 
 def _run_legend(label: str, run: dict) -> str:
-    from scing_core.analysis.modality_gap import method_title
+    from scing_core.models.prompts import method_title
 
     method = method_title(run.get("method", ""))
     return method if label == run.get("method") else f"{method} ({label})"

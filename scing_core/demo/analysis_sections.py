@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from scing_core.models.prompts import method_title
 from scing_core.demo.figures import figure_numbers
 from scing_core.demo.workspace import METHODS, SPLITS, DemoWorkspace
 
-TITLES = {"clipreid": "CLIP-ReID", "cocoop": "CoCoOp", "scing": "SCING"}
+TITLES = {method: method_title(method) for method in METHODS}
 
 
 def _pct(value, digits: int = 1) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scing_core.models.prompts import method_title
 from scing_core.demo.progress import StepReporter
 from scing_core.demo.steps import Step
 from scing_core.demo.synthclip_section import synthclip_section
@@ -26,7 +27,7 @@ from scing_core.demo.workspace import (
     write_text_atomic,
 )
 
-TITLES = {"clipreid": "CLIP-ReID", "cocoop": "CoCoOp", "scing": "SCING"}
+TITLES = {method: method_title(method) for method in METHODS}
 CHANCE_DRAWS = 20
 
 

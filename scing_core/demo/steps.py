@@ -13,6 +13,7 @@ import logging
 import shutil
 
 from scing_core.config import TrainConfig, load_config, resolve_config, to_dict
+from scing_core.models.prompts import method_title
 from scing_core.demo.progress import DemoStopped, StepReporter
 from scing_core.demo.workspace import METHODS, DemoSettings, DemoWorkspace, read_json
 from scing_core.engine.run_dir import RunDir
@@ -182,7 +183,7 @@ class RunStep(Step):
         super().__init__(ws, settings)
         self.method = method
         self.name = f"run/{method}"
-        self.title = {"clipreid": "CLIP-ReID", "cocoop": "CoCoOp", "scing": "SCING"}.get(method, method)
+        self.title = method_title(method)
         self.run_dir = RunDir.at(ws.run(method))
 
     def expected_seconds(self) -> float:

@@ -65,6 +65,14 @@ def _scing(model_cfg: ModelConfig, num_classes: int, backbone) -> PromptLearner:
     )
 
 
+METHOD_TITLES = {"clipreid": "CLIP-ReID", "cocoop": "CoCoOp", "scing": "SCING"}
+
+
+def method_title(method: str) -> str:
+    """How reports and the studio name a method (``scing`` -> ``SCING``); unknown names as given."""
+    return METHOD_TITLES.get(method, method)
+
+
 def list_methods() -> list[str]:
     """The method names ``build_model`` accepts."""
     return PROMPT_LEARNERS.names()
@@ -85,4 +93,5 @@ __all__ = [
     "build_template",
     "create_prompt_learner",
     "list_methods",
+    "method_title",
 ]
