@@ -21,6 +21,7 @@ import math
 import sys
 from pathlib import Path
 
+from scing_core.cli.options import add_device
 from scing_core.atomic import check_output_file
 from scing_core.cli import setup_logging
 from scing_core.errors import InputError
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", default="prototype", help="prototype | image:PATH | norm (default: prototype)")
     p.add_argument("--method", default="gradcam", help=f"one of: {', '.join(list_cam_methods())} (default: gradcam)")
     p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | a checkpoint path (default: selected, the checkpoint the run reports)")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
+    add_device(p)
     p.add_argument("--out", required=True, help="figure path (.png; the .pdf is written next to it)")
     p.add_argument("--json", action="store_true", help="print person shares and figure paths as JSON on stdout")
     p.add_argument("-v", "--verbose", action="store_true")

@@ -16,6 +16,7 @@ import textwrap
 
 import yaml
 
+from scing_core.cli.options import add_data_root
 from scing_core.cli import setup_logging
 from scing_core.data.datasets import DATASETS, list_datasets, load_dataset
 from scing_core.data.datasets.integrity import dataset_image_paths, find_unreadable
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=summary, description=summary, epilog=layouts_text(),
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         sub.add_argument("name", metavar="NAME", help="dataset name (see `scing data list`)")
-        sub.add_argument("--root", required=True, help="dataset folder, or a parent holding it")
+        add_data_root(sub, "dataset folder, or a parent holding it", required=True)
         sub.add_argument("--set", dest="options", action="append", default=[], metavar="KEY=VALUE",
                          help="loader option, e.g. --set use_val=false for msmt17 (repeatable)")
     return parser
@@ -130,5 +131,5 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(list_datasets()))
         return 0
     options = parse_options(args.name, args.options)
-    dataset = load_dataset(args.name, args.root, **options)
+    dataset = load_dataset(args.name, args.data_root, **options)
     return run_info(dataset) if args.command == "info" else run_check(dataset)

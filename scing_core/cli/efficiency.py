@@ -10,9 +10,8 @@ import argparse
 import dataclasses
 import json
 
-import torch
-
-from scing_core.errors import ConfigError, InputError
+from scing_core.cli.options import add_device
+from scing_core.errors import InputError
 
 PAPER_TABLE4 = {"clipreid": (126.55, 24.14), "cocoop": (126.59, 24.14), "scing": (126.95, 24.14)}
 
@@ -55,18 +54,6 @@ def parse_image_size(text: str) -> tuple[int, int]:
     return height, width
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"--device must be auto, cpu, cuda or cuda:N, got '{name}'") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"--device {name} asked for, but no CUDA device is available; use --device cpu")
-    return device
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scing efficiency",
@@ -84,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stride", type=int, help="ViT patch stride (default: the preset's, 12 = overlapping patches)")
     parser.add_argument("--image-size", help="input HEIGHTxWIDTH (default: the preset's, 256x128)")
     parser.add_argument("--methods", default="clipreid,cocoop,scing", help="comma-separated methods (default: all three)")
-    parser.add_argument("--device", default="auto", help="latency device: auto, cpu, cuda, cuda:N (default: auto)")
+    add_device(parser, "; where latency is measured")
     parser.add_argument("--repeats", type=int, default=10, help="timed forward passes per method; 0 skips latency")
     parser.add_argument("--batch-size", type=int, default=1, help="images per timed forward pass (default: 1)")
     parser.add_argument("--json", action="store_true", help="print the table as JSON instead of text")
@@ -121,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if args.num_classes < 1 or args.num_cams < 0 or args.repeats < 0 or args.batch_size < 1:
         raise InputError("--num-classes and --batch-size must be >= 1, --num-cams and --repeats >= 0")
+    from scing_core.engine.context import resolve_device
+
     device = resolve_device(args.device)
     rows = efficiency_table(
         methods,

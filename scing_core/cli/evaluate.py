@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from scing_core.cli.options import add_data_root, add_device
 from scing_core.cli import setup_logging
 from scing_core.data import load_dataset
 from scing_core.engine.evaluate import evaluate_model, test_datasets
@@ -25,10 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", required=True, help="a run directory written by `scing train`")
     p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | path to a .pt (default: selected, the checkpoint the run reports)")
     p.add_argument("--dataset", help="evaluate on this dataset instead of the run's test datasets")
-    p.add_argument("--root", help="root of --dataset (default: the run's data.root)")
+    add_data_root(p, "dataset folder of --dataset (default: the run's data.root)")
     p.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3)")
     p.add_argument("--flip", action="store_true", help="average each descriptor with its horizontal flip")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    add_device(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--strict", action="store_true", help="fail when any image cannot be read (default: skip it, "
                                                         "counted in the summary)")
@@ -39,14 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    if args.root and not args.dataset:
-        raise ConfigError("--root needs --dataset (the dataset it belongs to)")
+    if args.data_root and not args.dataset:
+        raise ConfigError("--data-root needs --dataset (the dataset it belongs to)")
     RunDir.at(args.run_dir).require()
     check_writable_folder(RunDir.at(args.run_dir).eval, "eval folder")  # before any feature is extracted
     model, cfg, path = load_run_model(args.run_dir, args.checkpoint, args.device)
     device = next(model.parameters()).device
     if args.dataset:
-        targets = [(args.dataset, load_dataset(args.dataset, args.root or cfg.data.root))]
+        targets = [(args.dataset, load_dataset(args.dataset, args.data_root or cfg.data.root))]
     else:
         targets = test_datasets(cfg)
     run = RunDir.at(args.run_dir)

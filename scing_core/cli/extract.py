@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from scing_core.cli.options import add_device
 from scing_core.atomic import check_output_file
 from scing_core.atomic import atomic_open
 from scing_core.cli import setup_logging
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", required=True, help="folder (searched recursively) or glob of person crops")
     p.add_argument("--out", required=True, help="output .npz")
     p.add_argument("--flip", action="store_true", help="average with the horizontal flip")
-    p.add_argument("--device", default="auto")
+    add_device(p)
     p.add_argument("--strict", action="store_true", help="fail when any image cannot be read (default: skip it, "
                                                         "counted in the summary and in the .npz's 'skipped')")
     p.add_argument("-v", "--verbose", action="store_true")

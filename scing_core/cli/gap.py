@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 
+from scing_core.cli.options import add_data_root, add_device
 from scing_core.atomic import check_output_file
 from scing_core.cli import setup_logging
 
@@ -42,8 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="paired text: auto = conditioned for cocoop/scing, prototype for clipreid (default: auto)")
     p.add_argument("--split", choices=("train", "test"), default="train", help="identities from this split (default: train)")
     p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | path to a .pt (default: selected, the checkpoint the run reports)")
-    p.add_argument("--data-root", help="the dataset folder, if it moved since training (default: the run's data.root)")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
+    add_data_root(p, "the dataset folder, if it moved since training (default: the run's data.root)")
+    add_device(p)
     p.add_argument("--seed", type=int, default=0, help="which identities / images are drawn, and the UMAP seed (default: 0)")
     p.add_argument("--json", action="store_true", help="print the metrics per run as JSON on stdout")
     p.add_argument("-v", "--verbose", action="store_true")

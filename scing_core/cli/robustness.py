@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from scing_core.cli.options import add_data_root, add_device
 from scing_core.atomic import check_output_file
 from scing_core.cli import setup_logging
 from scing_core.errors import InputError
@@ -49,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--modes", default="occlude,erase", help="occlude and/or erase, comma-separated (default: both)")
     p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | path to a .pt (default: selected, the checkpoint the run reports)")
     p.add_argument("--dataset", help="evaluate on this dataset instead of the run's first test dataset")
-    p.add_argument("--root", help="dataset folder (default: the run's data.root)")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
+    add_data_root(p, "dataset folder (default: the run's data.root)")
+    add_device(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the occluders (default: 0)")
     p.add_argument("--json", action="store_true", help="print the curves as JSON on stdout")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     curves = robustness_curves(args.run_dir, fractions=parse_fractions(args.fractions), modes=modes,
                                checkpoint=args.checkpoint, device=args.device, seed=args.seed,
-                               dataset=args.dataset, root=args.root, progress=not args.json)
+                               dataset=args.dataset, root=args.data_root, progress=not args.json)
     png = robustness_figure(curves, args.out)
     if args.json:
         print(json.dumps(curves, indent=2))

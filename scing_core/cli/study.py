@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 
+from scing_core.cli.options import add_data_root, add_device
 from scing_core.cli import setup_logging
 from scing_core.demo import StopFlag
 
@@ -33,9 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workspace", help="folder the study is written into (WORKSPACE/studies/<plan>/)")
     p.add_argument("--seeds", type=int, metavar="N", help="seeds 0..N-1 (default: the plan's)")
     p.add_argument("--resume", action="store_true", help="continue a study folder that exists (or add seeds to it)")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (every run)")
+    add_device(p, "; every run")
     p.add_argument("--nproc", type=int, default=1, help="processes per run (DDP through torchrun; default 1)")
-    p.add_argument("--data-root", help="dataset folder for plans without `data: demo` (default: the presets')")
+    add_data_root(p, "dataset folder for plans without `data: demo` (default: the presets')")
     p.add_argument("--list", action="store_true", help="list the shipped plans and exit")
     p.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
     p.add_argument("-v", "--verbose", action="store_true")

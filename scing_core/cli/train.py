@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 
+from scing_core.cli.options import add_data_root
 from scing_core.cli import run_main, setup_logging
 from scing_core.cli.console import ConsoleProgress
 from scing_core.config import dump_yaml, list_presets, load_config, resolve_config
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", help="preset name (DATASET/METHOD[/VARIANT...]) or YAML file")
     p.add_argument("--run-dir", help="where the run writes config, events, checkpoints, metrics")
-    p.add_argument("--data-root", help="dataset folder or its parent (same as data.root=...)")
+    add_data_root(p, "dataset folder or its parent (same as data.root=...)")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from checkpoints/last.pt")
     p.add_argument("--nproc", type=int, default=1, help="processes for DDP (torchrun; NCCL on GPUs, gloo on CPU)")
     p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
