@@ -53,6 +53,9 @@ _LAZY = {
     "load_prototypes": "scing_core.engine.loading",
     "efficiency_table": "scing_core.analysis.efficiency",
     "method_title": "scing_core.models.prompts",
+    "GAP_PROJECTIONS": "scing_core.analysis.projection",
+    "project_pairs_2d": "scing_core.analysis.projection",
+    "image_annotations": "scing_core.data.datasets.synthped",
 }
 
 __all__ = [
@@ -60,7 +63,7 @@ __all__ = [
     "damaged_run", "list_datasets", "list_presets", "list_runs", "load_dataset", "load_eval", "read_events", "resolve_config",
     "resources_dir",
     "summarize_run", "train_command", "user_cache_dir", "workspace_of", "launch_overrides", "list_studies",
-    "load_study", "study_command", "run_writer", *_LAZY,
+    "load_study", "study_command", "run_writer", "run_liveness", *_LAZY,
 ]
 
 
@@ -154,6 +157,14 @@ def run_writer(run_dir) -> str | None:
     return describe_holder(Path(run_dir), holder) if holder is not None else None
 
 
+def run_liveness(run_dir) -> str | None:
+    """Whether a process trains ``run_dir`` now: ``"alive"``, ``"stale"`` (the process that held the
+    run's lock is gone: killed), or None (no lock)."""
+    from scing_core.engine.run_lock import lock_state
+
+    return lock_state(run_dir)
+
+
 def list_studies(workspace) -> list[Path]:
     """Study folders (``scing study``) of a workspace: ``workspace/studies/*/`` holding study.json, and
     ``workspace`` itself when it is one (a study folder opened as the workspace)."""
@@ -235,3 +246,4 @@ def load_eval(run_dir, dataset: str | None = None):
             raise RunDirError(f"run '{run.root}' has no eval artefacts yet; run `scing eval --run-dir {run.root}`")
         return load_eval_artifacts(folders[0])
     return load_eval_artifacts(run.eval / dataset)
+

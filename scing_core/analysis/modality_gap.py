@@ -35,7 +35,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from scing_core.analysis.projection import project_points
+from scing_core.analysis.projection import project_pairs_2d
 from scing_core.data.loaders import build_test_loader
 from scing_core.data.types import ReIDSample
 from scing_core.engine.evaluate import load_configured_dataset
@@ -176,7 +176,7 @@ def select_samples(dataset, split: str, ids: int, images_per_id: int | None, see
 def project_2d(results: GapResult | Sequence[GapResult], method: str = "umap", seed: int = 0) -> list[GapResult]:
     """Copies of ``results`` with ``image_xy`` / ``text_xy`` from one JOINT 2-D projection per run.
 
-    Images and texts of a run are projected together (UMAP with the cosine metric, or PCA) on their
+    Images and texts of a run are projected together (UMAP with the cosine metric, PCA or t-SNE) on their
     L2-normalised embeddings; repeated text rows (a prototype shared by an identity's images) are
     projected once, so they land on one point.
     """
@@ -185,10 +185,8 @@ def project_2d(results: GapResult | Sequence[GapResult], method: str = "umap", s
     for result in items:
         images = _normalise_rows(np.asarray(result.image_emb, dtype=np.float64), "image_emb")
         texts = _normalise_rows(np.asarray(result.text_emb, dtype=np.float64), "text_emb")
-        unique_texts, text_index = np.unique(texts, axis=0, return_inverse=True)
-        coords = project_points(np.vstack([images, unique_texts]), method=method, seed=seed)
-        out.append(dataclasses.replace(result, image_xy=coords[:len(images)],
-                                       text_xy=coords[len(images):][np.ravel(text_index)], projection=method))
+        image_xy, text_xy = project_pairs_2d(images, texts, method=method, seed=seed)
+        out.append(dataclasses.replace(result, image_xy=image_xy, text_xy=text_xy, projection=method))
     return out
 
 

@@ -27,7 +27,8 @@ from scing_core.paths import user_cache_dir
 
 log = logging.getLogger(__name__)
 
-PROJECTIONS = ("umap", "pca")
+PROJECTIONS = ("umap", "pca", "tsne")
+GAP_PROJECTIONS = ("pca", "umap", "tsne")   # the order the studio offers them in
 DEFAULT_NEIGHBOURS = 15
 
 _FIT_LOCK = threading.Lock()  # one UMAP fit at a time, process-wide
@@ -95,13 +96,41 @@ def umap_2d(points: np.ndarray, seed: int = 0, metric: str = "cosine",
     return np.asarray(coords, dtype=np.float64)
 
 
+def tsne_2d(points: np.ndarray, seed: int = 0) -> np.ndarray:
+    """scikit-learn's t-SNE (cosine metric, PCA init, perplexity min(30, (n - 1) / 3)), seeded."""
+    points = _checked_points(points)
+    if len(points) < 5:
+        raise InputError(f"t-SNE needs at least 5 points, got {len(points)}; use the PCA projection for so few")
+    try:
+        from sklearn.manifold import TSNE
+    except ImportError as error:
+        raise InputError("the t-SNE projection needs scikit-learn (installed with umap-learn: pip install "
+                         "'scing-studio[analysis]'); or use the PCA projection") from error
+    perplexity = float(min(30.0, (len(points) - 1) / 3))
+    return TSNE(n_components=2, perplexity=perplexity, metric="cosine", init="pca", random_state=int(seed)
+                ).fit_transform(points).astype(np.float64)
+
+
 def project_points(points: np.ndarray, method: str = "umap", seed: int = 0) -> np.ndarray:
-    """``points`` (n, d) -> (n, 2) with ``method`` ``umap`` (cosine metric) or ``pca``."""
+    """``points`` (n, d) -> (n, 2) with ``method`` ``umap`` (cosine metric), ``pca`` or ``tsne``."""
     if method == "umap":
         return umap_2d(points, seed=seed)
     if method == "pca":
         return pca_2d(points)
+    if method == "tsne":
+        return tsne_2d(points, seed=seed)
     raise InputError(f"unknown projection '{method}'; use one of {', '.join(PROJECTIONS)}")
+
+
+def project_pairs_2d(image_emb, text_emb, method: str = "umap", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(image_xy, text_xy)``: ONE joint 2-D projection of paired embeddings (rows L2-normalised; a
+    text row repeated over an identity's images is projected once, so it lands on one point). Plain
+    arrays in and out: a separate process (the studio's) runs it without loading torch."""
+    images, texts = (np.asarray(a, dtype=np.float64) for a in (image_emb, text_emb))
+    images, texts = (a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12) for a in (images, texts))
+    unique_texts, text_index = np.unique(texts, axis=0, return_inverse=True)
+    coords = project_points(np.vstack([images, unique_texts]), method=method, seed=seed)
+    return coords[:len(images)], coords[len(images):][np.ravel(text_index)]
 
 
 def warm_up_umap(background: bool = True) -> threading.Thread | None:

@@ -17,6 +17,7 @@ import sys
 from scing_core.cli.options import add_data_root, add_device
 from scing_core.atomic import check_output_file
 from scing_core.cli import setup_logging
+from scing_core.analysis.projection import PROJECTIONS
 
 EPILOG = """\
 examples:
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="PNG", help="figure path (a .pdf is written next to it)")
     p.add_argument("--ids", type=int, default=30, help="identities per run (default: 30)")
     p.add_argument("--images-per-id", type=int, default=8, help="at most this many images per identity (default: 8)")
-    p.add_argument("--projection", choices=("umap", "pca"), default="umap", help="2-D projection (default: umap)")
+    p.add_argument("--projection", choices=PROJECTIONS, default="umap", help="2-D projection (default: umap; tsne: scikit-learn)")
     p.add_argument("--text", choices=("auto", "prototype", "conditioned"), default="auto",
                    help="paired text: auto = conditioned for cocoop/scing, prototype for clipreid (default: auto)")
     p.add_argument("--split", choices=("train", "test"), default="train", help="identities from this split (default: train)")

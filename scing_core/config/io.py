@@ -83,6 +83,8 @@ def _coerce(value: Any, kind, key: str):
             raise ConfigError(f"config key '{key}' expects a number, got {value!r}")
         return float(value)
     if kind is str:
+        if isinstance(value, bool):  # YAML 1.1 reads off / on / no / yes as booleans: amp=off means "off"
+            return "on" if value else "off"
         return "" if value is None else str(value)
     return value
 

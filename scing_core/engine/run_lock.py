@@ -34,7 +34,12 @@ def _start_time(pid: int) -> str | None:
 def _alive(holder: dict) -> bool:
     if holder.get("host") != socket.gethostname():
         return True  # another machine's process: it cannot be checked from here
-    pid = int(holder.get("pid", -1))
+    try:
+        pid = int(holder.get("pid", -1))
+    except (TypeError, ValueError):
+        return False  # a lock holding garbage names no process
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -55,8 +60,19 @@ def lock_holder(run_dir) -> dict | None:
     return holder if isinstance(holder, dict) and _alive(holder) else None
 
 
+def lock_state(run_dir) -> str | None:
+    """``"alive"`` (a live process trains the run), ``"stale"`` (its lock outlived its process: it was
+    killed), or None (no lock: nobody trains it, or it ended cleanly)."""
+    if not (Path(run_dir) / LOCK_NAME).exists():
+        return None
+    return "alive" if lock_holder(run_dir) is not None else "stale"
+
+
 def describe_holder(run_dir, holder: dict) -> str:
-    since = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(holder.get("since", 0))))
+    try:
+        since = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(holder.get("since", 0))))
+    except (TypeError, ValueError, OverflowError):
+        since = "an unknown time"
     return (f"run '{run_dir}' is being trained by process {holder.get('pid')} on {holder.get('host')} (since {since}); "
             "stop it first (Stop in the studio, or kill -TERM it) or wait for it to finish")
 

@@ -9,6 +9,7 @@ code can find an image's mask with :func:`mask_path_for`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from scing_core.data.datasets import register_dataset
@@ -43,3 +44,37 @@ def mask_path_for(dataset: ReIDDataset, sample_path: str) -> str | None:
     image = Path(sample_path)
     mask = Path(mask_dir) / image.parent.name / f"{image.stem}.png"
     return str(mask) if mask.is_file() else None
+
+
+def image_annotations(paths) -> dict[str, dict]:
+    """``{path: {"caption": str, "occlusion": fraction or None}}`` for the images of ``paths`` that their
+    SynthPed folder describes: ``captions.jsonl`` (beside the split folders) holds a caption per image
+    and, for SynthPed-Occluded, the occluded share of the body. Images without such a line are left out."""
+    by_folder: dict[Path, list[Path]] = {}
+    for path in paths:
+        image = Path(path)
+        by_folder.setdefault(image.parent.parent, []).append(image)
+    out: dict[str, dict] = {}
+    for folder, images in by_folder.items():
+        records = _caption_records(folder / CAPTIONS_FILE)
+        for image in images:
+            record = records.get((image.parent.name, image.name))
+            if record is not None:
+                occlusion = record.get("occlusion") or {}
+                out[str(image)] = {"caption": str(record.get("caption", "")), "occlusion": occlusion.get("fraction")}
+    return out
+
+
+def _caption_records(path: Path) -> dict[tuple[str, str], dict]:
+    if not path.is_file():
+        return {}
+    records = {}
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue   # a damaged line hides one caption, not the others
+            if isinstance(record, dict) and "split_dir" in record and "file" in record:
+                records[(str(record["split_dir"]), str(record["file"]))] = record
+    return records

@@ -102,8 +102,14 @@ def test_pca_2d_keeps_distances_of_points_on_a_plane():
 
 
 def test_unknown_projection_is_refused_with_the_choices():
-    with pytest.raises(InputError, match="umap, pca"):
-        project_2d(toy_result(), method="tsne")
+    with pytest.raises(InputError, match="umap, pca, tsne"):
+        project_2d(toy_result(), method="mds")
+
+
+def test_tsne_projects_jointly_and_keeps_pairs_apart_from_one_another():
+    result = project_2d(toy_result(), method="tsne")[0]
+    assert result.image_xy.shape == (len(result.image_emb), 2) and result.projection == "tsne"
+    assert np.isfinite(result.text_xy).all()
 
 
 def test_numba_cache_lives_in_the_user_cache_not_the_repository(monkeypatch):

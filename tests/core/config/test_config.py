@@ -102,3 +102,8 @@ def test_resources_come_from_an_installed_copy_when_the_checkout_has_none(monkey
     monkeypatch.setattr(resources, "REPOSITORY_RESOURCES", tmp_path / "no-checkout" / "resources")
     monkeypatch.setattr(resources, "INSTALLED_RESOURCES", installed)
     assert resources.resources_dir() == installed
+
+
+def test_yaml_boolean_words_are_the_words_for_string_keys():
+    # YAML 1.1 reads `off` as False: amp=off must still mean "off" (it used to become 'False' and switch AMP on)
+    assert resolve_config("synthped/scing", ["amp=off"]).amp == "off"
