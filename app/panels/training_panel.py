@@ -1,9 +1,14 @@
-"""Training: the workspace's runs, a "New run" form, live curves and the process log.
+"""Training: the workspace's runs, a "New run" form, live curves (one run, or several overlaid) and the
+process log.
 
 Training never runs in this process: a run starts as ``scing train`` in a QProcess
-(:class:`app.services.training_process.TrainingJob`); its curves come from events.jsonl. Selecting
-a run this window did not start reads its events in a worker and keeps following the file, so a
-run started elsewhere (a terminal, another studio) shows live too.
+(:class:`app.services.training_process.TrainingJob`); its curves come from events.jsonl
+(:class:`app.panels.training_sources.CurveSources` reads and follows the runs shown). A run's status
+is decided in one place, :func:`app.state.runs_status.derive_status`, from process liveness and
+events, on a timer: the table, the title and the buttons always agree.
+
+Every new selection (or new set of ticked runs) clears the plots first, then draws what has been
+read; a run whose events cannot be read shows the error in place of its data.
 """
 
 from __future__ import annotations
@@ -11,22 +16,29 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from app.panels.training_sources import CurveSources
 from app.services import core_client
-from app.services.training_process import EventStream, TrainingJob
+from app.services.training_process import TrainingJob
 from app.services.workers import WorkerPool
-from app.state.curves import TrainingCurves, describe_config
+from app.state.curves import TrainingCurves
 from app.state.runs import RESUMABLE_STATUSES, RunListState, RunRow
+from app.state.runs_status import RunFacts, derive_status
+from app.state.training_header import describe_selected
+from app.state.training_overlay import PlottedRun, eval_datasets, last_eval_epoch, loss_terms, plot_lines
 from app.widgets.error_banner import ErrorBanner
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.log_view import LogView
 from app.widgets.new_run_form import NewRunForm
 from app.widgets.run_table import RunTable
+from app.widgets.training_controls import TrainingPlotControls
+from app.widgets.training_labels import ElidedLabel, never_widen
 from app.widgets.training_plots import TrainingPlotsWidget
 
-EXTERNAL_LIVE_SECONDS = 90   # a run not started here counts as running when its last event is this recent
+STATUS_POLL_MS = 1000     # how often every run's status is re-derived (pid liveness + events)
+STOP_TOOLTIP = "SIGTERM: the run writes a checkpoint and ends 'stopped'; Resume continues it"
 
 
 class TrainingPanel(QWidget):
@@ -39,22 +51,35 @@ class TrainingPanel(QWidget):
         self.workspace: Path | None = None
         self.runs = RunListState()
         self.jobs: dict[Path, TrainingJob] = {}
-        self.curves: dict[Path, TrainingCurves] = {}
-        self.stream: EventStream | None = None      # follows the selected run when no job of ours does
         self.workers = WorkerPool(self)
-        self._load_token = 0
-        self._external_live = False   # the followed external run has recent events
+        self.sources = CurveSources(self.workers, self)
+        self.sources.changed.connect(self._curves_changed)
+        self.sources.runStarted.connect(lambda _path: self.runsChanged.emit())
         self._build()
+        self.status_timer = QTimer(self)
+        self.status_timer.setInterval(STATUS_POLL_MS)
+        self.status_timer.timeout.connect(self.refresh_statuses)
+        self.status_timer.start()
+
+    @property
+    def curves(self) -> dict[Path, TrainingCurves]:
+        return self.sources.curves
+
+    @property
+    def stream(self):
+        """The event stream following the selected run (None when it is not followed)."""
+        return self.sources.streams.get(self.runs.selected) if self.runs.selected else None
 
     # -- layout ------------------------------------------------------------------------------------
     def _build(self) -> None:
         self.banner = ErrorBanner()
+        never_widen(self.banner.label)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._build_run_list())
         splitter.addWidget(self._build_run_view())
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 5)
-        splitter.setSizes([470, 930])
+        splitter.setSizes([520, 880])
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)
@@ -63,42 +88,42 @@ class TrainingPanel(QWidget):
     def _build_run_list(self) -> QWidget:
         self.table = RunTable(self.runs)
         self.table.runSelected.connect(self.show_run)
+        self.table.overlayChanged.connect(self._show_plotted)
         self.refresh_button = _button("Refresh", "Rescan the workspace for run directories", self.runsChanged)
         self.resume_button = _button("Resume", "Continue the selected run from checkpoints/last.pt "
                                      "(scing train --resume)", self.resume_selected)
-        self.stop_button = _button("Stop", "SIGTERM: the run writes a checkpoint and ends 'stopped'; Resume "
-                                   "continues it", self.stop_selected)
+        self.stop_button = _button("Stop", STOP_TOOLTIP, self.stop_selected)
         self.form = NewRunForm()
         self.form.launchRequested.connect(self.launch)
         self.form.invalid.connect(self._report_error)
-        self.empty_label = QLabel()
+        self.empty_label = never_widen(QLabel())
         self.empty_label.setWordWrap(True)
         self.empty_label.setStyleSheet("color: #666;")
-        self.details = QLabel()
+        self.details = never_widen(QLabel())
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setStyleSheet("QLabel { background: white; border: 1px solid #D0D0D0; padding: 6px; }")
         buttons = hbox(self.refresh_button, self.resume_button, self.stop_button, STRETCH)
-        return widget_of(vbox(QLabel("<b>Runs in this workspace</b>"), (self.table, 2), self.empty_label,
-                              (self.details, 1), buttons, self.form))
+        hint = QLabel("<b>Runs in this workspace</b> <span style='color:#777'>· tick runs to overlay them</span>")
+        return widget_of(vbox(hint, (self.table, 2), self.empty_label, (self.details, 1), buttons, self.form))
 
     def _build_run_view(self) -> QWidget:
-        self.title = QLabel("Select a run")
+        self.title = ElidedLabel("Select a run")
         self.title.setStyleSheet("font-size: 13pt; font-weight: bold;")
-        self.progress_label = QLabel("")
+        self.progress_label = ElidedLabel("", Qt.TextElideMode.ElideRight)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
         self.progress.setFixedHeight(8)
         self.plots = TrainingPlotsWidget()
-        self.log_scale = QCheckBox("log-scale losses")
-        self.log_scale.setToolTip("Show loss axes on a log scale (small terms become readable)")
-        self.log_scale.toggled.connect(self.plots.set_log_losses)
+        self.controls = never_widen(TrainingPlotControls())   # squeezes rather than widen a narrow window
+        self.controls.changed.connect(self.redraw)
+        self.controls.logScaleToggled.connect(self.plots.set_log_losses)
+        self.log_scale = self.controls.log_scale
         self.log = LogView(placeholder="Console output of runs started from this window appears here.")
         view = QSplitter(Qt.Orientation.Vertical)
-        header = hbox((self.title, 1), self.log_scale)
-        view.addWidget(widget_of(vbox(header, self.progress_label, self.progress, (self.plots, 1))))
+        view.addWidget(widget_of(vbox(self.title, self.progress_label, self.progress, self.controls, (self.plots, 1))))
         view.addWidget(self.log)
         view.setStretchFactor(0, 4)
         view.setStretchFactor(1, 1)
@@ -106,24 +131,25 @@ class TrainingPanel(QWidget):
 
     # -- workspace -----------------------------------------------------------------------------------
     def set_workspace(self, workspace, rows: list[RunRow]) -> None:
-        """New scan results (same or another workspace); keeps the selection and running jobs."""
+        """New scan results (same or another workspace); keeps the selection, the ticks and running jobs."""
         changed = self.workspace is None or Path(workspace) != self.workspace
         self.workspace = Path(workspace)
         rows = list(rows) + [self._placeholder_row(path) for path in self.jobs
                              if path not in {row.path for row in rows} and path.parent.parent == self.workspace]
+        selected_before = self.runs.selected
         self.runs.set_rows(rows)
-        self.table.refresh()
         self.form.set_workspace(self.workspace, [row.name for row in rows], self._default_data_root())
         self.empty_label.setText("" if rows else "No runs yet. Fill in 'New run' below and press Start training "
                                                  "(synthped · scing · quick trains in a few minutes on a laptop CPU).")
         self.empty_label.setVisible(not rows)
         if changed or self.runs.selected is None:
             preferred = next((path for path, job in self.jobs.items() if job.is_running()), None)
-            target = preferred or (rows[0].path if rows else None)
-            self.runs.select(target)
-            self.table.refresh()
+            self.runs.select(preferred or (rows[0].path if rows else None))
+        self.refresh_statuses(redraw_table=True)
+        if changed or self.runs.selected != selected_before:
             self.show_run(self.runs.selected)
-        self._update_buttons()
+        else:
+            self._show_plotted(clear=False)
 
     def set_presets(self, presets: list[str]) -> None:
         self.form.set_presets(presets)
@@ -132,135 +158,124 @@ class TrainingPanel(QWidget):
         candidate = self.workspace / "data" / "synthped" if self.workspace else None
         return str(candidate) if candidate is not None and candidate.is_dir() else ""
 
-    # -- selection and curves ------------------------------------------------------------------------
+    # -- selection, overlay and plots ----------------------------------------------------------------
     def select_run(self, path) -> None:
         """Select the run at ``path`` in the table and show it."""
         self.runs.select(path)
         self.table.refresh()
         self.show_run(self.runs.selected)
 
+    def set_overlaid(self, paths) -> None:
+        """Tick exactly these runs (their curves are drawn together, one colour per run)."""
+        wanted = {Path(p) for p in paths}
+        for row in self.runs.rows:
+            self.runs.set_overlaid(row.path, row.path in wanted)
+        self.table.refresh()
+        self._show_plotted()
+
     def show_run(self, path) -> None:
-        """Show the run's curves and log; follow its events while it may still be running."""
-        self._load_token += 1
-        if self.stream is not None:
-            self.stream.stop()
-            self.stream.deleteLater()
-            if self.stream.run_dir not in self.jobs:
-                self.runs.set_live_status(self.stream.run_dir, None)
-                self.table.refresh()
-            self.stream = None
-            self._external_live = False
+        """Show the selected run's details and log; the plots start again from a clean slate."""
+        path = Path(path) if path is not None else None
+        job = self.jobs.get(path) if path is not None else None
+        self.log.set_text("".join(job.log_text) if job is not None else "")
+        if job is None and path is not None:
+            self.log.setPlaceholderText("This run was not started from this window: its console output is not "
+                                        "available here; the curves come from its events.jsonl.")
+        if path is not None and path in self.sources.errors:
+            self.sources.load(path)   # selected again: try reading it once more
+        self._show_plotted()
         self._update_buttons()
-        if path is None:
-            self.title.setText("Select a run")
-            self.details.setText("Select a run to see its settings and results.")
-            self.progress_label.setText("")
-            self.plots.clear("select a run")
-            self.log.set_text("")
-            return
-        path = Path(path)
-        self.title.setText(path.name)
-        damaged = next((row for row in self.runs.rows if row.path == path and row.damaged), None)
-        if damaged is not None:   # listed with its reason; nothing of it can be drawn
-            self.title.setText(f"{path.name} — damaged")
-            self.details.setText(f"<b>{path.name}</b> <span style='color:#777'>{path}</span><br>"
-                                 f"<span style='color:#8A1C12'>This run cannot be read: {damaged.problem}</span>")
-            self.progress_label.setText(damaged.problem)
-            self.plots.clear("damaged run: nothing to draw")
-            self.log.set_text("")
-            return
-        job = self.jobs.get(path)
-        if job is not None:
-            self.log.set_text("".join(job.log_text))
-            self._draw(path)
-            return
-        self.log.set_text("")
-        self.log.setPlaceholderText("This run was not started from this window: its console output is not "
-                                    "available here; the curves come from its events.jsonl.")
-        self.plots.clear("loading events…")
-        token = self._load_token
-        self.workers.start(core_client.read_run_events, path, on_result=lambda result: self._events_loaded(token, path, result),
-                           on_error=self._report_error)
 
-    def _events_loaded(self, token: int, path: Path, result) -> None:
-        if token != self._load_token:
-            return   # the user selected another run meanwhile
-        follower, events = result
-        curves = TrainingCurves()
-        curves.add(events)
-        self.curves[path] = curves
-        self.plots.clear("no step or eval events yet")
-        self._draw(path)
-        if curves.status in ("running", "not-started"):   # maybe running elsewhere: keep reading the file
-            self.stream = EventStream(path, self)
-            self.stream.follower = follower
-            self.stream.eventsArrived.connect(lambda new, p=path: self._on_events(p, new))
-            self.stream.start()
-            last_time = float(events[-1].get("time", 0) or 0) if events else 0.0
-            self._mark_external(path, live=time.time() - last_time < EXTERNAL_LIVE_SECONDS)
+    def _show_plotted(self, clear: bool = True) -> None:
+        """Read (or keep) the events of the runs drawn and of the selected one, then draw."""
+        shown = [path for path, _ in self.runs.plotted()]
+        row = self.runs.selected_row
+        if row is not None and not row.damaged and row.path not in shown:
+            shown.append(row.path)
+        self.sources.show(shown, owned=self.jobs)
+        if clear:
+            self.plots.clear(self._empty_message())
+        self.redraw()
+        self._show_selected()
 
-    def _mark_external(self, path: Path, live: bool) -> None:
-        """A run started elsewhere: 'running' while its events are recent, its own status otherwise."""
-        if live != self._external_live:
-            self._external_live = live
-            self.runs.set_live_status(path, "running" if live else None)
-            self.table.refresh()
-            self._update_buttons()
-            if live:
-                self.statusMessage.emit(f"following {path.name} (started outside this window)")
+    def redraw(self) -> None:
+        """Draw the plotted runs' curves with the current smoothing / loss term / test set."""
+        plotted = self.runs.plotted()
+        runs = [PlottedRun(path.name, colour, self.curves[path]) for path, colour in plotted if path in self.curves]
+        overlay = len(plotted) > 1
+        self.controls.set_choices(loss_terms(runs), eval_datasets(runs), overlay)
+        self.plots.show_lines(plot_lines(runs, self.controls.options()), last_eval_epoch(runs),
+                              self._empty_message(), overlay)
 
-    def _on_events(self, path: Path, events: list) -> None:
-        curves = self.curves.setdefault(path, TrainingCurves())
-        had_config = curves.num_events > 0
-        curves.add(events)
-        if not had_config and any(e.get("type") == "run_started" for e in events):
-            self.runsChanged.emit()   # config.yaml now exists: the run shows up in a rescan
-        if self.stream is not None and self.stream.run_dir == path and path not in self.jobs:
-            finished = any(e.get("type") == "run_finished" for e in events)
-            self._mark_external(path, live=not finished)
-            if finished:
-                self.stream.stop()
-                self.runsChanged.emit()
+    def _empty_message(self) -> str:
+        """What the plots say where nothing is drawn: why (an error, loading, no events yet)."""
+        plotted = [path for path, _ in self.runs.plotted()]
+        row = self.runs.selected_row
+        if not plotted:
+            return "damaged run: nothing to draw" if row is not None and row.damaged else "select a run"
+        failed = [f"{path.name}: {self.sources.errors[path]}" for path in plotted if path in self.sources.errors]
+        if failed:
+            return "could not read the events — " + " · ".join(failed)
+        if any(self.sources.loading(path) for path in plotted):
+            return "loading events…"
+        return "no step or eval events yet"
+
+    def _curves_changed(self, path: Path) -> None:
+        if path in self.sources.errors:
+            self._report_error(f"could not read the events of {path.name}: {self.sources.errors[path]}")
+        self.refresh_statuses()
+        if path in {p for p, _ in self.runs.plotted()}:
+            self.redraw()
         if path == self.runs.selected:
-            self._draw(path)
+            self._show_selected()
 
-    def _draw(self, path: Path) -> None:
-        curves = self.curves.get(path)
-        if curves is None:
-            self.plots.clear("waiting for the first events…")
-            return
-        self.plots.update_from(curves)
-        status = self.jobs[path].status if path in self.jobs and self.jobs[path].is_running() else curves.status
-        finals = "  ·  ".join(f"{name}: mAP {100 * (m.get('mAP') or 0):.1f}  R1 {100 * (m.get('R1') or 0):.1f}"
-                              for name, m in curves.final_metrics.items())
-        self.title.setText(f"{path.name} — {status}")
-        detail = finals if status == "completed" and finals else curves.progress.describe()
-        if curves.errors and status == "failed":
-            detail = f"error: {curves.errors[-1]}"
-        self.progress_label.setText(detail)
-        self.details.setText(self._details_html(path, curves))
-        fraction = curves.progress.fraction_of_stage()
-        done = status == "completed"
-        stage_offset = 0.5 if curves.progress.stage == 2 else 0.0
-        self.progress.setValue(1000 if done else int(1000 * (stage_offset + 0.5 * (fraction or 0.0))))
+    # -- the selected run's header and details ---------------------------------------------------------
+    def _show_selected(self) -> None:
+        row = self.runs.selected_row
+        status = self.runs.status_of(row) if row is not None else ""
+        header = describe_selected(row, status, self.curves.get(row.path) if row else None,
+                                   self.sources.errors.get(row.path) if row else None)
+        self.title.setText(header.title)
+        self.progress_label.setText(header.progress_text)
+        self.details.setText(header.details_html)
+        self.progress.setValue(header.progress)
 
-    @staticmethod
-    def _details_html(path: Path, curves: TrainingCurves) -> str:
-        rows = describe_config(curves.config, curves.device, curves.world_size)
-        lines = [f"<b>{path.name}</b> <span style='color:#777'>{path}</span>"]
-        lines += [f"<span style='color:#555'>{label}:</span> {value}" for label, value in rows]
-        for name, metrics in curves.final_metrics.items():
-            values = " · ".join(f"{k} {100 * v:.1f}" for k, v in metrics.items() if v is not None)
-            lines.append(f"<span style='color:#555'>final on {name}:</span> <b>{values}</b>")
-        if curves.final_metrics and curves.selection_label:
-            colour = "#b35900" if "optimistic" in curves.selection_label else "#555"
-            lines.append(f"<span style='color:#555'>numbers from:</span> "
-                         f"<span style='color:{colour}'>{curves.selection_label}</span>")
-        if curves.seconds:
-            lines.append(f"<span style='color:#555'>training time:</span> {curves.seconds / 60:.1f} min")
-        if not rows and not curves.final_metrics:
-            lines.append("no run_started event yet")
-        return "<br>".join(lines)
+    # -- status: one place, on a timer ---------------------------------------------------------------
+    def refresh_statuses(self, redraw_table: bool = False) -> None:
+        """Derive every run's status from process liveness and events, and show it everywhere."""
+        changed, ended = redraw_table, False
+        shown = set(self.sources.curves) | {path for path, _ in self.runs.plotted()}
+        for row in self.runs.rows:
+            old, new = self.runs.status_of(row), derive_status(self._facts(row))
+            self.runs.set_live_status(row.path, new)
+            changed = changed or new != old
+            if old == "running" and new != "running" and row.path not in self.jobs:
+                ended = True   # finished or killed elsewhere: a rescan brings its final metrics
+            if new == "running" and row.path not in self.jobs and row.path in shown \
+                    and not self.sources.following(row.path) and not self.sources.loading(row.path):
+                self.sources.load(row.path)   # (re)started elsewhere: read it again and follow it
+                self.statusMessage.emit(f"following {row.name} (started outside this window)")
+        if changed:
+            self.table.refresh()
+            self._show_selected()
+            self._update_buttons()
+        if ended:
+            self.runsChanged.emit()
+
+    def _facts(self, row: RunRow) -> RunFacts:
+        job, curves = self.jobs.get(row.path), self.curves.get(row.path)
+        job_running = job is not None and job.is_running()
+        last_event = (curves.last_event_time if curves is not None else None) or row.last_event_time
+        liveness = None if job_running else core_client.run_liveness(row.path)
+        writer = liveness == "alive"
+        return RunFacts(persisted=row.status,
+                        events=curves.status if curves is not None and curves.num_events else None,
+                        last_event_age=time.time() - last_event if last_event else None,
+                        job_running=job_running,
+                        job_ended=job.status if job is not None and not job_running
+                        and job.status not in ("starting", "running") else None,
+                        writer=writer,
+                        lock_left=liveness == "stale")
 
     # -- jobs ----------------------------------------------------------------------------------------
     def launch(self, request) -> TrainingJob:
@@ -293,19 +308,17 @@ class TrainingPanel(QWidget):
             old.deleteLater()
         job = TrainingJob(run_dir, argv, self)
         self.jobs[run_dir] = job
-        self.curves[run_dir] = TrainingCurves()
+        self.sources.start_fresh(run_dir)
         job.output.connect(lambda text, p=run_dir: self._on_output(p, text))
-        job.eventsArrived.connect(lambda events, p=run_dir: self._on_events(p, events))
+        job.eventsArrived.connect(lambda events, p=run_dir: self.sources.add_events(p, events))
         job.finished.connect(lambda status, p=run_dir: self._on_job_finished(p, status))
         if self.runs.index_of(run_dir) is None:
-            self.runs.set_rows(self.runs.rows + [RunRow(run_dir.name, run_dir, method, dataset, "starting")])
-        self.runs.set_live_status(run_dir, "running")
+            self.runs.set_rows(self.runs.rows + [RunRow(run_dir.name, run_dir, method, dataset, "not-started")])
         self.runs.select(run_dir)
-        self.table.refresh()
-        self.show_run(run_dir)
         job.start()
+        self.refresh_statuses(redraw_table=True)
+        self.show_run(run_dir)
         self.statusMessage.emit(f"started {run_dir.name}: {' '.join(argv[2:5])} …")
-        self._update_buttons()
         return job
 
     def _on_output(self, path: Path, text: str) -> None:
@@ -313,21 +326,13 @@ class TrainingPanel(QWidget):
             self.log.append_text(text)
 
     def _on_job_finished(self, path: Path, status: str) -> None:
-        self.runs.set_live_status(path, None)
         self.runs.with_status(path, status)
-        curves = self.curves.get(path)
-        if curves is not None and curves.status == "running":
-            curves.status = status
-        self.table.refresh()
-        if path == self.runs.selected:
-            self._draw(path)
+        self.refresh_statuses(redraw_table=True)
         self.statusMessage.emit(f"{path.name} ended: {status}")
         if status == "failed":
-            job = self.jobs[path]
-            tail = "".join(job.log_text).strip().splitlines()
+            tail = "".join(self.jobs[path].log_text).strip().splitlines()
             reason = next((line for line in reversed(tail) if line.strip() and not line.startswith("[studio]")), "")
             self._report_error(f"run {path.name} failed: {reason}" if reason else f"run {path.name} failed")
-        self._update_buttons()
         self.runsChanged.emit()
 
     def _placeholder_row(self, path: Path) -> RunRow:
@@ -337,14 +342,13 @@ class TrainingPanel(QWidget):
         row = self.runs.selected_row
         job = self.jobs.get(row.path) if row else None
         running_here = job is not None and job.is_running()
-        followed_live = (self._external_live and self.stream is not None and row is not None
-                         and self.stream.run_dir == row.path)
+        status = self.runs.status_of(row) if row is not None else ""
+        running_elsewhere = status == "running" and not running_here
         self.stop_button.setEnabled(running_here)
-        self.stop_button.setToolTip("SIGTERM: the run writes a checkpoint and ends 'stopped'; Resume continues it"
-                                    if not followed_live else "this run was started outside this window: stop it "
-                                    "there (SIGTERM / Ctrl+C also checkpoints)")
-        self.resume_button.setEnabled(row is not None and not running_here and not followed_live
-                                      and self.runs.status_of(row) in RESUMABLE_STATUSES)
+        self.stop_button.setToolTip(STOP_TOOLTIP if not running_elsewhere else "this run was started outside this "
+                                    "window: stop it there (SIGTERM / Ctrl+C also checkpoints)")
+        self.resume_button.setEnabled(row is not None and not running_here and not running_elsewhere
+                                      and status in RESUMABLE_STATUSES)
 
     def _report_error(self, message: str) -> None:
         self.banner.show_error(message)
@@ -356,11 +360,12 @@ class TrainingPanel(QWidget):
 
     def shutdown(self) -> None:
         """Window closing: runs keep their checkpoints; stop them and wait briefly."""
+        self.status_timer.stop()
         for job in self.running_jobs():
             job.stop()
             job.process.process.waitForFinished(15000)
-        if self.stream is not None:
-            self.stream.stop()
+        self.sources.stop_all()
+
 
 
 def _button(text: str, tooltip: str, slot) -> QPushButton:

@@ -12,7 +12,7 @@ from pathlib import Path
 from scing_core import api
 
 from app.services.errors import error_message
-from app.state.runs import RunRow
+from app.state.runs import RunRow, method_title
 from app.state.study import StudyView
 
 
@@ -44,6 +44,11 @@ def read_run_events(run_dir):
 def run_writer(run_dir) -> str | None:
     """*fast* — one line naming the live process that trains ``run_dir``, or None."""
     return api.run_writer(run_dir)
+
+
+def run_liveness(run_dir) -> str | None:
+    """*fast* — ``"alive"`` (a process trains the run), ``"stale"`` (that process was killed) or None."""
+    return api.run_liveness(run_dir)
 
 
 def list_studies(workspace) -> list[Path]:
@@ -171,3 +176,95 @@ def _unique(name: str, taken) -> str:
     while candidate in taken:
         candidate, n = f"{name} ({n})", n + 1
     return candidate
+
+
+# -- linked modality-gap view, UMAP / t-SNE off the studio process, dataset explorer ------------------------
+def warm_up_umap_here() -> None:
+    """Compile UMAP's numba code in the calling process (the projection process runs this)."""
+    api.warm_up_umap(background=False)
+
+
+def project_pairs(image_emb, text_emb, method: str, seed: int = 0):
+    """``(image_xy, text_xy)``: the joint 2-D projection of one run's pairs (``pca`` / ``umap`` / ``tsne``)."""
+    return api.project_pairs_2d(image_emb, text_emb, method=method, seed=seed)
+
+
+def gap_projections() -> tuple[str, ...]:
+    """*fast* — the projections the Modality-gap panel offers."""
+    return tuple(api.GAP_PROJECTIONS)
+
+
+def compute_gap_view(request, projector=None, progress=None):
+    """``(GapView per run, projected GapResult per run, {run name: error line})`` for a
+    :class:`app.state.gap.GapRequest` (its ``split`` included). ``projector(image_emb, text_emb, method,
+    seed)`` does the 2-D projection (default :func:`project_pairs` in this thread; the studio passes
+    :meth:`app.services.embedding_process.ProjectionProcess.project`). Captions and occlusion of the
+    images come with the views, and the drawing arrays are prepared here, off the GUI thread."""
+    import dataclasses
+
+    from app.state.gap import run_label
+    from app.state.gap_view import GapView
+
+    project = projector or project_pairs
+    results, errors = [], {}
+    for number, run_dir in enumerate(request.run_dirs, start=1):
+        if progress is not None:
+            progress(f"embeddings {number}/{len(request.run_dirs)}: {Path(run_dir).name}")
+        try:
+            results.append(api.collect_gap_embeddings(run_dir, ids=request.ids, text=request.text, seed=request.seed,
+                                                      split=request.split))
+        except Exception as error:
+            if not _is_run_problem(error):
+                raise
+            errors[Path(run_dir).name] = error_message(error)
+    projected = []
+    for number, result in enumerate(results, start=1):
+        if progress is not None:
+            progress(f"projecting {number}/{len(results)} with {request.projection.upper()}")
+        image_xy, text_xy = project(result.image_emb, result.text_emb, request.projection, request.seed)
+        projected.append(dataclasses.replace(result, image_xy=image_xy, text_xy=text_xy, projection=request.projection))
+    notes = api.image_annotations([p for result in projected for p in (result.paths or [])])
+    views = [GapView.from_result(r, f"{run_label(r)} · {method_title(r.method)}", notes) for r in projected]
+    return views, projected, errors
+
+
+def dataset_names() -> list[str]:
+    """*fast* — the registered dataset names (``api.list_datasets``)."""
+    return list(api.list_datasets())
+
+
+def data_folders(workspace) -> list[Path]:
+    """*fast* — the folders under ``WORKSPACE/data`` (where ``scing demo`` puts its datasets)."""
+    root = Path(workspace) / "data"
+    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
+def load_dataset_summary(name: str, root):
+    """A :class:`app.state.dataset_summary.DatasetSummary` of dataset ``name`` at ``root`` (splits,
+    identities, cameras, captions and occlusion); raises the core's one-line error when it cannot load."""
+    from app.state.dataset_summary import DatasetSummary
+
+    dataset = api.load_dataset(name, root)
+    paths = [s.path for split in ("train", "query", "gallery") for s in dataset.split(split)]
+    return DatasetSummary.from_dataset(name, dataset, api.image_annotations(paths))
+
+
+def preload_analysis_modules() -> None:
+    """Import the core's heavy parts (torch, evaluation, Grad-CAM, modality gap) in the calling worker,
+    once, while the window has just opened: an import holds the GIL while C extensions load, so the first
+    eval load, tab switch or saliency would otherwise freeze the window for ~0.2 s at a time.
+
+    The garbage collector is paused meanwhile (a full collection amid 10⁵ new objects holds the GIL for
+    0.1–0.2 s each), and everything alive afterwards — the imported modules — is hidden from it for
+    good (``gc.freeze``), so later full collections scan only what the session creates."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for name in ("load_eval_artifacts", "list_cam_methods", "collect_gap_embeddings"):
+            getattr(api, name)
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()

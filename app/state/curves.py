@@ -89,12 +89,14 @@ class TrainingCurves:
         self.device = ""
         self.world_size = 1
         self.seconds = 0.0                   # wall time of the finished processes, summed over resumes
+        self.last_event_time: float | None = None   # unix time of the newest event folded in
 
     def add(self, events) -> bool:
         """Fold events in (in file order); returns True when anything plotted changed."""
         changed = False
         for event in events:
             self.num_events += 1
+            self.last_event_time = _finite(event.get("time")) or self.last_event_time
             handler = getattr(self, f"_on_{event.get('type')}", None)
             if handler is not None:
                 changed = bool(handler(event)) or changed

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-# Status words as the core reports them (api.RunSummary.status), plus "running" for a job this
-# studio started and still watches.
+# Status words as the core reports them (api.RunSummary.status), plus "running" and "killed" as
+# app.state.runs_status.derive_status decides them from process liveness.
 FINISHED_STATUSES = ("completed", "stopped", "failed")
-RESUMABLE_STATUSES = ("stopped", "failed", "running-or-killed")
+RESUMABLE_STATUSES = ("stopped", "failed", "running-or-killed", "killed")
 COLUMNS = ("name", "method", "dataset", "status", "mAP", "R1")
 METHOD_TITLES = {"clipreid": "CLIP-ReID", "cocoop": "CoCoOp", "scing": "SCING"}
 
@@ -33,6 +34,7 @@ class RunRow:
     metrics_by_dataset: dict = field(default_factory=dict, compare=False)
     selection: dict = field(default_factory=dict, compare=False)  # metrics.json's model selection record
     problem: str = ""   # a damaged run: why it cannot be read (it stays listed; the others stay usable)
+    last_event_time: float | None = None   # unix time of its last event at the scan
 
     @property
     def damaged(self) -> bool:
@@ -58,7 +60,8 @@ class RunRow:
         return cls(name=Path(summary.path).name, path=Path(summary.path), method=summary.method,
                    dataset=summary.dataset, status=summary.status, mAP=_number(first.get("mAP")),
                    R1=_number(first.get("R1")), metrics_by_dataset=per_dataset,
-                   selection=_selection(summary.metrics), problem=str(getattr(summary, "problem", "") or ""))
+                   selection=_selection(summary.metrics), problem=str(getattr(summary, "problem", "") or ""),
+                   last_event_time=_number((getattr(summary, "last_event", None) or {}).get("time")))
 
     @property
     def resumable(self) -> bool:
@@ -114,16 +117,36 @@ class RunListState:
         self.sort_column = "name"
         self.descending = False
         self._live_status: dict[Path, str] = {}
+        self.overlaid: dict[Path, int] = {}   # runs ticked to be drawn together -> palette index
 
     def set_rows(self, rows) -> None:
-        """Replace the rows (after a workspace scan); keeps the selection when the run still exists."""
+        """Replace the rows (after a workspace scan); keeps the selection and the ticks of runs that
+        still exist."""
         self.rows = list(rows)
         self._apply_sort()
         if self.selected is not None and self.index_of(self.selected) is None:
             self.selected = None
+        self.overlaid = {path: colour for path, colour in self.overlaid.items() if self.index_of(path) is not None}
+
+    def set_overlaid(self, path, on: bool) -> None:
+        """Tick (or untick) a run to draw it with the others; a ticked run keeps its colour."""
+        key = Path(path)
+        if not on:
+            self.overlaid.pop(key, None)
+        elif key not in self.overlaid and self.index_of(key) is not None:
+            self.overlaid[key] = _first_free(self.overlaid.values())
+
+    def plotted(self) -> list[tuple[Path, int]]:
+        """``(path, palette index)`` of the runs to draw, in table order: the ticked runs (TensorBoard's
+        checkboxes), or the selected run alone while none is ticked."""
+        ticked = [(row.path, self.overlaid[row.path]) for row in self.rows
+                  if row.path in self.overlaid and not row.damaged]
+        row = self.selected_row
+        return ticked or ([(row.path, 0)] if row is not None and not row.damaged else [])
 
     def set_live_status(self, path, status: str | None) -> None:
-        """Override a row's status while this studio runs its process (``None`` clears it)."""
+        """Show ``status`` instead of the scan's (the Training panel sets what
+        ``app.state.runs_status.derive_status`` decides); ``None`` falls back to the scan's."""
         key = Path(path)
         if status is None:
             self._live_status.pop(key, None)
@@ -172,6 +195,11 @@ class RunListState:
         index = self.index_of(path)
         if index is not None:
             self.rows[index] = replace(self.rows[index], status=status)
+
+
+def _first_free(used) -> int:
+    taken = set(used)
+    return next(index for index in itertools.count() if index not in taken)
 
 
 def default_comparison_runs(rows, limit: int = 3) -> list[Path]:

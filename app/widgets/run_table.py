@@ -1,41 +1,55 @@
-"""The run table of the Training panel, drawn from ``app.state.runs.RunListState``."""
+"""The run table of the Training panel, drawn from ``app.state.runs.RunListState``.
+
+Clicking a row selects the run (its details, log and, while no run is ticked, its plots); the tick in
+front of a name overlays that run with the other ticked ones, each in the colour its swatch shows.
+Names are shown whole where they fit and elided in the middle otherwise (``scing-quick-…-seed2``
+keeps the part that tells runs apart); the tooltip has the full name.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from app.state.runs import COLUMNS, format_percent
+from app.widgets.plotting import PALETTE
 
 HEADERS = {"name": "Run", "method": "Method", "dataset": "Evaluated on", "status": "Status", "mAP": "mAP %", "R1": "R1 %"}
 STATUS_COLORS = {"damaged": "#8A1C12", "completed": "#1E7B34", "running": "#1F5FBF", "starting": "#1F5FBF", "stopped": "#9A6700",
-                 "failed": "#B3261E", "running-or-killed": "#6B6B6B", "not-started": "#6B6B6B"}
+                 "failed": "#B3261E", "killed": "#B3261E", "running-or-killed": "#6B6B6B", "not-started": "#6B6B6B"}
+DATASET_COLUMN_MAX_PX = 120   # "Evaluated on" gives way to the run names (elided, full text in the tooltip)
 
 
 class RunTable(QTableWidget):
-    """Emits ``runSelected(Path | None)``; the header sorts (through the state, not Qt)."""
+    """Emits ``runSelected(Path | None)`` and ``overlayChanged()``; the header sorts (through the state)."""
 
     runSelected = Signal(object)
+    overlayChanged = Signal()
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(0, len(COLUMNS), parent)
         self.state = state
         self.setHorizontalHeaderLabels([HEADERS[c] for c in COLUMNS])
+        self.horizontalHeaderItem(0).setToolTip("Tick runs to overlay their curves")
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setWordWrap(False)
         self.verticalHeader().hide()
         self.setAlternatingRowColors(True)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COLUMNS.index("dataset"), QHeaderView.ResizeMode.Interactive)
         header.setSectionsClickable(True)
         header.sectionClicked.connect(self._sort_by_section)
         self.itemSelectionChanged.connect(self._emit_selection)
+        self.itemChanged.connect(self._on_item_changed)
         self._refreshing = False
 
     def refresh(self) -> None:
@@ -43,20 +57,11 @@ class RunTable(QTableWidget):
         self._refreshing = True
         try:
             self.setRowCount(len(self.state.rows))
+            colours = dict(self.state.plotted()) if len(self.state.plotted()) > 1 else {}
             for r, row in enumerate(self.state.rows):
-                status = self.state.status_of(row)
-                mark = " ‡" if row.test_selected else ""  # chosen on the test set: the tooltip says so
-                values = {"name": row.name, "method": row.method, "dataset": row.metrics_split, "status": status,
-                          "mAP": format_percent(row.mAP) + mark, "R1": format_percent(row.R1) + mark}
-                for c, column in enumerate(COLUMNS):
-                    item = QTableWidgetItem(values[column])
-                    item.setData(Qt.ItemDataRole.UserRole, str(row.path))
-                    item.setToolTip(f"{row.path}\n{row.metrics_tooltip()}")
-                    if column == "status":
-                        item.setForeground(QColor(STATUS_COLORS.get(status, "#333333")))
-                    if column in ("mAP", "R1"):
-                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                for c, item in enumerate(self._row_items(row, colours.get(row.path))):
                     self.setItem(r, c, item)
+            self._fit_dataset_column()
             selected = self.state.index_of(self.state.selected) if self.state.selected else None
             if selected is None:
                 self.clearSelection()
@@ -65,6 +70,34 @@ class RunTable(QTableWidget):
         finally:
             self._refreshing = False
 
+    def _row_items(self, row, colour: int | None) -> list[QTableWidgetItem]:
+        status = self.state.status_of(row)
+        mark = " ‡" if row.test_selected else ""  # chosen on the test set: the tooltip says so
+        values = {"name": row.name, "method": row.method, "dataset": row.metrics_split, "status": status,
+                  "mAP": format_percent(row.mAP) + mark, "R1": format_percent(row.R1) + mark}
+        items = []
+        for column in COLUMNS:
+            item = QTableWidgetItem(values[column])
+            item.setData(Qt.ItemDataRole.UserRole, str(row.path))
+            item.setToolTip(f"{row.name}\n{row.path}\n{row.metrics_tooltip()}")
+            if column == "name" and not row.damaged:
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                ticked = row.path in self.state.overlaid
+                item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+                if colour is not None:
+                    item.setData(Qt.ItemDataRole.DecorationRole, QColor(PALETTE[colour % len(PALETTE)]))
+            if column == "status":
+                item.setForeground(QColor(STATUS_COLORS.get(status, "#333333")))
+            if column in ("mAP", "R1"):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            items.append(item)
+        return items
+
+    def _fit_dataset_column(self) -> None:
+        column = COLUMNS.index("dataset")
+        self.resizeColumnToContents(column)
+        self.setColumnWidth(column, min(self.columnWidth(column), DATASET_COLUMN_MAX_PX))
+
     def _emit_selection(self) -> None:
         if self._refreshing:
             return
@@ -72,6 +105,13 @@ class RunTable(QTableWidget):
         path = Path(self.item(min(rows), 0).data(Qt.ItemDataRole.UserRole)) if rows else None
         self.state.select(path)
         self.runSelected.emit(path)
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if self._refreshing or item.column() != 0 or not item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+            return
+        self.state.set_overlaid(Path(item.data(Qt.ItemDataRole.UserRole)), item.checkState() == Qt.CheckState.Checked)
+        QTimer.singleShot(0, self.refresh)   # colour swatches follow the ticks (not while Qt still holds the item)
+        self.overlayChanged.emit()
 
     def _sort_by_section(self, section: int) -> None:
         column = COLUMNS[section]

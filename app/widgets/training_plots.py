@@ -1,109 +1,160 @@
-"""The Training panel's live plots: losses of stage 1 and stage 2, and evaluation mAP / R1."""
+"""The Training panel's plots: losses of stage 1 and stage 2, and evaluation mAP / R1.
+
+The widget draws :class:`app.state.training_overlay.PlotLine` lists and holds no logic of its own:
+``show_lines`` reuses the item of a line whose key it already draws (following a live run stays
+cheap) and removes the items of lines that are gone; ``clear`` empties every plot and writes a
+message in their place (what is loading, or why nothing can be drawn).
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QGridLayout, QWidget
 
-from app.widgets.plotting import make_plot, pen, pg
+from app.state.training_overlay import EVAL_PLOT, LOSS_PLOTS
+from app.widgets.plotting import PALETTE, make_plot, pg
 
 STAGE_TITLES = {1: "Stage 1 · prompt learning — losses", 2: "Stage 2 · image encoder — losses"}
+EVAL_TITLE = "Evaluation during stage 2"
+OVERLAY_EVAL_TITLE = "Evaluation during stage 2 — ● mAP (solid) · ▲ R1 (dashed)"
+FAINT_ALPHA = 70
+MESSAGE_WIDTH_PX = 360   # placeholder messages wrap at this width instead of running off the plot
 
 
 class TrainingPlotsWidget(QWidget):
-    """Draws an ``app.state.curves.TrainingCurves``; ``update_from`` only pushes new data to
-    existing curve items, so following a live run stays cheap."""
-
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         self.loss_plots = {stage: make_plot(title, "epoch", "loss") for stage, title in STAGE_TITLES.items()}
-        self.eval_plot = make_plot("Evaluation during stage 2", "stage-2 epoch", "%")
-        self.eval_plot.getPlotItem().setYRange(0, 100, padding=0.02)
+        self.eval_plot = make_plot(EVAL_TITLE, "stage-2 epoch", "%")
         # top-left, one column: the first epochs are rarely evaluated and score low, so it hides the fewest points
         self.eval_plot.getPlotItem().legend.setOffset((8, 8))
-        self.eval_plot.getPlotItem().legend.setColumnCount(1)
+        for plot in (*self.loss_plots.values(), self.eval_plot):   # one column: narrow, so it hides few points
+            plot.getPlotItem().legend.setColumnCount(1)
+        self.plots = {LOSS_PLOTS[1]: self.loss_plots[1], LOSS_PLOTS[2]: self.loss_plots[2], EVAL_PLOT: self.eval_plot}
         layout.addWidget(self.loss_plots[1], 0, 0)
         layout.addWidget(self.loss_plots[2], 0, 1)
         layout.addWidget(self.eval_plot, 1, 0, 1, 2)
         layout.setRowStretch(0, 3)
         layout.setRowStretch(1, 2)
         self._items: dict[tuple, pg.PlotDataItem] = {}
-        self._empty_texts: dict[int, pg.TextItem] = {}
+        self._styles: dict[tuple, tuple] = {}
+        self._order: list[tuple] = []   # keys of the lines drawn, in the order they were drawn
+        self._messages: dict[str, pg.TextItem] = {}
+        self.message = ""
         self.clear()
 
+    # -- what is shown ---------------------------------------------------------------------------------
     def clear(self, message: str = "no events yet") -> None:
-        for plot in (*self.loss_plots.values(), self.eval_plot):
+        """Remove every line and show ``message`` in each plot instead."""
+        for plot in self.plots.values():
             plot.getPlotItem().clear()
-            legend = plot.getPlotItem().legend
-            if legend is not None:
-                legend.clear()
-                legend.setVisible(False)
-        self._items = {}
-        self._show_placeholders(message)
+            plot.getPlotItem().legend.clear()
+            plot.getPlotItem().legend.setVisible(False)
+        self._items, self._styles, self._messages, self._order = {}, {}, {}, []
+        self.message = message
+        for name in self.plots:
+            self._show_message(name, message)
 
-    def _show_placeholders(self, message: str) -> None:
-        self._empty_texts = {}
-        for key, plot in (*self.loss_plots.items(), ("eval", self.eval_plot)):
-            text = pg.TextItem(message, color="#888888", anchor=(0.5, 0.5))
-            plot.getPlotItem().addItem(text)
-            text.setPos(0.5, 0.5)
-            plot.getPlotItem().getViewBox().setRange(xRange=(0, 1), yRange=(0, 1) if key != "eval" else (0, 100))
-            if key == "eval":
-                text.setPos(0.5, 50)
-            self._empty_texts[key] = text
+    def show_lines(self, lines, eval_x_max: float = 0.0, empty_message: str = "nothing to draw yet",
+                   overlay: bool = False) -> None:
+        """Draw exactly ``lines``; a plot without any shows ``empty_message``."""
+        order = [line.key for line in lines]
+        if order != self._order:   # other runs or terms: redraw in order, so legends list them in that order
+            for key in list(self._items):
+                self._remove(key)
+            self._order = order
+        for line in lines:
+            self._item_for(line).setData(line.x, line.y)
+        drawn = {line.plot for line in lines}
+        for name, plot in self.plots.items():
+            if name in drawn:
+                self._drop_message(name)
+            elif name not in self._messages or self._messages[name].textItem.toPlainText() != empty_message:
+                self._drop_message(name)
+                self._show_message(name, empty_message)
+            plot.getPlotItem().legend.setVisible(bool(plot.getPlotItem().legend.items))
+        self.message = "" if drawn else empty_message
+        self.eval_plot.getPlotItem().setTitle(f"<span style='font-size:11pt'>"
+                                              f"{OVERLAY_EVAL_TITLE if overlay else EVAL_TITLE}</span>")
+        self._range_eval(eval_x_max, overlay and EVAL_PLOT in drawn)
 
-    def _drop_placeholder(self, key) -> None:
-        text = self._empty_texts.pop(key, None)
-        if text is not None:
-            (self.eval_plot if key == "eval" else self.loss_plots[key]).getPlotItem().removeItem(text)
+    def _range_eval(self, x_max: float, zoom: bool) -> None:
+        """Epochs from 0 (a run evaluated once shows its point at the end of stage 2, not alone);
+        percentages 0-100 for one run, zoomed on the points when runs are compared (close scores apart)."""
+        plot_item = self.eval_plot.getPlotItem()
+        if x_max:
+            plot_item.setXRange(0, x_max, padding=0.04)
+        if zoom:
+            plot_item.enableAutoRange(axis=pg.ViewBox.YAxis)
+        else:
+            plot_item.setYRange(0, 100, padding=0.02)
 
     def set_log_losses(self, enabled: bool) -> None:
         """Log-scale loss axes (small terms such as the PDCA consistency loss become readable)."""
         for plot in self.loss_plots.values():
             plot.getPlotItem().setLogMode(y=enabled)
 
-    def update_from(self, curves) -> None:
-        for stage, plot in self.loss_plots.items():
-            for index, (name, series) in enumerate(sorted(curves.losses(stage).items(), key=_loss_order)):
-                if not len(series):
-                    continue
-                self._drop_placeholder(stage)
-                width = 2.2 if name == "total" else 1.4
-                self._curve(plot, ("loss", stage, name), name, pen(index, width)).setData(series.x, series.y)
-        for index, (dataset, series) in enumerate(sorted(curves.evals.items())):
-            for offset, (metric, style) in enumerate((("mAP", Qt.PenStyle.SolidLine), ("R1", Qt.PenStyle.DashLine))):
-                data = series[metric]
-                if not len(data):
-                    continue
-                self._drop_placeholder("eval")
-                label = f"{metric} {dataset}" if len(curves.evals) > 1 else metric
-                item_pen = pen(2 * index + offset, 2.0)
-                item_pen.setStyle(style)
-                item = self._curve(self.eval_plot, ("eval", dataset, metric), label, item_pen, symbol=True)
-                item.setData(data.x, data.y)
-        last_epoch = max((max(s.x) for series in curves.evals.values() for s in series.values() if len(s)), default=0)
-        if last_epoch:   # from epoch 0: a run evaluated once shows its point at the end of stage 2, not alone
-            self.eval_plot.getPlotItem().setXRange(0, last_epoch, padding=0.04)
+    def drawn_lines(self, plot_name: str) -> dict[tuple, pg.PlotDataItem]:
+        """The items drawn in one plot ("loss1", "loss2", "eval"), by line key."""
+        return {key: item for key, item in self._items.items() if self._styles[key][0] == plot_name}
 
-    def _curve(self, plot, key, name, item_pen, symbol: bool = False) -> pg.PlotDataItem:
-        item = self._items.get(key)
-        if item is None:
-            options = dict(symbol="o", symbolSize=8, symbolBrush=item_pen.color(), symbolPen=None) if symbol else {}
-            item = plot.getPlotItem().plot([], [], pen=item_pen, name=name, **options)
-            if plot.getPlotItem().legend is not None:
-                plot.getPlotItem().legend.setVisible(True)
-            if plot is self.eval_plot:   # percentages 0-100; epochs from 0 (update_from sets the x range)
-                plot.getPlotItem().setYRange(0, 100, padding=0.02)
-            else:
-                plot.getPlotItem().enableAutoRange()
-            self._items[key] = item
+    # -- items -----------------------------------------------------------------------------------------
+    def _item_for(self, line) -> pg.PlotDataItem:
+        style = (line.plot, line.colour, line.label, line.width, line.dashed, line.faint, line.symbol)
+        if self._styles.get(line.key) == style:
+            return self._items[line.key]
+        if line.key in self._items:
+            self._remove(line.key)
+        plot_item = self.plots[line.plot].getPlotItem()
+        item = plot_item.plot([], [], name=line.label, **_item_options(line))
+        if line.faint:
+            item.setZValue(-1)
+        if line.plot != EVAL_PLOT:
+            plot_item.enableAutoRange()
+        self._items[line.key], self._styles[line.key] = item, style
         return item
 
+    def _remove(self, key) -> None:
+        item, style = self._items.pop(key), self._styles.pop(key)
+        self.plots[style[0]].getPlotItem().removeItem(item)
 
-def _loss_order(item):
-    """'total' first, then the parts alphabetically (stable colours across refreshes)."""
-    name = item[0]
-    return (name != "total", name)
+    def _show_message(self, name: str, message: str) -> None:
+        plot_item = self.plots[name].getPlotItem()
+        text = pg.TextItem(message, color="#888888", anchor=(0.5, 0.5))
+        text.textItem.setTextWidth(MESSAGE_WIDTH_PX)
+        text.textItem.document().setDefaultTextOption(_centred())
+        plot_item.addItem(text)
+        top = 100 if name == EVAL_PLOT else 1
+        plot_item.getViewBox().setRange(xRange=(0, 1), yRange=(0, top), padding=0)
+        text.setPos(0.5, top / 2)
+        self._messages[name] = text
+
+    def _drop_message(self, name: str) -> None:
+        text = self._messages.pop(name, None)
+        if text is not None:
+            self.plots[name].getPlotItem().removeItem(text)
+
+
+def _item_options(line) -> dict:
+    colour = pg.mkColor(PALETTE[line.colour % len(PALETTE)])
+    if line.faint:
+        colour.setAlpha(FAINT_ALPHA)
+    item_pen = pg.mkPen(colour, width=line.width)
+    if line.dashed:
+        item_pen.setStyle(Qt.PenStyle.DashLine)
+    options = dict(pen=item_pen)
+    if line.symbol is not None:
+        size = 6 if line.faint else 9
+        options.update(symbol=line.symbol, symbolSize=size, symbolBrush=colour, symbolPen=None)
+    return options
+
+
+def _centred() -> QTextOption:
+    option = QTextOption()
+    option.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    return option
