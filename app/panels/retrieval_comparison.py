@@ -1,36 +1,49 @@
 """The Retrieval panel's comparison with another run ("vs"): the other run's eval of the same test set
-is loaded in a worker and its per-query AP set as the reference of the panel's ``RetrievalState``,
-which fills the Δ AP column and the comparison line of the header."""
+is loaded in a worker and set as the reference of the panel's ``RetrievalState``. That fills the
+Δ AP column, the comparison line of the header, and the side-by-side strip: the other run's ranked
+gallery for the same query right under this run's, tile for tile (same size, same columns, scrolled
+together), so what one run fixed or broke for a query reads column by column."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
+from app.panels.retrieval_loading import LoadFailure, load_retrieval_state
 from app.services import core_client
 from app.state.retrieval import describe_comparison, describe_summary
-
-
-def load_reference_ap(run_dir, dataset: str) -> tuple[list[str], object]:
-    """Another run's eval of the same test set, for the comparison column: query paths and per-query AP."""
-    artifacts = core_client.load_eval(run_dir, dataset)
-    return list(artifacts.query.paths), artifacts.ap
+from app.state.retrieval_side_by_side import describe_versus, side_by_side
+from app.widgets.layout import vbox, widget_of
 
 
 class RunComparisonMixin:
     """Mixed into ``RetrievalPanel``: uses its ``state``, ``run_paths``, ``eval_combo``, ``summary``,
-    ``model``, ``workers``, ``_token``, ``_reselect`` and ``_report_error``."""
+    ``model``, ``workers``, ``filters``, ``strip``, ``_token``, ``_new_strip``, ``_hit_specs``,
+    ``_after_list_change`` and ``_report_error``."""
 
     preferred_reference: Path | None = None   # compared with when the user has chosen nothing
+    _compare_token = 0
 
     def _build_compare_combo(self) -> QComboBox:
         combo = QComboBox()
         combo.setMinimumWidth(140)
         combo.setToolTip("Another run evaluated on the same test set: the Δ AP column shows, per query, "
-                         "where this run does better (green) or worse (red)")
+                         "where this run does better (green) or worse (red), and its ranked gallery for the "
+                         "selected query appears under this run's")
         combo.currentIndexChanged.connect(self._compare_changed)
         return combo
+
+    def _build_versus(self) -> QWidget:
+        self.versus_title = QLabel("")
+        self.versus_title.setWordWrap(True)
+        self.versus_strip = self._new_strip("")
+        ours, theirs = self.strip.horizontalScrollBar(), self.versus_strip.horizontalScrollBar()
+        ours.valueChanged.connect(theirs.setValue)     # scrolled together: rank n stays above rank n
+        theirs.valueChanged.connect(ours.setValue)
+        self.versus_box = widget_of(vbox(self.versus_title, self.versus_strip))
+        self.versus_box.hide()
+        return self.versus_box
 
     def prefer_comparison(self, path) -> None:
         """Compare with the run at ``path`` whenever the user has chosen nothing (now, if an eval is shown)."""
@@ -64,26 +77,55 @@ class RunComparisonMixin:
         if self.state is None:
             return
         reference, dataset = self.compare_combo.currentData(), self.eval_combo.currentText()
+        self._compare_token += 1
+        tokens = (self._token, self._compare_token)
         if not reference:
-            self.state.clear_reference()
-            self._comparison_loaded(self._token, None)
+            self._comparison_loaded(tokens, None, None)
             return
-        token = self._token
-        self.workers.start(load_reference_ap, Path(reference), dataset,
-                           on_result=lambda loaded: self._comparison_loaded(token, (Path(reference).name, *loaded)),
-                           on_error=self._report_error)
+        name = Path(reference).name
+        self.versus_title.setText(f"loading {name} / {dataset}…")
+        self.versus_strip.set_tiles([])
+        self.workers.start(load_retrieval_state, Path(reference), dataset,
+                           on_result=lambda loaded: self._comparison_loaded(tokens, name, loaded),
+                           on_error=lambda message: self._comparison_loaded(tokens, name, message))
 
-    def _comparison_loaded(self, token: int, loaded) -> None:
-        if token != self._token or self.state is None:
+    def _comparison_loaded(self, tokens: tuple[int, int], name: str | None, loaded) -> None:
+        """``loaded``: the other run's RetrievalState, a LoadFailure / message, or None (no comparison)."""
+        if tokens != (self._token, self._compare_token) or self.state is None:
             return
-        if loaded is not None:
+        self.state.clear_reference()
+        if isinstance(loaded, (LoadFailure, str)):
+            self._report_error(f"cannot compare with {name}: {getattr(loaded, 'message', loaded)}")
+        elif loaded is not None:
             try:
-                self.state.set_reference(*loaded)
+                self.state.set_reference_state(name, loaded)
             except ValueError as error:
                 self._report_error(str(error))
+        self.filters.set_comparison(self.state.reference_name is not None)
         self._describe()
         self.model.refresh()
-        self._reselect()
+        self._after_list_change()
+        self._show_selected()
+
+    def _drop_comparison(self) -> None:
+        self._compare_token += 1
+        self.filters.set_comparison(False)
+        self._show_versus(None, None)
+
+    def _rankings(self, query_index: int, k: int):
+        """``(SideBySide or None, this run's hits)`` of a query."""
+        pair = side_by_side(self.state, query_index, k)
+        return pair, (pair.mine if pair is not None else self.state.hits(query_index, k))
+
+    def _show_versus(self, row, pair) -> None:
+        """The compared run's strip for the selected query, aligned with this run's (hidden without one)."""
+        self.versus_box.setVisible(pair is not None)
+        if pair is None:
+            self.versus_strip.set_tiles([])
+            return
+        self.versus_title.setText(describe_versus(pair))
+        self.versus_strip.set_empty_text(f"{pair.reference_name} has no ranked list for this query.")
+        self.versus_strip.set_tiles(self._hit_specs(pair.theirs, row, pair, theirs=True))
 
     def _describe(self) -> None:
         text = describe_summary(self.state.summary())

@@ -1,45 +1,48 @@
 """Retrieval browser: per-query results of a run's eval folder, worst queries first.
 
-The query list (AP, first-hit rank) sorts by AP and filters to rank-1 failures; the selected query
-shows its image and its top-k gallery strip: green = same identity, red = different identity,
-grey hatched = junk (same identity and camera, ignored by the Market-1501 protocol), with the
-distance under each. Eval artefacts load in a worker (``api.load_eval``).
+The query list (AP, first-hit rank) sorts by a header click (Qt's sort indicator shows the order)
+and filters by text, identity, camera, AP range, rank-1 failures and ΔAP; the selected query shows
+its image and its top-k gallery strip: green = same identity, red = different identity, grey hatched
+= junk (same identity and camera, ignored by the Market-1501 protocol), with the distance under each.
+With a run chosen under "vs", that run's ranked gallery for the same query sits right under this one,
+column for column (:mod:`app.panels.retrieval_comparison`); a click on any tile offers to enlarge
+it, make it the query or explain the pair in Saliency (:mod:`app.panels.retrieval_tiles`).
+
+Eval artefacts load in a worker (``api.load_eval``); while they load, and when they cannot be read,
+nothing of the previous selection stays on screen. Thumbnails decode off the GUI thread.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHeaderView, QLabel, QPushButton,
-                               QSpinBox, QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QLabel, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
+                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
+from app.panels.retrieval_comparison import RunComparisonMixin
+from app.panels.retrieval_loading import LoadFailure, load_retrieval_state
+from app.panels.retrieval_tiles import GalleryTileActionsMixin
 from app.services import core_client
 from app.services.workers import WorkerPool
-from app.panels.retrieval_comparison import RunComparisonMixin
-from app.state.retrieval import RetrievalState, distance_formatter
+from app.state.query_filter import describe_filter
+from app.state.retrieval import RetrievalState, camera_number, describe_query, describe_sort
 from app.widgets.error_banner import ErrorBanner
-from app.widgets.image_strip import ImageStripWidget, TileSpec, legend_html
-from app.widgets.images import load_pixmap
+from app.widgets.image_strip import ImageStripWidget, ThumbnailTile, TileSpec, legend_html
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.plotting import PALETTE, make_plot, pen
-from app.widgets.query_table import SORT_FOR_COLUMN, QueryTableModel
+from app.widgets.query_filter_bar import QueryFilterBar
+from app.widgets.query_table import SORT_INDICATOR, QueryTableModel, build_query_table, sort_after_click
 
-COLUMN_WIDTHS = {0: 44, 2: 44, 3: 40, 4: 56, 5: 56, 6: 56}   # query-table columns other than the (stretching) name
-THUMB = QSize(72, 144)
-QUERY_SIZE = QSize(100, 200)
-
-
-def load_retrieval_state(run_dir, dataset: str) -> RetrievalState:
-    """Eval artefacts -> view-model, both in the worker (large query sets stay off the GUI thread)."""
-    return RetrievalState.from_artifacts(core_client.load_eval(run_dir, dataset))
+THUMB = QSize(64, 128)        # Market-1501 / SynthPed images are 64 x 128: shown at their own size
+QUERY_SIZE = QSize(64, 128)
 
 
-class RetrievalPanel(RunComparisonMixin, QWidget):
+class RetrievalPanel(RunComparisonMixin, GalleryTileActionsMixin, QWidget):
     errorOccurred = Signal(str)
     statusMessage = Signal(str)
     imagesForSaliency = Signal(list)   # [query path, top gallery paths…] sent to the Saliency panel
+    pairForSaliency = Signal(str, str)   # (query path, gallery path): explain the pair in the Saliency panel
     evalLoaded = Signal(object)        # the RetrievalState of the eval folder just loaded
 
     def __init__(self, parent=None) -> None:
@@ -48,21 +51,22 @@ class RetrievalPanel(RunComparisonMixin, QWidget):
         self.run_paths: list[Path] = []
         self.workers = WorkerPool(self)
         self._token = 0
-        self._sort_toggle: dict[int, bool] = {}
+        self._sort_key = "ap_ascending"   # kept from one eval folder to the next
         self._build()
 
     def _build(self) -> None:
         self.banner = ErrorBanner()
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._build_query_list())
-        splitter.addWidget(self._build_detail())
-        splitter.setSizes([500, 900])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self._build_query_list())
+        self.splitter.addWidget(self._build_detail())
+        self.splitter.setSizes([490, 950])
         self.empty_state = QLabel()
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_state.setWordWrap(True)
+        self.empty_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.empty_state.setStyleSheet("color: #666; font-size: 12pt;")
         self.pages = QStackedWidget()
-        self.pages.addWidget(splitter)
+        self.pages.addWidget(self.splitter)
         self.pages.addWidget(self.empty_state)
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
@@ -83,33 +87,22 @@ class RetrievalPanel(RunComparisonMixin, QWidget):
                     12, (self.summary, 1))
 
     def _build_query_list(self) -> QWidget:
-        self.failures_only = QCheckBox("Only rank-1 failures (first true match below rank 1)")
-        self.failures_only.toggled.connect(self._filter_changed)
+        self.filters = QueryFilterBar()
+        self.filters.filterChanged.connect(self._filter_changed)
+        self.failures_only = self.filters.failures_only
         self.model = QueryTableModel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()   # fixed widths: ResizeToContents would visit every query
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for column, width in COLUMN_WIDTHS.items():
-            self.table.setColumnWidth(column, width)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header.sectionClicked.connect(self._header_clicked)
+        self.table = build_query_table(self.model, self.fontMetrics().height() + 8)
+        self.table.horizontalHeader().sectionClicked.connect(self._header_clicked)
         self.table.selectionModel().selectionChanged.connect(self._query_selected)
+        self.list_title = QLabel()
         self.count_label = QLabel("")
-        return widget_of(vbox(QLabel("<b>Queries</b> — worst AP first (click a header to re-sort)"), self.failures_only,
-                              (self.table, 1), self.count_label))
+        self._show_sort()
+        return widget_of(vbox(self.list_title, self.filters, (self.table, 1), self.count_label))
 
     def _build_query_view(self):
-        self.query_image = QLabel()
-        self.query_image.setFixedSize(QUERY_SIZE.width() + 8, QUERY_SIZE.height() + 8)
-        self.query_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.query_image.setStyleSheet("border: 4px solid #1F5FBF; background: #F4F4F4;")
+        self.query_tile = ThumbnailTile(QUERY_SIZE, caption_lines=0)
+        self.query_tile.setCursor(Qt.CursorShape.ArrowCursor)
+        self.query_tile.follow_cache()
         self.query_info = QLabel("Select a query")
         self.query_info.setWordWrap(True)
         self.query_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -120,26 +113,43 @@ class RetrievalPanel(RunComparisonMixin, QWidget):
         self.k_spin.setPrefix("top-")
         self.k_spin.valueChanged.connect(self._show_selected)
         self.send_button = QPushButton("Compare saliency of query + top-3 →")
-        self.send_button.setToolTip("Send the query and its three nearest gallery images to the Saliency tab")
+        self.send_button.setToolTip("Send the query and its three nearest gallery images to the Saliency tab "
+                                    "(target: similarity to the query)")
         self.send_button.clicked.connect(self._send_to_saliency)
         self.send_button.setEnabled(False)
         self.export_button = QPushButton("Export ranking…")
         self.export_button.setToolTip("This query's top-k as a paper figure (PNG + PDF), like `scing ranking`")
         self.export_button.clicked.connect(self._export_clicked)
         self.export_button.setEnabled(False)
+        self.cmc_plot = make_plot("CMC", "rank", "matching rate %", legend=False)
+        self.cmc_plot.setMinimumHeight(QUERY_SIZE.height() + 14)
+        self.cmc_plot.setFixedSize(300, QUERY_SIZE.height() + 14)
         controls = hbox(self.k_spin, self.send_button, self.export_button, STRETCH)
-        return hbox(self.query_image, (vbox((self.query_info, 1), controls), 1))
+        return hbox(self.query_tile, (vbox((self.query_info, 1), controls), 1), self.cmc_plot)
 
     def _build_detail(self) -> QWidget:
-        self.strip = ImageStripWidget(THUMB, empty_text="Select a query to see its ranked gallery.")
-        self.matches = ImageStripWidget(THUMB, empty_text="No gallery image of this identity from another camera.")
+        self.strip = self._new_strip("Select a query to see its ranked gallery.")
+        self.matches = self._new_strip("No gallery image of this identity from another camera.")
+        self.ranked_title = QLabel("<b>Ranked gallery</b>")
+        self.ranked_title.setToolTip("Rank in the corner; cosine distance, identity and camera under each tile")
         self.matches_title = QLabel("<b>True matches</b> of the query's identity")
         self.matches_title.setWordWrap(True)
-        self.cmc_plot = make_plot("CMC", "rank", "matching rate %", legend=False)
-        self.cmc_plot.setFixedWidth(360)
-        bottom = hbox((vbox(self.matches_title, self.matches, STRETCH), 1), self.cmc_plot)
-        ranked_title = QLabel("<b>Ranked gallery</b> (rank in the corner; cosine distance, identity and camera under each)")
-        return widget_of(vbox(self._build_query_view(), ranked_title, self.strip, QLabel(legend_html()), (bottom, 1)))
+        legend = QLabel(legend_html())
+        legend.setToolTip("Click a tile to enlarge it, make it the query, or explain the query–gallery pair in Saliency")
+        legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)   # never widens the detail
+        content = widget_of(vbox(self._build_query_view(), hbox(self.ranked_title, 16, (legend, 1)), self.strip,
+                                 self._build_versus(), self.matches_title, self.matches, STRETCH, margins=2))
+        scroll = QScrollArea()   # the detail keeps its sizes on a small screen and scrolls instead
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        return scroll
+
+    def _new_strip(self, empty_text: str) -> ImageStripWidget:
+        strip = ImageStripWidget(THUMB, empty_text=empty_text)
+        strip.tileClicked.connect(self._tile_clicked)
+        return strip
 
     # -- runs and eval folders -----------------------------------------------------------------------
     def set_runs(self, rows) -> None:
@@ -193,74 +203,126 @@ class RetrievalPanel(RunComparisonMixin, QWidget):
             return
         self._token += 1
         token = self._token
+        self._drop_view()
+        self._show_message(f"Loading {run.name} / {dataset}…")
         self.summary.setText(f"loading {run.name} / {dataset}…")
         self.workers.start(load_retrieval_state, run, dataset,
-                           on_result=lambda state: self._eval_loaded(token, state),
-                           on_error=self._report_error)
+                           on_result=lambda loaded: self._eval_loaded(token, run, dataset, loaded),
+                           on_error=lambda message: self._eval_failed(token, run, dataset, message))
 
-    def _eval_loaded(self, token: int, state: RetrievalState) -> None:
+    def _eval_loaded(self, token: int, run: Path, dataset: str, loaded) -> None:
         if token != self._token:
             return
-        previous = self.state
-        self.state = state
-        self.pages.setCurrentIndex(0)
-        self.state.set_only_failures(self.failures_only.isChecked())
-        if previous is not None:
-            self.state.set_sort(previous.sort_key)
+        if isinstance(loaded, LoadFailure):
+            self._eval_failed(token, run, dataset, loaded.message)
+            return
+        self.state = loaded
+        self.pages.setCurrentWidget(self.splitter)
+        self.filters.set_cameras(camera_number(c) for c in set(loaded.query_camids.tolist()))
+        self.state.set_filter(self.filters.current())
+        self.state.set_sort(self._sort_key)
         self._describe()
         self._draw_cmc()
         self.model.set_state(self.state)
-        self._update_count()
-        if self.model.rowCount():
-            self.table.selectRow(0)
-        else:
-            self._show_selected()
+        self._after_list_change()
         self._update_compare_choices()   # after the model holds the new state: a comparison refreshes it
         self.evalLoaded.emit(self.state)
+
+    def _eval_failed(self, token: int, run: Path, dataset: str, message: str) -> None:
+        """The error in place of the data; nothing of the previous run stays clickable."""
+        if token != self._token:
+            return
+        self._drop_view()
+        self._show_message(f"Could not load {run.name} / {dataset}.\n\n{message}")
+        self.summary.setText(f"<span style='color:#B3261E'>could not load {run.name} / {dataset}</span>")
+        self.errorOccurred.emit(message)
+
+    def _drop_view(self) -> None:
+        """Forget the eval shown: table, query, strips, CMC, comparison (before a new one loads)."""
+        self.state = None
+        self.banner.hide()
+        self.model.set_state(None)
+        self.count_label.setText("")
+        self._draw_cmc()
+        self._show_selected()
+        self._drop_comparison()
+
+    def _show_message(self, text: str) -> None:
+        self.empty_state.setText(text)
+        self.pages.setCurrentWidget(self.empty_state)
 
     def _draw_cmc(self) -> None:
         item = self.cmc_plot.getPlotItem()
         item.clear()
         cmc = self.state.cmc if self.state is not None else []
+        item.setTitle(f"<span style='font-size:10pt'>CMC · R1 {100 * cmc[0]:.1f}%</span>" if cmc else
+                      "<span style='font-size:10pt'>CMC</span>")
         if cmc:
             ranks = list(range(1, len(cmc) + 1))
             item.plot(ranks, [100 * v for v in cmc], pen=pen(0, 2.0), symbol="o", symbolSize=4,
                       symbolBrush=PALETTE[0], symbolPen=None)
             item.setYRange(0, 100, padding=0.02)
-            item.setTitle(f"<span style='font-size:10pt'>CMC · R1 {100 * cmc[0]:.1f}%</span>")
 
     # -- query list ----------------------------------------------------------------------------------
-    def _filter_changed(self, enabled: bool) -> None:
+    def _filter_changed(self, query_filter) -> None:
         if self.state is None:
             return
-        self.state.set_only_failures(enabled)
+        self.state.set_filter(query_filter)
         self.model.refresh()
-        self._update_count()
-        if self.model.rowCount():
-            self.table.selectRow(0)
+        self._after_list_change()
 
     def _header_clicked(self, section: int) -> None:
-        if self.state is None or section not in SORT_FOR_COLUMN:
+        key = sort_after_click(section, self._sort_key)
+        if self.state is None or key is None:
+            self._show_sort()
             return
-        flipped = self._sort_toggle.get(section, False)
-        self.state.set_sort(SORT_FOR_COLUMN[section][1 if flipped else 0])
-        self._sort_toggle[section] = not flipped
+        self._sort_key = key
+        self.state.set_sort(key)
         self.model.refresh()
-        self._reselect()
+        self._after_list_change()
 
-    def _reselect(self) -> None:
+    def _after_list_change(self) -> None:
+        """The list was re-sorted, re-filtered or reloaded: title, indicator, count, and a selection."""
+        self._show_sort()
+        self._update_count()
+        if not self._reselect():
+            if self.model.rowCount():
+                self.table.selectRow(0)
+            else:
+                self.state.select(None)
+                self._show_selected()
+
+    def _show_sort(self) -> None:
+        key = self.state.sort_key if self.state is not None else self._sort_key
+        reference = self.state.reference_name if self.state is not None else None
+        self.list_title.setText(f"<b>Queries</b> — {describe_sort(key, reference)} (click a header to re-sort)")
+        column, order = SORT_INDICATOR[key]
+        self.table.horizontalHeader().setSortIndicator(column, order)
+
+    def _reselect(self) -> bool:
+        """Select the state's query in the table again (False when it is not listed)."""
         if self.state is None or self.state.selected is None:
-            return
+            return False
         for r, row in enumerate(self.model.rows):
             if row.index == self.state.selected:
                 self.table.selectRow(r)
-                return
+                return True
+        return False
+
+    def select_query(self, query_index: int) -> bool:
+        """Show query ``query_index`` (clearing the filters when they hide it); False when out of range."""
+        if self.state is None or not 0 <= query_index < self.state.num_queries:
+            return False
+        self.state.select(query_index)
+        if not self._reselect():
+            self.filters.reset()        # refilters the list, which selects the state's query again
+        return self.state.selected == query_index
 
     def _update_count(self) -> None:
         if self.state is not None:
             s = self.state.summary()
-            self.count_label.setText(f"{self.model.rowCount()} of {s['num_query']} queries shown · "
-                                     f"{s['num_failures']} rank-1 failures")
+            shown = describe_filter(self.state.query_filter, self.model.rowCount(), s["num_query"])
+            self.count_label.setText(f"{shown} · {s['num_failures']} rank-1 failures")
 
     def _query_selected(self, *_) -> None:
         rows = self.table.selectionModel().selectedRows()
@@ -269,39 +331,28 @@ class RetrievalPanel(RunComparisonMixin, QWidget):
         self.state.select(self.model.rows[rows[0].row()].index)
         self._show_selected()
 
+    # -- the selected query ----------------------------------------------------------------------------
     def _show_selected(self, *_) -> None:
         row = self.state.selected_row if self.state is not None else None
         self.send_button.setEnabled(row is not None)
         self.export_button.setEnabled(row is not None)
+        self._forget_highlight()
         if row is None:
-            self.query_image.clear()
-            self.query_info.setText("Select a query")
-            self.strip.set_tiles([])
-            self.matches.set_tiles([])
+            self.query_tile.hide()
+            self.query_info.setText("Select a query" if self.state is None else "No query matches the filters.")
+            for strip in (self.strip, self.matches):
+                strip.set_tiles([])
+            self._show_versus(None, None)
             return
-        self.query_image.setPixmap(load_pixmap(row.path, QUERY_SIZE))
-        hits = self.state.hits(row.index, self.k_spin.value())
-        ap = "— (no true match in the gallery; skipped)" if not row.evaluated else f"{100 * row.ap:.1f} %"
-        first = "—" if row.first_hit < 0 else f"rank {row.first_hit + 1} (junk excluded)"
-        counts = {kind: sum(h.kind == kind for h in hits) for kind in ("same", "different", "junk")}
-        delta = self.state.delta(row.index)
-        versus = "" if math.isnan(delta) else (f" · vs {self.state.reference_name}: AP "
-                                               f"{100 * self.state.reference_ap[row.index]:.1f} % ({100 * delta:+.1f})")
-        self.query_info.setText(
-            f"<b>Query {row.index}</b> · {row.name}<br>identity <b>{row.pid}</b> · camera {row.camid}<br>"
-            f"AP <b>{ap}</b>{versus} · first true match: <b>{first}</b><br>"
-            f"in the top-{len(hits)}: {counts['same']} same id, {counts['different']} different, {counts['junk']} junk"
-            f"<br><span style='color:#777'>{row.path}</span>")
-        fmt = distance_formatter([h.distance for h in hits])
-        self.strip.set_tiles([TileSpec(h.path, h.kind, f"{fmt(h.distance)}\nid {h.pid} · c{h.camid}", str(h.rank),
-                                       f"rank {h.rank} · {h.kind} · distance {h.distance:.6g}\n{h.path}")
-                              for h in hits])
-        matches = self.state.true_matches(row.index)
-        self.matches_title.setText(f"<b>True matches</b> of identity {row.pid} (other cameras) and their position in "
-                                   f"the ranked list above (junk included; '&gt;{self.state.topk}' = beyond the stored "
-                                   f"top-{self.state.topk})")
-        self.matches.set_tiles([TileSpec(m.path, "same", f"{fmt(m.distance)}\ncam {m.camid}",
-                                         str(m.rank) if m.rank else f">{self.state.topk}", m.path) for m in matches])
+        self.query_tile.show()
+        self.query_tile.set_spec(TileSpec(row.path, "query", "", tooltip=row.path))
+        self.query_tile.cache.request([row.path], QUERY_SIZE)
+        pair, hits = self._rankings(row.index, self.k_spin.value())
+        self.query_info.setText(describe_query(self.state, row, hits))
+        self.ranked_title.setText(f"<b>Ranked gallery · {self.current_run().name}</b>")
+        self.strip.set_tiles(self._hit_specs(hits, row, pair, theirs=False))
+        self._show_versus(row, pair)
+        self._show_true_matches(row)
 
     def _send_to_saliency(self) -> None:
         row = self.state.selected_row if self.state is not None else None
@@ -329,16 +380,12 @@ class RetrievalPanel(RunComparisonMixin, QWidget):
                                   on_error=self._report_error)
 
     def _clear(self, message: str) -> None:
-        self.empty_state.setText(message)
-        self.pages.setCurrentWidget(self.empty_state)
-        self.state = None
-        self.model.set_state(None)
+        self._token += 1   # a load still running belongs to the previous workspace
+        self._drop_view()
+        self._show_message(message)
         self.summary.setText("")
         self.eval_combo.clear()
         self.compare_combo.clear()
-        self.count_label.setText("")
-        self._draw_cmc()
-        self._show_selected()
 
     def _report_error(self, message: str) -> None:
         self.banner.show_error(message)

@@ -1,10 +1,12 @@
-"""The retrieval browser's view-model: queries sorted by AP (worst first), the failure filter, the
-selected query and its top-k gallery strip with the protocol's match kinds.
+"""The retrieval browser's view-model: queries sorted by AP (worst first), filtered
+(:mod:`app.state.query_filter`), the selected query and its top-k gallery strip with the protocol's
+match kinds, and — when another run is compared — that run's state for the side-by-side strip.
 
 Built from the arrays of an eval folder (``api.load_eval``): query/gallery pids, camids and paths,
 ``topk_indices`` / ``topk_distances`` / ``topk_junk`` and per-query ``ap`` / ``first_hit``
 (``first_hit`` = 0-based rank of the first true match after junk removal, -1 when the query has no
-true match and the protocol skips it).
+true match and the protocol skips it). Camera ids are 0-based as the core stores them; the user sees
+the dataset's own numbers (:func:`camera_number`, 1-based as in ``0002_c3s1_…`` file names).
 """
 
 from __future__ import annotations
@@ -15,9 +17,25 @@ from pathlib import Path
 
 import numpy as np
 
+from app.state.query_filter import QueryFilter, filter_queries
+
 SAME, DIFFERENT, JUNK = "same", "different", "junk"   # match kinds of a gallery hit
 SORT_KEYS = ("ap_ascending", "ap_descending", "first_hit_descending", "query_order", "delta_ascending",
              "delta_descending")
+SORT_TEXT = {"ap_ascending": "worst AP first", "ap_descending": "best AP first",
+             "first_hit_descending": "latest first true match first", "query_order": "in query order",
+             "delta_ascending": "largest AP loss vs {reference} first",
+             "delta_descending": "largest AP gain vs {reference} first"}
+
+
+def camera_number(camid: int) -> int:
+    """The dataset's own camera number (``c3`` in a Market-style name) of a 0-based camid."""
+    return int(camid) + 1
+
+
+def describe_sort(key: str, reference: str | None = None) -> str:
+    """'worst AP first', 'largest AP loss vs clipreid first', … for the query list's title."""
+    return SORT_TEXT[key].format(reference=reference or "the compared run")
 
 
 @dataclass(frozen=True)
@@ -77,13 +95,17 @@ class RetrievalState:
         self.metrics = dict(metrics or {})
         if not (len(self.query_paths) == len(self.ap) == len(self.first_hit) == len(self.topk_indices)):
             raise ValueError("eval arrays describe different numbers of queries")
+        _check_gallery(self.gallery_paths, self.gallery_pids, self.gallery_camids, self.topk_indices)
         self.sort_key = "ap_ascending"
-        self.only_failures = False
+        self.query_filter = QueryFilter()
         self.reference_name: str | None = None       # another run's eval of the same queries (comparison)
         self.reference_ap = np.full(len(self.ap), np.nan)
+        self.reference: RetrievalState | None = None   # that run's whole eval, for the side-by-side strip
+        self.reference_index = np.full(len(self.ap), -1, dtype=np.int64)   # query index there, -1: absent
         self.selected: int | None = None
         self._rows = [QueryRow(i, self.query_paths[i], int(self.query_pids[i]), int(self.query_camids[i]),
                                float(self.ap[i]), int(self.first_hit[i])) for i in range(len(self.query_paths))]
+        self._query_by_path = {path: i for i, path in enumerate(self.query_paths)}
         self._visible = self._compute_visible()
 
     @classmethod
@@ -101,8 +123,19 @@ class RetrievalState:
         self._visible = self._compute_visible()
 
     def set_only_failures(self, enabled: bool) -> None:
-        self.only_failures = bool(enabled)
+        self.set_filter(self.query_filter.with_failures(enabled))
+
+    @property
+    def only_failures(self) -> bool:
+        return self.query_filter.only_failures
+
+    def set_filter(self, query_filter: QueryFilter) -> None:
+        self.query_filter = query_filter
         self._visible = self._compute_visible()
+
+    def query_index_of(self, path) -> int | None:
+        """The index of the query with this image path, None when the path is not a query of this eval."""
+        return self._query_by_path.get(str(path))
 
     # -- comparison with another run ----------------------------------------------------------
     def set_reference(self, name: str, query_paths, ap) -> int:
@@ -114,11 +147,22 @@ class RetrievalState:
         if not matched:
             raise ValueError(f"'{name}' evaluated other queries than this run: nothing to compare")
         self.reference_name, self.reference_ap = name, aligned
+        self.reference, self.reference_index = None, np.full(len(self.ap), -1, dtype=np.int64)
         self._visible = self._compute_visible()
+        return matched
+
+    def set_reference_state(self, name: str, other: "RetrievalState") -> int:
+        """Compare with another run's whole eval: per-query AP (as :meth:`set_reference`) and its ranked
+        lists, query by query (matched by path), for the side-by-side strip."""
+        matched = self.set_reference(name, other.query_paths, other.ap)
+        self.reference = other
+        self.reference_index = np.array([-1 if (i := other.query_index_of(path)) is None else i
+                                         for path in self.query_paths], dtype=np.int64)
         return matched
 
     def clear_reference(self) -> None:
         self.reference_name, self.reference_ap = None, np.full(len(self.ap), np.nan)
+        self.reference, self.reference_index = None, np.full(len(self.ap), -1, dtype=np.int64)
         if self.sort_key.startswith("delta"):
             self.sort_key = "ap_ascending"
         self._visible = self._compute_visible()
@@ -140,7 +184,7 @@ class RetrievalState:
         return list(self._visible)
 
     def _compute_visible(self) -> list[QueryRow]:
-        rows = [r for r in self._rows if r.is_failure] if self.only_failures else list(self._rows)
+        rows = filter_queries(self._rows, self.query_filter, self.delta if self.reference_name else None)
         skipped = [r for r in rows if not r.evaluated]
         rows = [r for r in rows if r.evaluated]
         if self.sort_key == "ap_ascending":
@@ -220,6 +264,28 @@ class RetrievalState:
         if out["mAP"] is None and evaluated.any():   # metrics.json without mAP: recompute from per-query AP
             out["mAP"] = float(np.nanmean(self.ap[evaluated]))
         return out
+
+
+def _check_gallery(paths, pids, camids, topk_indices) -> None:
+    """The top-k lists point into the gallery (an eval folder rewritten halfway would not)."""
+    if not len(paths) == len(pids) == len(camids):
+        raise ValueError(f"gallery.json lists {len(paths)} paths, {len(pids)} pids and {len(camids)} camids")
+    if topk_indices.size and (topk_indices.min() < 0 or topk_indices.max() >= len(paths)):
+        raise ValueError(f"topk_indices.npy points outside the {len(paths)} gallery images; run `scing eval` again")
+
+
+def describe_query(state: "RetrievalState", row: QueryRow, hits: list[GalleryHit]) -> str:
+    """The query's lines next to its image: identity, camera, AP (and ΔAP), first hit, top-k counts."""
+    ap = "— (no true match in the gallery; skipped)" if not row.evaluated else f"{100 * row.ap:.1f} %"
+    first = "—" if row.first_hit < 0 else f"rank {row.first_hit + 1} (junk excluded)"
+    counts = {kind: sum(h.kind == kind for h in hits) for kind in (SAME, DIFFERENT, JUNK)}
+    delta = state.delta(row.index)
+    versus = "" if math.isnan(delta) else (f" · vs {state.reference_name}: AP "
+                                           f"{100 * state.reference_ap[row.index]:.1f} % ({100 * delta:+.1f})")
+    return (f"<b>Query {row.index}</b> · {row.name}<br>identity <b>{row.pid}</b> · camera "
+            f"<b>c{camera_number(row.camid)}</b><br>AP <b>{ap}</b>{versus}<br>first true match: <b>{first}</b> · "
+            f"in the top-{len(hits)}: {counts[SAME]} same id, {counts[DIFFERENT]} different, {counts[JUNK]} junk"
+            f"<br><span style='color:#777'>{row.path}</span>")
 
 
 def distance_formatter(distances):

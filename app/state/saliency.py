@@ -4,25 +4,32 @@ A request is validated here, without Qt, so the panel can say what is wrong befo
 Results come back from ``api.compute_saliency`` as ``SaliencyResult`` objects (``image``, ``cam`` in
 [0, 1], ``path``, ``run``, ``target``, ``method``, ``person_share``, ``note``); the grid arranges
 them rows = images, columns = runs, with one colour scale shared by every cell.
+
+Targets: an identity's text prototype, a pair image's embedding (``image:PATH``), the embedding
+norm, or ``pair`` — a query–gallery pair where each image is explained by its similarity to the
+other (two core calls, :meth:`SaliencyRequest.parts`). A cell is marked † only when the core fell
+back to the nearest prototype (the image's identity has none); other notes go in its tooltip.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 MAX_IMAGES = 8          # one Grad-CAM pass per image and run; ~1 s each for ViT-B/16 on a laptop CPU
 TARGET_KINDS = {
     "prototype": "identity text prototype (cosine)",
     "image": "pair image embedding (cosine)",
+    "pair": "query ↔ gallery pair (each vs the other)",
     "norm": "embedding norm",
 }
+FALLBACK_NOTE = "nearest prototype used"   # the core's note when an identity has no prototype (marked †)
 
 
 @dataclass(frozen=True)
 class SaliencyRequest:
-    """What to compute: ``target`` is ``prototype``, ``norm`` or ``image:PATH``."""
+    """What to compute: ``target`` is ``prototype``, ``norm``, ``image:PATH`` or ``pair`` (two images)."""
 
     image_paths: tuple[str, ...]
     run_dirs: tuple[Path, ...]
@@ -46,10 +53,21 @@ class SaliencyRequest:
             issues.append("pick a CAM method")
         kind, _, path = self.target.partition(":")
         if kind not in TARGET_KINDS or (kind == "image") != bool(path):
-            issues.append(f"target '{self.target}' is not one of prototype, norm, image:PATH")
+            issues.append(f"target '{self.target}' is not one of prototype, norm, image:PATH, pair")
         elif kind == "image" and not Path(path).is_file():
             issues.append(f"pair image not found: {path}")
+        elif kind == "pair" and len(self.image_paths) != 2:
+            issues.append(f"the pair target explains two images (a query and a gallery image), not "
+                          f"{len(self.image_paths)}")
         return issues
+
+    def parts(self) -> list["SaliencyRequest"]:
+        """The core calls the request needs: itself, or for a pair one per image, each targeting the other."""
+        if self.target != "pair" or len(self.image_paths) != 2:
+            return [self]
+        first, second = self.image_paths
+        return [replace(self, image_paths=(first,), target=pair_target(second)),
+                replace(self, image_paths=(second,), target=pair_target(first))]
 
 
 def pair_target(path: str | Path) -> str:
@@ -102,19 +120,42 @@ class SaliencyGrid:
             text = "person share n/a (zero map)"
         else:
             text = f"person share {share:.2f}"
-        return text + (" †" if self.note(row, col) else "")
+        return text + (" †" if self.fell_back(row, col) else "")
 
     def note(self, row: int, col: int) -> str:
         """The result's note (e.g. 'not a training identity: nearest prototype used'), '' if none."""
         result = self.cell(row, col)
         return str(getattr(result, "note", "") or "") if result is not None else ""
 
+    def fell_back(self, row: int, col: int) -> bool:
+        """The core used the nearest prototype: the image's identity has no text prototype (†)."""
+        return FALLBACK_NOTE in self.note(row, col)
+
     @property
     def has_notes(self) -> bool:
         return any(self.note(r, c) for r, c in self.cells)
+
+    @property
+    def has_fallbacks(self) -> bool:
+        """Some cell is marked † (the grid then shows what † means)."""
+        return any(self.fell_back(r, c) for r, c in self.cells)
+
+    def row_target(self, row: int) -> str:
+        """What the row's images were explained by: 'vs <file name>' for a pair image, else ''."""
+        result = next((self.cells[(row, c)] for c in range(len(self.run_names)) if (row, c) in self.cells), None)
+        target = str(getattr(result, "target", "") or "")
+        return f"vs {Path(target.partition(':')[2]).name}" if target.startswith("image:") else ""
 
     def mean_person_share(self, col: int) -> float | None:
         """Mean person share of a run's column over the images that have a mask."""
         shares = [self.cells[(r, col)].person_share for r in range(len(self.image_paths)) if (r, col) in self.cells]
         shares = [s for s in shares if s is not None and not math.isnan(s)]   # NaN: an all-zero map
         return sum(shares) / len(shares) if shares else None
+
+
+def workspace_changed(previous_runs, runs) -> bool:
+    """The run list now comes from another workspace (the folders holding the runs differ), so what the
+    panel shows belongs to the previous one. A rescan of the same workspace (runs added or gone) is not."""
+    before = {Path(run).parent for run in previous_runs}
+    after = {Path(run).parent for run in runs}
+    return bool(before) and before != after

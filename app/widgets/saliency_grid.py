@@ -8,6 +8,10 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSizePolicy, QVB
 
 from app.widgets.images import jet_table, load_pixmap, overlay, qimage_from_array
 
+FALLBACK_FOOTNOTE = ("† no text prototype for this identity (query/gallery identities are not training identities): "
+                     "the nearest prototype was the target — choose the pair target to explain a query–gallery "
+                     "match instead; hover a cell for details")
+
 
 class ColorBarWidget(QWidget):
     """A vertical jet colour bar labelled with the shared range."""
@@ -45,7 +49,8 @@ class ColorBarWidget(QWidget):
 
 class SaliencyGridWidget(QScrollArea):
     """Shows an ``app.state.saliency.SaliencyGrid``: a header row of run names, a first column with
-    the plain image, then one overlay per run with its person share underneath."""
+    the plain image (and what it was explained by), then one overlay per run with its person share
+    underneath. What † means is shown by the panel, outside the scrolling grid."""
 
     def __init__(self, cell_size: QSize = QSize(96, 192), parent=None) -> None:
         super().__init__(parent)
@@ -76,7 +81,8 @@ class SaliencyGridWidget(QScrollArea):
                                            if share is not None else "")
             layout.addWidget(self._header(text), 0, col)
         for row, path in enumerate(grid.image_paths):
-            layout.addWidget(self._image_cell(load_pixmap(path, self.cell_size), _short_name(path)), 1 + row, 0)
+            caption = "\n".join(part for part in (_short_name(path), _short_name(grid.row_target(row), 26)) if part)
+            layout.addWidget(self._image_cell(load_pixmap(path, self.cell_size), caption), 1 + row, 0)
             for col in range(len(grid.run_names)):
                 result = grid.cell(row, col)
                 pixmap = self._overlay_pixmap(result, grid.vmin, grid.vmax) if result is not None else None
@@ -88,12 +94,6 @@ class SaliencyGridWidget(QScrollArea):
         bar = ColorBarWidget()
         bar.set_range(grid.vmin, grid.vmax)
         layout.addWidget(bar, 1, len(grid.run_names) + 1, max(1, len(grid.image_paths)), 1)
-        if grid.has_notes:
-            footnote = QLabel("† no text prototype for this identity (query/gallery ids are not training ids): "
-                              "the nearest prototype is the target — hover a cell for details")
-            footnote.setStyleSheet("color: #666;")
-            footnote.setWordWrap(True)
-            layout.addWidget(footnote, len(grid.image_paths) + 1, 0, 1, len(grid.run_names) + 2)
         layout.setColumnStretch(len(grid.run_names) + 2, 1)
         layout.setRowStretch(len(grid.image_paths) + 2, 1)
         self.setWidget(holder)

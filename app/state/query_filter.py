@@ -1,0 +1,107 @@
+"""Which queries the retrieval browser lists: a frozen filter and the pure function that applies it.
+
+A query is kept when it passes every criterion that is set: the search text (a part of its file
+name, or its identity number), the identity, the camera (the dataset's own number, 1-based as in
+``0002_c3s1_…`` names), the AP range, rank-1 failures only, and — when another run is compared —
+a ΔAP threshold in a direction (lost / gained / changed by at least so many points).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+DELTA_DIRECTIONS = {   # direction -> what the combo box says
+    "any": "any ΔAP",
+    "worse": "lost ≥",
+    "better": "gained ≥",
+    "changed": "changed ≥",
+}
+
+
+@dataclass(frozen=True)
+class QueryFilter:
+    """Criteria of the query list; the defaults keep every query. AP values are fractions (0..1)."""
+
+    text: str = ""                  # case-insensitive part of the file name, or an identity number
+    identity: int | None = None     # the query's pid
+    camera: int | None = None       # the dataset's camera number (camid + 1)
+    ap_min: float = 0.0
+    ap_max: float = 1.0
+    only_failures: bool = False     # first true match below rank 1
+    delta_direction: str = "any"    # see DELTA_DIRECTIONS; needs a compared run
+    delta_threshold: float = 0.0    # in AP fractions (0.1 = 10 points)
+
+    def __post_init__(self) -> None:
+        if self.delta_direction not in DELTA_DIRECTIONS:
+            raise ValueError(f"unknown ΔAP direction '{self.delta_direction}'; valid: {', '.join(DELTA_DIRECTIONS)}")
+
+    @property
+    def narrows_ap(self) -> bool:
+        """The AP range excludes something (queries skipped by the protocol, with no AP, drop out)."""
+        return self.ap_min > 0.0 or self.ap_max < 1.0
+
+    @property
+    def uses_delta(self) -> bool:
+        return self.delta_direction != "any"
+
+    def is_active(self, with_reference: bool = True) -> bool:
+        """Anything set that can hide a query (the ΔAP criterion counts only with a compared run)."""
+        return bool(self.text.strip() or self.identity is not None or self.camera is not None or self.narrows_ap
+                    or self.only_failures or (with_reference and self.uses_delta))
+
+    def cleared(self) -> "QueryFilter":
+        return QueryFilter()
+
+    def with_failures(self, enabled: bool) -> "QueryFilter":
+        return replace(self, only_failures=bool(enabled))
+
+
+def filter_queries(rows, query_filter: QueryFilter, delta=None) -> list:
+    """The rows (``QueryRow``: name, pid, camid, ap, first_hit, index) that pass ``query_filter``, in order.
+
+    ``delta(query_index) -> float`` is this run's AP minus the compared run's (NaN where not compared);
+    without it (no run compared) the ΔAP criterion is ignored. With it, queries without a ΔAP drop out
+    of any ΔAP criterion.
+    """
+    f = query_filter
+    text = f.text.strip().lower()
+    text_identity = int(text) if text.isdigit() else None
+    use_delta = delta is not None and f.uses_delta
+    kept = []
+    for row in rows:
+        if text and text not in row.name.lower() and row.pid != text_identity:
+            continue
+        if f.identity is not None and row.pid != f.identity:
+            continue
+        if f.camera is not None and row.camid + 1 != f.camera:
+            continue
+        if f.only_failures and not row.is_failure:
+            continue
+        if f.narrows_ap and (math.isnan(row.ap) or not f.ap_min - 1e-9 <= row.ap <= f.ap_max + 1e-9):
+            continue
+        if use_delta and not passes_delta(delta(row.index), f.delta_direction, f.delta_threshold):
+            continue
+        kept.append(row)
+    return kept
+
+
+def passes_delta(value: float, direction: str, threshold: float) -> bool:
+    """Whether a ΔAP (fraction) passes 'lost / gained / changed by at least ``threshold``'."""
+    if direction == "any":
+        return True
+    if math.isnan(value):
+        return False
+    threshold = max(float(threshold), 1e-9)   # 'lost ≥ 0' still means lost something
+    if direction == "worse":
+        return value <= -threshold
+    if direction == "better":
+        return value >= threshold
+    return abs(value) >= threshold
+
+
+def describe_filter(query_filter: QueryFilter, shown: int, total: int) -> str:
+    """'37 of 3368 queries shown (filtered)' or '3368 queries'."""
+    if shown == total and not query_filter.is_active():
+        return f"{total} queries"
+    return f"{shown} of {total} queries shown" + (" (filtered)" if query_filter.is_active() else "")
