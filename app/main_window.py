@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget)
 
+from app.panels.dataset_panel import DatasetPanel
 from app.panels.gap_panel import GapPanel
 from app.panels.retrieval_panel import RetrievalPanel
 from app.panels.saliency_panel import SaliencyPanel
@@ -17,9 +18,12 @@ from app.panels.study_panel import StudyPanel
 from app.panels.training_panel import TrainingPanel
 from app.panels.workspace_panel import WorkspacePanel
 from app.services import core_client
+from app.widgets.gallery_thumbnails import shared_thumbnails
+from app.services.gap_query_link import GapQueryLink
+from app.services.workers import WorkerPool
 from app.services.workspace import WorkspaceService
 
-TAB_NAMES = ("training", "retrieval", "saliency", "gap", "study")
+TAB_NAMES = ("training", "retrieval", "saliency", "gap", "study", "dataset")
 STATUS_TIMEOUT_MS = 8000
 
 
@@ -36,10 +40,13 @@ class MainWindow(QMainWindow):
         self.saliency = SaliencyPanel()
         self.gap = GapPanel()
         self.study = StudyPanel()
+        self.dataset = DatasetPanel()
+        self.gap_query_link = GapQueryLink(self.retrieval, self)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for panel, title in ((self.training, "Training"), (self.retrieval, "Retrieval"),
-                             (self.saliency, "Saliency"), (self.gap, "Modality gap"), (self.study, "Study")):
+                             (self.saliency, "Saliency"), (self.gap, "Modality gap"), (self.study, "Study"),
+                             (self.dataset, "Dataset")):
             self.tabs.addTab(panel, title)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.setup_page)
@@ -51,14 +58,25 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self._wire()
         self.training.set_presets(core_client.presets())
-        if warm_up_umap:
+        self.preloading = WorkerPool(self)
+        if warm_up_umap:   # an interactive start (tests pass False): compile UMAP, load the heavy modules
             self.start_umap_warm_up()
+            self.start_preloading()
         self.open_workspace(workspace or core_client.default_workspace())
 
-    def start_umap_warm_up(self) -> None:
-        """Compile UMAP in a background thread now, so the Modality-gap tab's UMAP is quick later."""
+    def start_preloading(self) -> None:
+        """Import torch, Grad-CAM and the analysis modules in a worker now, before the first action needs them."""
+        self.preloading.start(core_client.preload_analysis_modules, on_error=self.show_error)
+
+    def start_umap_warm_up(self, in_process_thread: bool = False) -> None:
+        """Compile UMAP now, so the Modality-gap tab's UMAP is quick later: in the gap panel's projection
+        process (niced; the window stays responsive), or — ``in_process_thread``, the former way, kept
+        for benchmarks/bench_studio.py — in a thread of this process, which holds the GIL for long."""
         try:
-            self.gap.watch_umap_warm_up(core_client.start_umap_warm_up())
+            if in_process_thread:
+                self.gap.watch_umap_warm_up(core_client.start_umap_warm_up())
+            else:
+                self.gap.start_umap_warm_up()
         except Exception as error:  # the analysis extra missing: PCA still works
             self.gap.umap_status.setText(f"UMAP unavailable ({error}); use PCA")
 
@@ -79,16 +97,19 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         self.workspace.scanned.connect(self._workspace_scanned)
         self.workspace.failed.connect(self.show_error)
-        for panel in (self.setup_page, self.training, self.retrieval, self.saliency, self.gap, self.study):
+        for panel in (self.setup_page, self.training, self.retrieval, self.saliency, self.gap, self.study, self.dataset):
             panel.errorOccurred.connect(self.show_error)
             panel.statusMessage.connect(lambda text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
         self.setup_page.openRequested.connect(self.choose_workspace)
         self.setup_page.workspaceReady.connect(self.open_workspace)
         self.training.runsChanged.connect(self.workspace.refresh)
         self.retrieval.imagesForSaliency.connect(self._explain_images)
+        self.retrieval.pairForSaliency.connect(self._explain_pair)
         self.retrieval.evalLoaded.connect(lambda state: self.saliency.suggest_images(
             [row.path for row in state.visible_rows()[:3]]))
         self.study.openRun.connect(self._open_study_run)
+        self.gap.openQuery.connect(self._open_gap_query)
+        self.gap_query_link.routed.connect(lambda _, text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
         self.tabs.currentChanged.connect(self._tab_changed)
 
     # -- workspace ---------------------------------------------------------------------------------------
@@ -106,16 +127,17 @@ class MainWindow(QMainWindow):
 
     def _workspace_scanned(self, status, rows: list) -> None:
         self.workspace_label.setText(f"workspace: {status.path} · {status.headline()}")
+        readable = [row for row in rows if not row.damaged]   # damaged runs are listed in Training only
+        self.gap.set_workspace(status.path, readable)          # a new workspace clears what they show
+        self.saliency.set_workspace(status.path, readable)
+        self.dataset.set_workspace(status.path)
         if status.shows_setup and not self.training.running_jobs():
             self.setup_page.show_status(status)
             self.stack.setCurrentWidget(self.setup_page)
             return
         self.stack.setCurrentWidget(self.tabs)
         self.training.set_workspace(status.path, rows)
-        readable = [row for row in rows if not row.damaged]   # damaged runs are listed in Training only
         self.retrieval.set_runs(readable)
-        self.saliency.set_runs(readable)
-        self.gap.set_runs(readable)
         self.study.set_workspace(status.path)
         if self._run_to_select is not None:   # opened as a run directory: show that run
             self.training.select_run(self._run_to_select)
@@ -127,10 +149,20 @@ class MainWindow(QMainWindow):
         self.saliency.set_images(paths, pair_with_first=True)
         self.tabs.setCurrentWidget(self.saliency)
 
+    def _explain_pair(self, query_path: str, gallery_path: str) -> None:
+        """A query–gallery pair from Retrieval: each image explained by its similarity to the other."""
+        self.saliency.explain_pair(query_path, gallery_path)
+        self.tabs.setCurrentWidget(self.saliency)
+
     def _open_study_run(self, run_dir) -> None:
         """A study row's run: its study folder becomes the workspace, with that run selected in Training."""
         self.open_workspace(run_dir)
         self.tabs.setCurrentWidget(self.training)
+
+    def _open_gap_query(self, run_dir: str, image_path: str) -> None:
+        """A clicked image of the Modality-gap plot: that query of that run, in Retrieval."""
+        self.tabs.setCurrentWidget(self.retrieval)
+        self.gap_query_link.open(run_dir, image_path)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.saliency:
@@ -148,8 +180,9 @@ class MainWindow(QMainWindow):
     def busy(self) -> bool:
         """True while any scan or analysis worker of the window runs (screenshots wait for it)."""
         pools = (self.workspace.workers, self.training.workers, self.retrieval.workers, self.saliency.workers,
-                 self.gap.workers, self.study.workers)
-        return self.workspace.scans_done == 0 or any(pool.busy for pool in pools)
+                 self.gap.workers, self.study.workers, self.dataset.workers, self.preloading)
+        return (self.workspace.scans_done == 0 or any(pool.busy for pool in pools)
+                or shared_thumbnails().busy)
 
     def screenshot_steps(self):
         """(name, show, start) per panel for ``--screenshot``; the setup page alone when it is shown."""
@@ -174,7 +207,7 @@ class MainWindow(QMainWindow):
         return [("training", show(self.training), pick(self.training.select_run)),
                 ("retrieval", show(self.retrieval), show_retrieval),
                 ("saliency", show(self.saliency), self.saliency.compute), ("gap", show(self.gap), self.gap.compute),
-                *study]
+                *study, ("dataset", show(self.dataset), None)]   # the dataset loads on its own
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         running = self.training.running_jobs()
@@ -189,4 +222,5 @@ class MainWindow(QMainWindow):
                 return
         self.training.shutdown()
         self.setup_page.shutdown()
+        self.gap.shutdown()
         super().closeEvent(event)

@@ -1,9 +1,15 @@
 """What the Saliency and Modality-gap panels share: runs to compare, a Compute button that validates
 the request and runs the core in a worker, an Export button that writes the core's paper-style
 figure, and one error banner. Subclasses build their own options and draw their own results.
+
+A different workspace clears the view before anything of it is shown (:meth:`set_workspace`), and
+results of a computation started before are dropped when they arrive; a failed computation shows
+its error in place of the results (:meth:`_show_failure`).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QWidget
@@ -20,7 +26,8 @@ class AnalysisPanel(QWidget):
     Subclasses set ``compute_label`` / ``export_name`` / ``export_tooltip``, call
     :meth:`_build_common` first in their constructor, and implement :meth:`request`,
     :meth:`_compute_function`, :meth:`_export_function`, :meth:`_export_payload` and
-    :meth:`_show_results`. ``_compute_started`` / ``_compute_failed_view`` adjust their own view.
+    :meth:`_show_results`. ``_compute_started`` / ``_compute_failed_view`` adjust their own view;
+    ``_clear_results`` empties it (a new workspace).
     """
 
     errorOccurred = Signal(str)
@@ -44,6 +51,8 @@ class AnalysisPanel(QWidget):
         self.export_button.clicked.connect(self._export_clicked)
         self.progress = QLabel("")
         self.progress.setWordWrap(True)
+        self.workspace: Path | None = None
+        self._token = 0   # bumped by clear_view: results of earlier computations are dropped
 
     # -- what subclasses provide -----------------------------------------------------------------------
     def request(self):
@@ -68,7 +77,31 @@ class AnalysisPanel(QWidget):
     def _compute_failed_view(self) -> None:
         """Update the view when a computation failed."""
 
+    def _show_failure(self, message: str) -> None:
+        """Show a failed computation's error in place of the results (default: ``_compute_failed_view``)."""
+        self._compute_failed_view()
+
+    def _clear_results(self) -> None:
+        """Empty the results view (a new workspace is shown)."""
+
     # -- shared behaviour ------------------------------------------------------------------------------
+    def set_workspace(self, workspace, rows) -> None:
+        """A workspace scan's runs; a different workspace than the one shown clears the view first."""
+        path = Path(workspace) if workspace is not None else None
+        if path != self.workspace:
+            self.workspace = path
+            self.clear_view()
+        self.set_runs(rows)
+
+    def clear_view(self) -> None:
+        """Forget what is shown: results, errors, progress; computations still running are dropped."""
+        self._token += 1
+        self.banner.hide()
+        self.progress.setText("")
+        self.export_button.setEnabled(False)
+        self.compute_button.setEnabled(True)
+        self._clear_results()
+
     def set_runs(self, rows) -> None:
         self.runs.set_runs(rows, default_comparison_runs(rows))
         self.run_methods = {row.name: row.method for row in rows}
@@ -83,8 +116,15 @@ class AnalysisPanel(QWidget):
         self.banner.hide()
         self.compute_button.setEnabled(False)
         self._compute_started(request)
-        self.workers.start(self._compute_function(), request, on_result=self._results_arrived,
-                           on_error=self._compute_failed, on_progress=self.progress.setText)
+        token = self._token
+
+        def current() -> bool:   # False once clear_view dropped this computation
+            return token == self._token
+
+        self.workers.start(self._compute_function(), request,
+                           on_result=lambda outcome: self._results_arrived(outcome) if current() else None,
+                           on_error=lambda message: self._compute_failed(message) if current() else None,
+                           on_progress=lambda text: self.progress.setText(text) if current() else None)
         return True
 
     def _results_arrived(self, outcome) -> None:
@@ -98,7 +138,7 @@ class AnalysisPanel(QWidget):
     def _compute_failed(self, message: str) -> None:
         self.compute_button.setEnabled(True)
         self.progress.setText("")
-        self._compute_failed_view()
+        self._show_failure(message)
         self._report_error(message)
 
     def _export_clicked(self) -> None:

@@ -11,8 +11,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECTIONS = ("pca", "umap")
+PROJECTIONS = ("pca", "umap", "tsne")
 TEXT_KINDS = ("auto", "prototype", "conditioned")
+SPLITS = ("train", "test")   # test: query + gallery identities (their images open in Retrieval)
 # (metrics key, column title, better direction)
 METRIC_COLUMNS = (
     ("mean_paired_cosine_distance", "paired cos. distance", "lower"),
@@ -28,6 +29,7 @@ class GapRequest:
     ids: int = 30
     text: str = "auto"
     seed: int = 0
+    split: str = "train"
 
     def problems(self) -> list[str]:
         issues = []
@@ -37,6 +39,8 @@ class GapRequest:
             issues.append(f"projection '{self.projection}' is not one of {', '.join(PROJECTIONS)}")
         if self.text not in TEXT_KINDS:
             issues.append(f"text '{self.text}' is not one of {', '.join(TEXT_KINDS)}")
+        if self.split not in SPLITS:
+            issues.append(f"split '{self.split}' is not one of {', '.join(SPLITS)}")
         if self.ids < 2:
             issues.append("use at least 2 identities (R@1 and the centroid gap need several)")
         return issues

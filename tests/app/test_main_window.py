@@ -105,7 +105,8 @@ def test_screenshot_mode_writes_one_png_per_panel_and_quits(tiny_workspace, tmp_
                           cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     names = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert names == ["studio-gap.png", "studio-retrieval.png", "studio-saliency.png", "studio-training.png"]
+    assert names == ["studio-dataset.png", "studio-gap.png", "studio-retrieval.png", "studio-saliency.png",
+                     "studio-training.png"]
     from PySide6.QtGui import QImage
 
     assert all(QImage(str(tmp_path / name)).width() == 1200 for name in names)

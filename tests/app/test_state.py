@@ -257,7 +257,8 @@ def test_gap_rows_format_metrics_and_find_the_best_run():
     assert best_in_column(results, "centroid_gap") == {0} and best_in_column(results, "i2t_r1") == {1}
     results[0].metrics["i2t_r1"] = 1.0
     assert best_in_column(results, "i2t_r1") == {0, 1} and best_in_column(results[:1], "i2t_r1") == set()
-    assert GapRequest((), "tsne", 1, "x").problems().__len__() == 4
+    assert GapRequest((), "tsne", 1, "x").problems().__len__() == 3   # t-SNE is a projection now
+    assert GapRequest((), "mds", 1, "x").problems().__len__() == 4
 
 
 # -- new-run form and workspace ------------------------------------------------------------------------------

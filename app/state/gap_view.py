@@ -1,0 +1,94 @@
+"""What one modality-gap plot shows, prepared off the GUI thread (no Qt here).
+
+A :class:`GapView` holds a run's projected pairs as arrays ready to draw (the grey pair segments
+already interleaved), the text points drawn once per distinct position, and what a hovered point
+says about itself: its image (as an HTML ``<img>``), identity, caption (SynthPed) and occlusion.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+IMAGE, TEXT = "image", "text"
+THUMB_HEIGHT = 128
+
+
+@dataclass(frozen=True)
+class HoveredPoint:
+    """A point of a plot: which run, which side (``image`` / ``text``) and which pair."""
+
+    run: str
+    kind: str
+    index: int
+
+
+@dataclass
+class GapView:
+    run: str                      # the run directory
+    title: str
+    text_kind: str
+    image_xy: np.ndarray          # (n, 2)
+    text_xy: np.ndarray           # (n, 2), text_xy[i] pairs with image_xy[i]
+    pids: np.ndarray              # (n,)
+    paths: list[str]              # image i's file
+    annotations: dict = field(default_factory=dict)   # path -> {"caption", "occlusion"} (api.image_annotations)
+
+    @classmethod
+    def from_result(cls, result, title: str, annotations: dict | None = None) -> "GapView":
+        """From a projected ``api.GapResult`` (anything with its attributes)."""
+        paths = [str(p) for p in (getattr(result, "paths", None) or [])]
+        return cls(str(result.run), title, str(result.text_kind), np.asarray(result.image_xy, dtype=np.float64),
+                   np.asarray(result.text_xy, dtype=np.float64), np.asarray(result.pids), paths,
+                   {p: annotations[p] for p in paths if annotations and p in annotations})
+
+    # -- drawing --------------------------------------------------------------------------------------
+    def pair_segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """x and y arrays [img0, txt0, img1, txt1, …] for a line item with ``connect="pairs"``."""
+        points = np.empty((2 * len(self.image_xy), 2), dtype=np.float64)
+        points[0::2] = self.image_xy
+        points[1::2] = self.text_xy
+        return points[:, 0], points[:, 1]
+
+    # -- hovering ---------------------------------------------------------------------------------------
+    def image_path(self, index: int) -> str:
+        return self.paths[index] if 0 <= index < len(self.paths) else ""
+
+    def is_occluded(self, index: int) -> bool:
+        return (self.annotations.get(self.image_path(index)) or {}).get("occlusion") is not None
+
+    def describe(self, kind: str, index: int, thumb_height: int = THUMB_HEIGHT) -> str:
+        """Rich text for a hovered point: the image (or the image a text is paired with) and its identity."""
+        pid = int(self.pids[index])
+        path = self.image_path(index)
+        note = (self.annotations.get(path) or {})
+        if kind == IMAGE:
+            head = f"<b>image</b> · identity <b>{pid}</b>"
+        elif self.text_kind == "prototype":
+            shared = int(np.sum(self.pids == pid))
+            head = f"<b>text</b> (prototype) · identity <b>{pid}</b> · paired with {shared} image(s)"
+        else:
+            head = f"<b>text</b> ({html.escape(self.text_kind)}, written for this image) · identity <b>{pid}</b>"
+        lines = [head]
+        if note.get("occlusion") is not None:
+            lines.append(f"<span style='color:#B35C00'>occluded: {100 * float(note['occlusion']):.0f} % of the body</span>")
+        if note.get("caption"):
+            lines.append(f"<i>“{html.escape(note['caption'])}”</i>")
+        if path:
+            lines.append(f"<span style='color:#777'>{html.escape(Path(path).name)}</span>")
+            if kind == IMAGE:
+                lines.append("<span style='color:#777'>click: open in Retrieval</span>")
+        image = (f"<img src='{Path(path).as_uri()}' height='{thumb_height}'>" if path and Path(path).is_absolute()
+                 else "")
+        return (f"<table><tr><td>{image}</td><td width='300' style='padding-left:6px; vertical-align:top'>"
+                f"{'<br>'.join(lines)}</td></tr></table>")
+
+
+def eval_folder_for(image_path, folders) -> str | None:
+    """The eval folder (``<train set>@<data folder>``) whose test data holds ``image_path`` (its split
+    folder's parent), or None when no folder name says so."""
+    data_folder = Path(image_path).parent.parent.name
+    return next((name for name in folders if name.split("@")[-1] == data_folder), None)
