@@ -14,10 +14,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from scing_core.config import list_presets, load_config, resolve_config
+from scing_core.config import list_presets, resolve_config
 from scing_core.data import ReIDDataset, ReIDSample, list_datasets, load_dataset
-from scing_core.engine.events import EventFollower, read_events
-from scing_core.engine.run_dir import RunDir
+from scing_core.runs.events import EventFollower, read_events
+from scing_core.runs.layout import RunDir
+from scing_core.runs.trained import TrainedRun
 from scing_core.errors import ScingError
 from scing_core.paths import default_demo_workspace, user_cache_dir
 from scing_core.resources import resources_dir
@@ -49,8 +50,8 @@ _LAZY = {
     "roc_curve": "scing_core.evaluation",
     "pair_distance_histograms": "scing_core.evaluation",
     "mask_path_for": "scing_core.data.datasets.synthped",
-    "load_run_model": "scing_core.engine.loading",
-    "load_prototypes": "scing_core.engine.loading",
+    "load_run_model": "scing_core.runs.trained",
+    "load_prototypes": "scing_core.runs.trained",
     "efficiency_table": "scing_core.analysis.efficiency",
     "method_title": "scing_core.models.prompts",
     "GAP_PROJECTIONS": "scing_core.analysis.projection",
@@ -63,7 +64,7 @@ __all__ = [
     "damaged_run", "list_datasets", "list_presets", "list_runs", "load_dataset", "load_eval", "read_events", "resolve_config",
     "resources_dir",
     "summarize_run", "train_command", "user_cache_dir", "workspace_of", "launch_overrides", "list_studies",
-    "load_study", "study_command", "run_writer", "run_liveness", *_LAZY,
+    "load_study", "study_command", "run_writer", "run_liveness", "eval_folders", "follow_events", "TrainedRun", *_LAZY,
 ]
 
 
@@ -87,33 +88,11 @@ class RunSummary:
 
 
 def summarize_run(run_dir) -> RunSummary:
-    run = RunDir.at(run_dir)
-    run.require()
-    cfg = load_config(run.config)
-    events = read_events(run.events)
-    finished = [e for e in events if e["type"] == "run_finished"]
-    started = [e for e in events if e["type"] == "run_started"]
-    if not started:
-        status = "not-started"
-    elif finished and finished[-1]["time"] >= started[-1]["time"]:
-        status = finished[-1]["status"]
-    else:
-        status = "running-or-killed"
-    metrics = _read_metrics(run.metrics)
-    return RunSummary(run.root, cfg.model.method, cfg.data.dataset, status, metrics, events[-1] if events else None)
-
-
-def _read_metrics(path: Path) -> dict:
-    if not path.exists():
-        return {}
-    try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ScingError(f"metrics.json is unreadable ({type(exc).__name__}); re-evaluate the run with "
-                         "`scing eval`, or delete the file") from None
-    if not isinstance(metrics, dict):
-        raise ScingError("metrics.json does not hold a mapping; re-evaluate the run with `scing eval`, or delete it")
-    return metrics
+    run = TrainedRun.open(run_dir)
+    events = run.events()
+    cfg = run.config
+    return RunSummary(run.root, cfg.model.method, cfg.data.dataset, run.status(events), run.metrics(),
+                      events[-1] if events else None)
 
 
 def damaged_run(run_dir, error: BaseException) -> RunSummary:
@@ -129,7 +108,7 @@ def workspace_of(path) -> tuple[Path, Path | None]:
     belongs to the workspace above it (above its ``runs/`` folder when it sits in one); any other
     folder is the workspace, with no run to select."""
     folder = Path(path).expanduser().resolve()
-    if not RunDir.at(folder).config.is_file():
+    if not RunDir.holds_run(folder):
         return folder, None
     parent = folder.parent
     return (parent.parent if parent.name == "runs" else parent), folder
@@ -138,7 +117,7 @@ def workspace_of(path) -> tuple[Path, Path | None]:
 def list_runs(workspace) -> list[RunSummary]:
     """Every run directory (a folder with config.yaml) directly under ``workspace`` or its ``runs/``."""
     root = Path(workspace).expanduser()
-    candidates = sorted({p.parent for pattern in ("*/config.yaml", "runs/*/config.yaml") for p in root.glob(pattern)})
+    candidates = sorted(p for pattern in ("*", "runs/*") for p in root.glob(pattern) if RunDir.holds_run(p))
     out = []
     for path in candidates:
         try:
@@ -151,7 +130,7 @@ def list_runs(workspace) -> list[RunSummary]:
 def run_writer(run_dir) -> str | None:
     """One line naming the live process that trains ``run_dir`` (its ``train.lock``), or None when no
     process does: the studio refuses to start a second writer on a run."""
-    from scing_core.engine.run_lock import describe_holder, lock_holder
+    from scing_core.runs.lock import describe_holder, lock_holder
 
     holder = lock_holder(run_dir)
     return describe_holder(Path(run_dir), holder) if holder is not None else None
@@ -160,7 +139,7 @@ def run_writer(run_dir) -> str | None:
 def run_liveness(run_dir) -> str | None:
     """Whether a process trains ``run_dir`` now: ``"alive"``, ``"stale"`` (the process that held the
     run's lock is gone: killed), or None (no lock)."""
-    from scing_core.engine.run_lock import lock_state
+    from scing_core.runs.lock import lock_state
 
     return lock_state(run_dir)
 
@@ -239,11 +218,21 @@ def load_eval(run_dir, dataset: str | None = None):
 
     run = RunDir.at(run_dir)
     if dataset is None:
-        folders = sorted(p for p in run.eval.glob("*") if p.is_dir()) if run.eval.exists() else []
+        folders = run.eval_folders()
         if not folders:
             from scing_core.errors import RunDirError
 
             raise RunDirError(f"run '{run.root}' has no eval artefacts yet; run `scing eval --run-dir {run.root}`")
-        return load_eval_artifacts(folders[0])
-    return load_eval_artifacts(run.eval / dataset)
+        dataset = folders[0]
+    return load_eval_artifacts(run.eval_dir(dataset))
+
+
+def eval_folders(run_dir) -> list[str]:
+    """*fast* — the names of a run's complete eval folders (what :func:`load_eval` accepts)."""
+    return RunDir.at(run_dir).eval_folders()
+
+
+def follow_events(run_dir) -> EventFollower:
+    """An :class:`EventFollower` on the run's event log (the studio polls it while a run trains)."""
+    return EventFollower(RunDir.at(run_dir).events)
 

@@ -30,7 +30,7 @@ def tiny_context(preset: str, root, run_dir, *overrides):
     recipes on the tiny architecture, to test what a stage does without training a whole run."""
     from scing_core.config import resolve_config
     from scing_core.engine.run import build_context
-    from scing_core.engine.run_dir import RunDir
+    from scing_core.runs.layout import RunDir
 
     cfg = resolve_config(preset, [*TINY_MODEL, "data.dataset=synthped", f"data.root={root}", "data.test_datasets=[]",
                                   "data.ids_per_batch=4", "data.instances_per_id=4", *overrides])

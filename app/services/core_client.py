@@ -37,7 +37,7 @@ def scan_runs(workspace) -> list[RunRow]:
 def read_run_events(run_dir):
     """``(follower, events so far)``: every event of a run, and an ``api.EventFollower`` positioned
     after them that the panel keeps polling (reattach to a run started elsewhere)."""
-    follower = api.EventFollower(Path(run_dir) / "events.jsonl")
+    follower = api.follow_events(run_dir)
     return follower, follower.poll()
 
 
@@ -87,9 +87,8 @@ def demo_command(workspace, quick: bool) -> list[str]:
 
 
 def eval_folders(run_dir) -> list[str]:
-    """*fast* — names of the complete eval folders of a run (``RUN_DIR/eval/<name>/metrics.json``)."""
-    root = Path(run_dir) / "eval"
-    return sorted(p.parent.name for p in root.glob("*/metrics.json")) if root.is_dir() else []
+    """*fast* — names of the complete eval folders of a run (what ``load_eval`` accepts)."""
+    return api.eval_folders(run_dir)
 
 
 def load_eval(run_dir, dataset: str | None):

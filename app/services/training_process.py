@@ -92,7 +92,7 @@ class EventStream(QObject):
     def __init__(self, run_dir, parent: QObject | None = None, interval_ms: int = POLL_INTERVAL_MS) -> None:
         super().__init__(parent)
         self.run_dir = Path(run_dir)
-        self.follower = api.EventFollower(self.run_dir / "events.jsonl")
+        self.follower = api.follow_events(self.run_dir)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.poll)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scing_core.runs.layout import RunDir
 from scing_core.errors import RunDirError
 from scing_core.evaluation import (
     EvalArtifacts,
@@ -50,8 +51,8 @@ def distance_figures(eval_dir, out_path, bins: int = 50) -> Path:
     Returns the PNG path. ``bins``: histogram bins over the range of non-junk distances.
     """
     folder = Path(eval_dir).expanduser()
-    if (folder / "config.yaml").is_file() and not (folder / "query_features.npy").is_file():
-        found = sorted(p.name for p in (folder / "eval").glob("*") if p.is_dir()) if (folder / "eval").is_dir() else []
+    if RunDir.holds_run(folder) and not (folder / "query_features.npy").is_file():
+        found = RunDir.at(folder).eval_folders()
         hint = f" (it has {', '.join(found)})" if found else " (it has no eval folder yet: run `scing eval`)"
         raise RunDirError(f"{folder} is a run directory; pass one of its eval folders, {folder}/eval/<dataset>{hint}")
     artifacts = load_eval_artifacts(folder)

@@ -38,8 +38,8 @@ import torch
 from scing_core.analysis.projection import project_pairs_2d
 from scing_core.data.loaders import build_test_loader
 from scing_core.data.types import ReIDSample
-from scing_core.engine.evaluate import load_configured_dataset
-from scing_core.engine.loading import load_prototypes, load_run_model
+from scing_core.data.configured import load_configured_dataset
+from scing_core.runs.trained import load_prototypes, load_run_model
 from scing_core.models.prompts import method_title
 from scing_core.errors import DatasetError, InputError, RunDirError
 from scing_core.models import ImageFeatures

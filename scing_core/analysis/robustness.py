@@ -29,8 +29,9 @@ from torchvision.transforms import functional as TF
 
 from scing_core.data.loaders import build_test_loader, mix_seed
 from scing_core.data.perturbations import occlude_tensor
-from scing_core.engine.evaluate import load_configured_dataset, metrics_of, test_datasets
-from scing_core.engine.loading import load_run_model
+from scing_core.data.configured import load_configured_dataset, test_datasets
+from scing_core.evaluation import metrics_of
+from scing_core.runs.trained import load_run_model
 from scing_core.errors import DatasetError, InputError
 from scing_core.evaluation import FeatureSet, evaluate_features, extract_features
 

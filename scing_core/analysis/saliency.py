@@ -290,11 +290,9 @@ def _checked_paths(image_paths: Sequence[str]) -> list[str]:
 
 
 def _load_bundle(run_dir, checkpoint: str, device: str, spec: TargetSpec):
-    from scing_core.engine.loading import load_prototypes, load_run_model
+    from scing_core.runs.trained import TrainedRun
 
-    model, cfg, _ = load_run_model(run_dir, checkpoint=checkpoint, device=device)
-    prototypes = load_prototypes(run_dir) if spec.kind == "prototype" else None
-    return model, cfg, prototypes
+    return TrainedRun.open(run_dir).load(checkpoint, device, prototypes=spec.kind == "prototype")
 
 
 def _camera_ids(paths: Sequence[str], backbone, device) -> torch.Tensor | None:

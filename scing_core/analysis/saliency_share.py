@@ -60,13 +60,12 @@ def person_share_summary(
     from scing_core.analysis.saliency import compute_saliency
     from scing_core.analysis.saliency_images import person_mask
     from scing_core.data.datasets import load_dataset
-    from scing_core.engine.loading import load_prototypes, load_run_model
+    from scing_core.runs.trained import TrainedRun
 
     if n_images < 1:
         raise InputError(f"n_images must be >= 1, got {n_images}")
     if model_bundle is None:
-        model, cfg, _ = load_run_model(run_dir, checkpoint=checkpoint, device=device)
-        model_bundle = (model, cfg, load_prototypes(run_dir) if target == "prototype" else None)
+        model_bundle = TrainedRun.open(run_dir).load(checkpoint, device, prototypes=target == "prototype")
     cfg = model_bundle[1]
     dataset = load_dataset("synthped", str(dataset_root) if dataset_root is not None else cfg.data.root)
     if "mask_dir" not in dataset.extras:

@@ -133,7 +133,7 @@ class TrainingIdentities:
     def of_run(cls, cfg) -> "TrainingIdentities":
         """The identities of a run's training set (``cfg.data``); empty, with a warning, when that
         dataset can no longer be read (every image then falls back to its nearest prototype)."""
-        from scing_core.engine.evaluate import load_configured_dataset
+        from scing_core.data.configured import load_configured_dataset
 
         try:
             dataset = load_configured_dataset(cfg.data.dataset, cfg.data.root, cfg.data)

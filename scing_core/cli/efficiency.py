@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if args.num_classes < 1 or args.num_cams < 0 or args.repeats < 0 or args.batch_size < 1:
         raise InputError("--num-classes and --batch-size must be >= 1, --num-cams and --repeats >= 0")
-    from scing_core.engine.context import resolve_device
+    from scing_core.device import resolve_device
 
     device = resolve_device(args.device)
     rows = efficiency_table(

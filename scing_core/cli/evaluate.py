@@ -14,10 +14,11 @@ import json
 from scing_core.cli.options import add_data_root, add_device
 from scing_core.cli import setup_logging
 from scing_core.data import load_dataset
-from scing_core.engine.evaluate import evaluate_model, test_datasets
-from scing_core.engine.loading import load_run_model
+from scing_core.engine.evaluate import evaluate_model
+from scing_core.data.configured import test_datasets
+from scing_core.runs.trained import load_run_model
 from scing_core.atomic import check_writable_folder, write_json_atomic
-from scing_core.engine.run_dir import RunDir
+from scing_core.runs.layout import RunDir
 from scing_core.errors import ConfigError
 
 

@@ -20,9 +20,9 @@ from scing_core.cli import setup_logging
 from scing_core.data.datasets.market_layout import IMAGE_EXTENSIONS
 from scing_core.data.loaders import build_test_loader
 from scing_core.data.types import ReIDSample
-from scing_core.engine.checkpoint import load_checkpoint
-from scing_core.engine.context import resolve_device
-from scing_core.engine.loading import model_from_checkpoint
+from scing_core.runs.checkpoints import load_checkpoint
+from scing_core.device import resolve_device
+from scing_core.runs.trained import model_from_checkpoint
 from scing_core.errors import DatasetError, InputError
 from scing_core.evaluation import extract_features
 

@@ -11,7 +11,7 @@ from scing_core.cli.options import add_data_root
 from scing_core.cli import run_main, setup_logging
 from scing_core.cli.console import ConsoleProgress
 from scing_core.config import dump_yaml, list_presets, load_config, resolve_config
-from scing_core.engine.run_dir import RunDir
+from scing_core.runs.layout import RunDir
 from scing_core.errors import ConfigError, RunDirError
 
 EPILOG = """\
@@ -63,7 +63,7 @@ def resolve(args) -> "TrainConfig":  # noqa: F821
 def _report_finished(run_dir, cfg) -> bool:
     """Say so and return True when ``--resume`` names a run that already completed (nothing to do)."""
     from scing_core.engine.run import finished_run_metrics
-    from scing_core.engine.run_lock import describe_holder, lock_holder
+    from scing_core.runs.lock import describe_holder, lock_holder
 
     run = RunDir.at(run_dir)
     holder = lock_holder(run.root)

@@ -14,6 +14,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
+from scing_core.runs.layout import RunDir
 from scing_core.atomic import write_text_atomic
 from scing_core.demo.progress import StepReporter
 from scing_core.demo.steps import SynthClipStep, Step
@@ -63,7 +64,7 @@ class FigureStep(Step):
         if not all((self.ws.figures / name).is_file() for name in self.outputs):
             return False
         written = self.numbers_path.stat().st_mtime
-        runs = [self.ws.run(m) / "metrics.json" for m in METHODS] if self.uses_runs else []
+        runs = [RunDir.at(self.ws.run(m)).metrics for m in METHODS] if self.uses_runs else []
         return all(p.stat().st_mtime <= written for p in runs if p.exists())
 
     @property
@@ -137,10 +138,9 @@ class SaliencyStep(FigureStep):
 
 
 def _model_bundle(run_dir):
-    from scing_core.engine.loading import load_prototypes, load_run_model
+    from scing_core.runs.trained import TrainedRun
 
-    model, cfg, _ = load_run_model(run_dir, checkpoint="selected", device="auto")
-    return model, cfg, load_prototypes(run_dir)
+    return TrainedRun.open(run_dir).load("selected", "auto")
 
 
 class GapStep(FigureStep):
@@ -216,7 +216,7 @@ class DistanceStep(FigureStep):
             reporter.fraction(i / len(METHODS), method)
             numbers[method] = {}
             for split in SPLITS:
-                eval_dir = self.ws.run(method) / "eval" / self.ws.eval_label(split)
+                eval_dir = RunDir.at(self.ws.run(method)).eval_dir(self.ws.eval_label(split))
                 distance_figures(eval_dir, self.ws.figures / f"distances_{method}_{split}.png")
                 art = load_eval_artifacts(eval_dir)
                 labels = (art.query.pids, art.gallery.pids, art.query.camids, art.gallery.camids)
@@ -240,7 +240,7 @@ class RankingStep(FigureStep):
         from scing_core.analysis.ranking_figure import ranking_figure, worst_queries
         from scing_core.evaluation import load_eval_artifacts
 
-        artifacts = load_eval_artifacts(self.ws.run("scing") / "eval" / self.ws.eval_label("occluded"))
+        artifacts = load_eval_artifacts(RunDir.at(self.ws.run("scing")).eval_dir(self.ws.eval_label("occluded")))
         queries = worst_queries(artifacts, RANKING_QUERIES)
         reporter.fraction(0.5, "drawing")
         ranking_figure(artifacts, self.ws.figures / "ranking.png", queries=queries, k=RANKING_K)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scing_core.runs.layout import RunDir
 from scing_core.models.prompts import method_title
 from scing_core.demo.progress import StepReporter
 from scing_core.demo.steps import Step
@@ -54,7 +55,7 @@ def run_metrics(ws: DemoWorkspace) -> dict[str, dict[str, dict]]:
     """method -> split -> the run's final metrics on that split ({} while a run is missing)."""
     out = {}
     for method in METHODS:
-        final = (read_json(ws.run(method) / "metrics.json") or {}).get("final", {})
+        final = (read_json(RunDir.at(ws.run(method)).metrics) or {}).get("final", {})
         out[method] = {split: final[ws.eval_label(split)] for split in SPLITS if ws.eval_label(split) in final}
     return out
 
@@ -130,7 +131,7 @@ def _checkpoint_note(ws: DemoWorkspace) -> str:
     """Which checkpoint the table's numbers come from, per run (metrics.json's model selection)."""
     labels = {}
     for method in METHODS:
-        selection = (read_json(ws.run(method) / "metrics.json") or {}).get("selection") or {}
+        selection = (read_json(RunDir.at(ws.run(method)).metrics) or {}).get("selection") or {}
         if selection.get("label"):
             labels.setdefault(selection["label"], []).append(TITLES[method])
     if not labels:
@@ -145,8 +146,8 @@ def _run_config(ws: DemoWorkspace):
     from scing_core.config import load_config
 
     for method in METHODS:
-        if (ws.run(method) / "config.yaml").is_file():
-            return load_config(ws.run(method) / "config.yaml")
+        if RunDir.holds_run(ws.run(method)):
+            return load_config(RunDir.at(ws.run(method)).config)
     return None
 
 
@@ -157,7 +158,7 @@ def paired_ap_difference(ws: DemoWorkspace, split: str, method: str = "scing", b
 
     aps, paths = [], []
     for name in (method, baseline):
-        folder = ws.run(name) / "eval" / ws.eval_label(split)
+        folder = RunDir.at(ws.run(name)).eval_dir(ws.eval_label(split))
         if not (folder / "per_query.npz").is_file() or not (folder / "query.json").is_file():
             return None
         aps.append(np.load(folder / "per_query.npz")["ap"].astype(np.float64))
@@ -228,7 +229,7 @@ class ReportStep(Step):
 
     def _inputs(self) -> list[Path]:
         ws = self.ws
-        paths = [ws.manifest, ws.synthclip_metrics, *(ws.run(m) / "metrics.json" for m in METHODS)]
+        paths = [ws.manifest, ws.synthclip_metrics, *(RunDir.at(ws.run(m)).metrics for m in METHODS)]
         paths += list(ws.figures.glob("*.json")) if ws.figures.is_dir() else []
         return [p for p in paths if p.exists()]
 

@@ -16,7 +16,7 @@ from scing_core.config import TrainConfig, load_config, resolve_config, to_dict
 from scing_core.models.prompts import method_title
 from scing_core.demo.progress import DemoStopped, StepReporter
 from scing_core.demo.workspace import METHODS, DemoSettings, DemoWorkspace, read_json
-from scing_core.engine.run_dir import RunDir
+from scing_core.runs.layout import RunDir
 from scing_core.engine.trainer import Hook
 from scing_core.errors import InputError
 
@@ -28,7 +28,7 @@ SYNTHPED_IMAGES_PER_SECOND = 250.0
 SYNTHCLIP_SECONDS = {True: 22.0, False: 60.0}
 RUN_SECONDS = {True: 5.0, False: 32.0}
 STAGE1_SHARE = {True: 0.3, False: 0.2}   # share of a run's time spent before stage 2 (cache + prompts)
-RUN_LEFTOVERS = {"events.jsonl", "cache", "checkpoints"}  # what a run writes before its config.yaml
+RUN_LEFTOVERS = set(RunDir.EARLY_ENTRIES)  # what a run writes before its config.yaml
 
 
 class Step:

@@ -10,8 +10,8 @@ import torch
 
 from scing_core.config import TrainConfig
 from scing_core.data import ReIDDataset
-from scing_core.engine.events import EventWriter
-from scing_core.engine.run_dir import RunDir
+from scing_core.runs.events import EventWriter
+from scing_core.runs.layout import RunDir
 
 
 @dataclass
@@ -66,14 +66,3 @@ class TrainContext:
         if dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type="cuda", dtype=dtype)
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        from scing_core.errors import ConfigError
-
-        raise ConfigError(f"device '{name}' was asked for but CUDA is not available here; use device=cpu or device=auto")
-    return device

@@ -9,10 +9,10 @@ from pathlib import Path
 import torch
 
 from scing_core.config import TrainConfig
-from scing_core.data import ReIDDataset, load_dataset
+from scing_core.data import ReIDDataset
 from scing_core.data.loaders import build_test_loader
-from scing_core.errors import ConfigError, DatasetError
-from scing_core.evaluation import FeatureSet, evaluate_features, extract_features, save_eval_artifacts
+from scing_core.errors import DatasetError
+from scing_core.evaluation import FeatureSet, evaluate_features, extract_features, metrics_of, save_eval_artifacts
 
 log = logging.getLogger(__name__)
 
@@ -22,33 +22,6 @@ class EvalOutcome:
     dataset: str
     metrics: dict
     out_dir: Path | None
-
-
-def metrics_of(result) -> dict:
-    cmc = result.cmc
-    pick = lambda k: float(cmc[k - 1]) if len(cmc) >= k else float(cmc[-1])  # noqa: E731
-    return {"mAP": float(result.mAP), "R1": pick(1), "R5": pick(5), "R10": pick(10), "num_valid": int(result.num_valid)}
-
-
-def load_configured_dataset(name: str, root, data_cfg) -> ReIDDataset:
-    """``load_dataset`` with the options the config sets for that benchmark (MSMT17's val split)."""
-    options = {"use_val": data_cfg.msmt_use_val} if name.lower() == "msmt17" else {}
-    return load_dataset(name, root, **options)
-
-
-def test_datasets(cfg: TrainConfig, train_dataset: ReIDDataset | None = None) -> list[tuple[str, ReIDDataset]]:
-    """``(label, dataset)`` for each entry of ``data.test_datasets`` ("name" or "name@root"), or the
-    training dataset when none is given."""
-    if not cfg.data.test_datasets:
-        ds = train_dataset or load_configured_dataset(cfg.data.dataset, cfg.data.root, cfg.data)
-        return [(cfg.data.dataset, ds)]
-    out = []
-    for entry in cfg.data.test_datasets:
-        name, _, root = entry.partition("@")
-        if not name:
-            raise ConfigError(f"data.test_datasets entry '{entry}' must be NAME or NAME@ROOT")
-        out.append((name if not root else f"{name}@{Path(root).name}", load_configured_dataset(name, root or cfg.data.root, cfg.data)))
-    return out
 
 
 DESCRIPTORS = ("concat", "proj", "pre_proj")

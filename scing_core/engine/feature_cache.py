@@ -23,7 +23,7 @@ import torch
 from scing_core.data.loaders import build_view_loader, mix_seed
 from scing_core.data.perturbations import build_perturbation, feature_dropout
 from scing_core.data.transforms import build_test_transform
-from scing_core.engine.checkpoint import save_checkpoint
+from scing_core.runs.checkpoints import save_checkpoint
 from scing_core.engine.context import TrainContext
 from scing_core.engine.distributed import barrier
 from scing_core.errors import DatasetError
@@ -106,7 +106,7 @@ def _compute(ctx: TrainContext) -> FeatureCache:
 
 def build_feature_cache(ctx: TrainContext) -> FeatureCache:
     """Load the run's original-view cache, or compute it on rank 0 (other ranks wait, then load)."""
-    path = ctx.run.cache / "stage1_features.pt"
+    path = ctx.run.stage1_cache
     if ctx.dist.is_main and not _usable(path, len(ctx.dataset.train)):
         save_checkpoint({"model": {}, "format": CACHE_FORMAT, **_compute(ctx).state()}, path)
     barrier(ctx.dist)

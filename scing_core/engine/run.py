@@ -13,14 +13,17 @@ import torch
 from scing_core.config import TrainConfig, save_config, to_dict
 from scing_core.engine import distributed
 from scing_core.data.val_split import hold_out_validation
-from scing_core.engine.checkpoint import load_checkpoint, seed_everything
-from scing_core.engine.context import TrainContext, resolve_device
-from scing_core.engine.evaluate import evaluate_model, load_configured_dataset, test_datasets
-from scing_core.engine.events import EventWriter
+from scing_core.runs.checkpoints import load_checkpoint
+from scing_core.engine.checkpoint import seed_everything
+from scing_core.device import resolve_device
+from scing_core.engine.context import TrainContext
+from scing_core.engine.evaluate import evaluate_model
+from scing_core.data.configured import load_configured_dataset, test_datasets
+from scing_core.runs.events import EventWriter
 from scing_core.engine.hooks import CheckpointHook, EvalHook
 from scing_core.atomic import write_json_atomic
-from scing_core.engine.run_dir import RunDir
-from scing_core.engine.run_lock import RunLock
+from scing_core.runs.layout import RunDir
+from scing_core.runs.lock import RunLock
 from scing_core.engine.selection import selection_label, selection_record
 from scing_core.engine.stage1 import PromptStage, check_pdca
 from scing_core.engine.stage2 import ImageStage
@@ -111,7 +114,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, hooks=(), ctx_out: li
 def finished_run_metrics(run: RunDir) -> dict | None:
     """The final metrics of a run that completed (metrics.json, and a last ``run_finished`` event with
     status ``completed``), else None: resuming such a run changes nothing."""
-    from scing_core.engine.events import read_events
+    from scing_core.runs.events import read_events
 
     if not run.metrics.is_file():
         return None

@@ -16,7 +16,7 @@ from scing_core.evaluation.artifacts import EvalArtifacts, evaluate_features, lo
 from scing_core.evaluation.distances import compute_distance, l2_normalize
 from scing_core.evaluation.features import FeatureSet, extract_features
 from scing_core.evaluation.index import topk_search
-from scing_core.evaluation.metrics import RankResult, evaluate_rank
+from scing_core.evaluation.metrics import RankResult, evaluate_rank, metrics_of
 from scing_core.evaluation.reranking import k_reciprocal_rerank
 from scing_core.evaluation.roc import DistanceHistograms, RocCurve, pair_distance_histograms, roc_curve
 
@@ -29,6 +29,7 @@ __all__ = [
     "compute_distance",
     "evaluate_features",
     "evaluate_rank",
+    "metrics_of",
     "extract_features",
     "k_reciprocal_rerank",
     "l2_normalize",

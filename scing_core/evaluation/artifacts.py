@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from scing_core.runs.layout import RunDir
 from scing_core.atomic import atomic_open, write_json_atomic
 from scing_core.errors import InputError, RunDirError
 from scing_core.evaluation.distances import compute_distance
@@ -131,9 +132,10 @@ def load_eval_artifacts(directory: str | Path) -> EvalArtifacts:
     if not folder.is_dir():
         raise RunDirError(f"eval folder {folder} does not exist; eval folders are RUN_DIR/eval/<dataset>, written by "
                           "`scing eval --run-dir RUN_DIR` (and at the end of `scing train`)")
-    if (folder / "config.yaml").is_file():   # a run directory given instead of one of its eval folders
-        evals = sorted(p.name for p in (folder / "eval").glob("*") if p.is_dir()) if (folder / "eval").is_dir() else []
-        hint = (f"pass one of its eval folders: {', '.join(str(folder / 'eval' / name) for name in evals)}" if evals
+    if RunDir.holds_run(folder):   # a run directory given instead of one of its eval folders
+        run = RunDir.at(folder)
+        evals = run.eval_folders()
+        hint = (f"pass one of its eval folders: {', '.join(str(run.eval_dir(name)) for name in evals)}" if evals
                 else f"it has no eval folder yet; run `scing eval --run-dir {folder}`")
         raise RunDirError(f"{folder} is a run directory, not an eval folder; {hint}")
     missing = [name for name in ARTIFACT_FILES if not (folder / name).is_file()]

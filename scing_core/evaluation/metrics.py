@@ -233,3 +233,11 @@ def _summarise(ap: np.ndarray, first_hit: np.ndarray, cmc_length: int) -> RankRe
     log.debug("evaluated %d queries, %d valid", first_hit.size, num_valid)
     return RankResult(cmc=cmc.astype(np.float64), mAP=float(np.mean(ap[valid])), ap=ap, first_hit=first_hit,
                       num_valid=num_valid)
+
+
+def metrics_of(result) -> dict:
+    """``{mAP, R1, R5, R10, num_valid}`` of a :class:`RankResult` as plain floats (the last CMC value
+    stands in for a rank beyond the gallery)."""
+    cmc = result.cmc
+    pick = lambda k: float(cmc[k - 1]) if len(cmc) >= k else float(cmc[-1])  # noqa: E731
+    return {"mAP": float(result.mAP), "R1": pick(1), "R5": pick(5), "R10": pick(10), "num_valid": int(result.num_valid)}

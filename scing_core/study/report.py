@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scing_core.runs.layout import RunDir
 from scing_core.atomic import write_json_atomic, write_text_atomic
 from scing_core.study.plan import StudyPlan
 from scing_core.study.stats import mean_ci, paired_delta_ap, sign_test
@@ -32,13 +33,13 @@ def _read_json(path: Path) -> dict | None:
 
 def finished_metrics(run_dir: Path) -> dict:
     """``{test set: metrics}`` of a finished run (``{}`` while it is not)."""
-    final = (_read_json(run_dir / "metrics.json") or {}).get("final") or {}
+    final = (_read_json(RunDir.at(run_dir).metrics) or {}).get("final") or {}
     return {label: m for label, m in final.items() if isinstance(m, dict) and "mAP" in m}
 
 
 def per_query_ap(run_dir: Path, label: str) -> tuple[np.ndarray, list[str]]:
     """The run's per-query AP on a test set and the query paths (to check the queries line up)."""
-    folder = run_dir / "eval" / label
+    folder = RunDir.at(run_dir).eval_dir(label)
     with np.load(folder / "per_query.npz") as data:
         ap = np.asarray(data["ap"], dtype=np.float64)
     paths = (_read_json(folder / "query.json") or {}).get("paths", [])

@@ -29,7 +29,7 @@ from scing_core.demo.progress import DemoProgress, DemoStopped, StepReporter, St
 from scing_core.demo.steps import RUN_SECONDS, STAGE1_SHARE, RunProgressHook, Step, SynthClipStep, SynthPedStep
 from scing_core.demo.steps import check_same_config, clear_leftovers
 from scing_core.demo.workspace import DemoSettings, DemoWorkspace, StepOutcome
-from scing_core.engine.run_dir import RunDir
+from scing_core.runs.layout import RunDir
 from scing_core.errors import RunDirError
 from scing_core.study.plan import StudyPlan, StudyRow
 from scing_core.study.report import finished_metrics, write_study

@@ -23,7 +23,7 @@ from app.widgets.plotting import pg
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]   # a 'training' that never writes events
 HOLD_THE_LOCK = """import sys, time
-from scing_core.engine.run_lock import RunLock
+from scing_core.runs.lock import RunLock
 with RunLock(sys.argv[1]):   # what `scing train` holds while it trains
     print("locked", flush=True)
     time.sleep(120)

@@ -11,7 +11,8 @@ import sys
 import pytest
 
 from scing_core.cli import main as scing
-from scing_core.engine.run_lock import LOCK_NAME, RunLock
+from scing_core.runs.layout import RunDir
+from scing_core.runs.lock import RunLock
 from scing_core.errors import RunDirError
 
 from tests.support import quick_overrides
@@ -108,7 +109,7 @@ def test_a_second_writer_is_refused_while_a_live_process_holds_the_run(finished_
     (finished_run / "metrics.json").rename(finished_run / "metrics.keep")  # make it resumable again
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        (finished_run / LOCK_NAME).write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename,
+        RunDir.at(finished_run).lock.write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename,
                                                           "since": 0}))
         assert scing(["train", "--run-dir", str(finished_run), "--resume", "--plain"]) == 2
         _one_line_error(capsys, rf"being trained by process {holder.pid} on .*stop it first")
@@ -122,10 +123,10 @@ def test_a_second_writer_is_refused_while_a_live_process_holds_the_run(finished_
     # the holder is gone: its lock is stale, and the next writer takes it over (then drops it)
     assert api.run_writer(finished_run) is None
     with RunLock(finished_run) as lock:
-        assert lock.held and json.loads((finished_run / LOCK_NAME).read_text())["pid"] == os.getpid()
+        assert lock.held and json.loads(RunDir.at(finished_run).lock.read_text())["pid"] == os.getpid()
         with pytest.raises(RunDirError, match=f"process {os.getpid()}"):
             RunLock(finished_run).__enter__()
-    assert not (finished_run / LOCK_NAME).exists()
+    assert not RunDir.at(finished_run).lock.exists()
     assert scing(["train", "--run-dir", str(finished_run), "--resume", "--plain"]) == 0
 
 

@@ -23,7 +23,7 @@ from scing_core.analysis.modality_gap import (
     project_2d,
 )
 from scing_core.analysis.projection import pca_2d
-from scing_core.engine.loading import load_prototypes
+from scing_core.runs.trained import load_prototypes
 from scing_core.errors import InputError
 
 REPO = Path(__file__).resolve().parents[3]

@@ -65,9 +65,9 @@ def test_rerun_skips_every_step(demo_ws):
 
 
 def test_interrupted_run_resumes_from_its_last_checkpoint(demo_ws):
-    from scing_core.engine.checkpoint import load_checkpoint, save_checkpoint
-    from scing_core.engine.events import read_events
-    from scing_core.engine.run_dir import RunDir
+    from scing_core.runs.checkpoints import load_checkpoint, save_checkpoint
+    from scing_core.runs.events import read_events
+    from scing_core.runs.layout import RunDir
 
     run = RunDir.at(demo_ws.run("cocoop"))
     # roll the run back to "stage 1 finished, stage 2 not started", as a kill at that point leaves it

@@ -9,7 +9,7 @@ import pytest
 from scing_core.demo import DemoProgress, DemoSettings, DemoStopped, DemoWorkspace, StopFlag
 from scing_core.demo.progress import StepReporter
 from scing_core.demo.steps import RunProgressHook, RunStep, SynthPedStep, clear_leftovers
-from scing_core.engine.run_dir import RunDir
+from scing_core.runs.layout import RunDir
 from scing_core.errors import InputError
 
 TINY = DemoSettings(quick=True, ids=4, images_per_id=2, cams=2, distractors=1, size=(32, 16))
@@ -90,7 +90,7 @@ def test_run_is_done_only_with_metrics_for_both_splits(tmp_path):
 
 def test_stop_during_training_keeps_a_checkpoint_and_resume_finishes(tiny_synthped, tmp_path):
     from scing_core.config import resolve_config
-    from scing_core.engine.events import read_events
+    from scing_core.runs.events import read_events
     from scing_core.engine.run import train
     from tests.support import quick_overrides
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from scing_core.engine.events import read_events
+from scing_core.runs.events import read_events
 
 from tests.support import quick_overrides
 

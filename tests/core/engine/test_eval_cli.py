@@ -87,7 +87,7 @@ def test_a_loaded_model_gives_the_trained_text_features(trained_run):
     and the loaded stage-1 model reproduces the run's prototypes."""
     import torch
 
-    from scing_core.engine.loading import load_prototypes, load_run_model
+    from scing_core.runs.trained import load_prototypes, load_run_model
 
     texts = []
     for _ in range(2):

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from scing_core.config import StageConfig
-from scing_core.engine.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
-from scing_core.engine.events import EventFollower, EventWriter, read_events
+from scing_core.engine.checkpoint import capture_rng, restore_rng
+from scing_core.runs.checkpoints import load_checkpoint, save_checkpoint
+from scing_core.runs.events import EventFollower, EventWriter, read_events
 from scing_core.engine.schedule import lr_factor
 from scing_core.errors import CheckpointError
 

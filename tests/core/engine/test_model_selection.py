@@ -11,9 +11,9 @@ from scing_core.cli import main as scing
 from scing_core.config.schema import DataConfig
 from scing_core.data import load_dataset
 from scing_core.data.val_split import hold_out_validation
-from scing_core.engine.checkpoint import load_checkpoint
-from scing_core.engine.events import read_events
-from scing_core.engine.run_dir import RunDir
+from scing_core.runs.checkpoints import load_checkpoint
+from scing_core.runs.events import read_events
+from scing_core.runs.layout import RunDir
 from scing_core.errors import ConfigError, RunDirError
 
 from tests.support import quick_overrides

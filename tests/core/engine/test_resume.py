@@ -10,8 +10,8 @@ import time
 import pytest
 
 from scing_core.config import resolve_config
-from scing_core.engine.checkpoint import load_checkpoint
-from scing_core.engine.events import read_events
+from scing_core.runs.checkpoints import load_checkpoint
+from scing_core.runs.events import read_events
 from scing_core.engine.run import train
 
 from tests.support import quick_overrides

@@ -7,8 +7,8 @@ import torch
 
 from scing_core.cli.train import main as train_main
 from scing_core.config import resolve_config
-from scing_core.engine.checkpoint import load_checkpoint
-from scing_core.engine.events import read_events
+from scing_core.runs.checkpoints import load_checkpoint
+from scing_core.runs.events import read_events
 from scing_core.engine.run import train
 from scing_core.errors import RunDirError
 

@@ -1,4 +1,12 @@
-"""The run directory layout (DESIGN.md, "Run directory") and its reuse rules."""
+"""The run directory layout (DESIGN.md, "Run directory") and its reuse rules.
+
+This is the one module that knows the names inside a run directory; everything else asks a
+:class:`RunDir` (or a :class:`scing_core.runs.trained.TrainedRun`) for its paths::
+
+    RUN_DIR/config.yaml  events.jsonl  metrics.json  prototypes.pt  train.lock
+            checkpoints/{last,stage1,best}.pt   cache/stage1_features.pt
+            eval/<name>/  (an eval folder: the artefacts of one evaluation, with its metrics.json)
+"""
 
 from __future__ import annotations
 
@@ -26,6 +34,27 @@ class RunDir:
     metrics = property(lambda self: self.root / "metrics.json")
     eval = property(lambda self: self.root / "eval")
     cache = property(lambda self: self.root / "cache")
+    stage1_cache = property(lambda self: self.root / "cache" / "stage1_features.pt")
+    lock = property(lambda self: self.root / "train.lock")
+
+    # what a run writes before its config.yaml exists (a run killed that early leaves only these)
+    EARLY_ENTRIES = ("events.jsonl", "cache", "checkpoints", "train.lock")
+    EVAL_METRICS = "metrics.json"   # the file that marks a complete eval folder
+
+    @staticmethod
+    def holds_run(path) -> bool:
+        """Whether ``path`` is a run directory (it holds config.yaml)."""
+        return (Path(path) / "config.yaml").is_file()
+
+    def eval_dir(self, name: str) -> Path:
+        """The eval folder ``eval/<name>`` (e.g. ``synthped``, ``synthped@synthped_occluded_flip``)."""
+        return self.eval / name
+
+    def eval_folders(self) -> list[str]:
+        """Names of the complete eval folders (those with their metrics.json), sorted."""
+        if not self.eval.is_dir():
+            return []
+        return sorted(p.parent.name for p in self.eval.glob(f"*/{self.EVAL_METRICS}"))
 
     def checkpoint(self, which: str) -> Path:
         """``selected`` | ``best`` | ``last`` | ``stage1`` | a path.

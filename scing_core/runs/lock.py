@@ -1,4 +1,4 @@
-"""One writer per run directory: ``RUN_DIR/train.lock`` holds the training process's pid.
+"""One writer per run directory: the run's lock file (``RUN_DIR/train.lock``) holds the training process's pid.
 
 ``scing train`` (and the studio's Resume, through it) takes the lock before touching a run and
 drops it when it ends; a second writer — another ``scing train --resume``, a second studio — gets one
@@ -16,11 +16,11 @@ import socket
 import time
 from pathlib import Path
 
+from scing_core.runs.layout import RunDir
 from scing_core.errors import RunDirError
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = "train.lock"
 
 
 def _start_time(pid: int) -> str | None:
@@ -52,7 +52,7 @@ def _alive(holder: dict) -> bool:
 
 def lock_holder(run_dir) -> dict | None:
     """``{pid, host, since}`` of the live process training ``run_dir``, or None."""
-    path = Path(run_dir) / LOCK_NAME
+    path = RunDir(Path(run_dir)).lock
     try:
         holder = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -63,7 +63,7 @@ def lock_holder(run_dir) -> dict | None:
 def lock_state(run_dir) -> str | None:
     """``"alive"`` (a live process trains the run), ``"stale"`` (its lock outlived its process: it was
     killed), or None (no lock: nobody trains it, or it ended cleanly)."""
-    if not (Path(run_dir) / LOCK_NAME).exists():
+    if not RunDir(Path(run_dir)).lock.exists():
         return None
     return "alive" if lock_holder(run_dir) is not None else "stale"
 
@@ -81,7 +81,7 @@ class RunLock:
     """Context manager: hold ``RUN_DIR/train.lock`` for this process (``enabled=False``: a no-op)."""
 
     def __init__(self, run_dir, enabled: bool = True) -> None:
-        self.path = Path(run_dir) / LOCK_NAME
+        self.path = RunDir(Path(run_dir)).lock
         self.enabled = enabled
         self.held = False
 
@@ -104,7 +104,7 @@ class RunLock:
                 json.dump(record, handle)
             self.held = True
             return self
-        raise RunDirError(f"could not lock run '{self.path.parent}': another process keeps taking {LOCK_NAME}")
+        raise RunDirError(f"could not lock run '{self.path.parent}': another process keeps taking {self.path.name}")
 
     def __exit__(self, *exc) -> None:
         if self.held:

@@ -1,0 +1,144 @@
+"""A finished (or running) run directory as one object: ``TrainedRun``.
+
+``TrainedRun.open(run_dir)`` gives the run's config, status, metrics, events, checkpoints, class
+prototypes and eval folders, and rebuilds its model from a checkpoint (weights from the checkpoint
+only: no pretrained download). Analysis, the demo, studies, ``scing_core.api`` and the studio load
+runs through it; the engine writes them. It sits below the engine (it imports nothing of it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from scing_core.config import TrainConfig
+from scing_core.config.io import from_dict
+from scing_core.runs.checkpoints import load_checkpoint
+from scing_core.runs.layout import RunDir
+from scing_core.errors import CheckpointError, ScingError
+from scing_core.runs.events import read_events
+
+if TYPE_CHECKING:   # torch and the models load when a model is rebuilt, not with this module
+    import torch
+
+
+def model_from_checkpoint(state: dict, device="cpu", cfg: TrainConfig | None = None):
+    """``(model, cfg)`` from a loaded checkpoint dict; weights come from the checkpoint only."""
+    from scing_core.models import build_model   # torch and open_clip load here, not with the module
+    if cfg is None:
+        if "config" not in state:
+            raise CheckpointError("checkpoint has no config; pass the run directory instead")
+        cfg = from_dict(state["config"])
+    if "num_classes" not in state:
+        raise CheckpointError("checkpoint does not record num_classes; was it written by `scing train`?")
+    build_cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, pretrained=""))
+    model = build_model(build_cfg, int(state["num_classes"]), int(state.get("num_cams", 1)))
+    missing, unexpected = model.load_state_dict(state["model"], strict=False)
+    if missing or unexpected:
+        raise CheckpointError(
+            f"checkpoint does not fit the {cfg.model.method}/{cfg.model.arch} model: {len(missing)} missing and "
+            f"{len(unexpected)} unexpected keys (e.g. {(missing or unexpected)[:3]})"
+        )
+    return model.to(device).eval(), cfg
+
+
+def load_run_model(run_dir, checkpoint: str = "selected", device: str = "auto"):
+    """``(model, cfg, checkpoint_path)`` for a run; ``checkpoint`` is selected | best | last | stage1 | a path."""
+    return TrainedRun.open(run_dir).load_model(checkpoint, device)
+
+
+def load_prototypes(run_dir) -> torch.Tensor:
+    """The run's class text prototypes [C, E] (L2-normalised)."""
+    return TrainedRun(RunDir.at(run_dir)).prototypes()
+
+
+class LoadedModel(NamedTuple):
+    """A run's model rebuilt for analysis: ``model, config, prototypes = run.load(...)``."""
+
+    model: torch.nn.Module
+    config: TrainConfig
+    prototypes: torch.Tensor | None   # [C, E] L2-normalised class text prototypes, when asked for
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """One run directory (it holds config.yaml). See the module docstring."""
+
+    layout: RunDir
+
+    @classmethod
+    def open(cls, run_dir) -> "TrainedRun":
+        """The run at ``run_dir``; a RunDirError when the folder is not a run directory."""
+        layout = RunDir.at(run_dir)
+        layout.require()
+        return cls(layout)
+
+    @property
+    def root(self) -> Path:
+        return self.layout.root
+
+    @cached_property
+    def config(self) -> TrainConfig:
+        from scing_core.config import load_config
+
+        return load_config(self.layout.config)
+
+    def events(self) -> list[dict]:
+        return read_events(self.layout.events)
+
+    def status(self, events: list[dict] | None = None) -> str:
+        """completed | stopped | failed (its last ``run_finished``), running-or-killed (started, not
+        finished), not-started."""
+        events = self.events() if events is None else events
+        finished = [e for e in events if e["type"] == "run_finished"]
+        started = [e for e in events if e["type"] == "run_started"]
+        if not started:
+            return "not-started"
+        if finished and finished[-1].get("time", 0) >= started[-1].get("time", 0):
+            return str(finished[-1].get("status", "failed"))
+        return "running-or-killed"
+
+    def metrics(self) -> dict:
+        """metrics.json (``{}`` until the run finished); a ScingError when it holds garbage."""
+        path = self.layout.metrics
+        if not path.exists():
+            return {}
+        try:
+            metrics = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ScingError(f"metrics.json is unreadable ({type(exc).__name__}); re-evaluate the run with "
+                             "`scing eval`, or delete the file") from None
+        if not isinstance(metrics, dict):
+            raise ScingError("metrics.json does not hold a mapping; re-evaluate the run with `scing eval`, or delete it")
+        return metrics
+
+    def checkpoint(self, which: str = "selected") -> Path:
+        return self.layout.checkpoint(which)
+
+    def eval_folders(self) -> list[str]:
+        return self.layout.eval_folders()
+
+    def prototypes(self, raw: bool = False) -> torch.Tensor:
+        """Class text prototypes [C, E]: L2-normalised, or the raw text features (``raw``, CLIP-ReID's
+        dot-product logits) when the run kept them."""
+        saved = load_checkpoint(self.layout.prototypes)
+        if raw and "raw" not in saved:
+            raise CheckpointError(f"'{self.layout.prototypes}' holds no raw prototypes (its run used cosine logits)")
+        return saved["raw"] if raw else saved["prototypes"]
+
+    def load_model(self, checkpoint: str = "selected", device: str = "auto") -> tuple[torch.nn.Module, TrainConfig, Path]:
+        """``(model, config, checkpoint path)``, the model in eval mode on ``device``."""
+        from scing_core.device import resolve_device
+
+        path = self.checkpoint(checkpoint)
+        model, cfg = model_from_checkpoint(load_checkpoint(path), resolve_device(device))
+        return model, cfg, Path(path)
+
+    def load(self, checkpoint: str = "selected", device: str = "auto", prototypes: bool = True) -> LoadedModel:
+        """The model (and, with ``prototypes``, the class prototypes) for analysis."""
+        model, cfg, _ = self.load_model(checkpoint, device)
+        return LoadedModel(model, cfg, self.prototypes() if prototypes else None)
