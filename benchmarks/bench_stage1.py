@@ -19,9 +19,9 @@ import torch
 from scing_core.config import resolve_config
 from scing_core.data import ReIDDataset
 from scing_core.engine.context import TrainContext
-from scing_core.engine.events import EventWriter
+from scing_core.runs.events import EventWriter
 from scing_core.engine.feature_cache import FeatureCache, ViewBank
-from scing_core.engine.run_dir import RunDir
+from scing_core.runs.layout import RunDir
 from scing_core.engine.stage1 import PromptStage
 from scing_core.models import build_model
 

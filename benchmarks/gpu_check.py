@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 from scing_core.config import resolve_config  # noqa: E402
 from scing_core.data import ReIDDataset, ReIDSample  # noqa: E402
 from scing_core.engine.context import TrainContext  # noqa: E402
-from scing_core.engine.events import EventWriter  # noqa: E402
-from scing_core.engine.run_dir import RunDir  # noqa: E402
+from scing_core.runs.events import EventWriter  # noqa: E402
+from scing_core.runs.layout import RunDir  # noqa: E402
 from scing_core.engine.stage2 import ImageStage  # noqa: E402
 from scing_core.evaluation import evaluate_rank  # noqa: E402
 from scing_core.models import build_model  # noqa: E402
