@@ -1,6 +1,8 @@
-"""The studio's window: arranges the panels in tabs and wires their signals. No logic of its own
-beyond routing: workspace scans come from :class:`app.services.workspace.WorkspaceService`, every
-panel owns its work."""
+"""The studio's window: arranges the panels of :data:`app.panels.registry.PANELS` in tabs and wires
+their signals. No logic of its own beyond routing: workspace scans come from
+:class:`app.services.workspace.WorkspaceService`, every panel owns its work. The routes between
+panels (Retrieval -> Saliency, Modality gap -> Retrieval, Study -> Training) are the only
+panel-specific lines here."""
 
 from __future__ import annotations
 
@@ -10,12 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget)
 
-from app.panels.dataset_panel import DatasetPanel
-from app.panels.gap_panel import GapPanel
-from app.panels.retrieval_panel import RetrievalPanel
-from app.panels.saliency_panel import SaliencyPanel
-from app.panels.study_panel import StudyPanel
-from app.panels.training_panel import TrainingPanel
+from app.panels.registry import PANELS, ShowcaseRuns
 from app.panels.workspace_panel import WorkspacePanel
 from app.services import core_client
 from app.widgets.gallery_thumbnails import shared_thumbnails
@@ -23,7 +20,7 @@ from app.services.gap_query_link import GapQueryLink
 from app.services.workers import WorkerPool
 from app.services.workspace import WorkspaceService
 
-TAB_NAMES = ("training", "retrieval", "saliency", "gap", "study", "dataset")
+TAB_NAMES = tuple(spec.name for spec in PANELS)
 STATUS_TIMEOUT_MS = 8000
 
 
@@ -35,19 +32,14 @@ class MainWindow(QMainWindow):
         self.workspace = WorkspaceService(self)
         self._run_to_select = None   # set when a run directory was opened as the workspace
         self.setup_page = WorkspacePanel()
-        self.training = TrainingPanel()
-        self.retrieval = RetrievalPanel()
-        self.saliency = SaliencyPanel()
-        self.gap = GapPanel()
-        self.study = StudyPanel()
-        self.dataset = DatasetPanel()
-        self.gap_query_link = GapQueryLink(self.retrieval, self)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        for panel, title in ((self.training, "Training"), (self.retrieval, "Retrieval"),
-                             (self.saliency, "Saliency"), (self.gap, "Modality gap"), (self.study, "Study"),
-                             (self.dataset, "Dataset")):
-            self.tabs.addTab(panel, title)
+        self.panels = {}
+        for spec in PANELS:   # each panel is also an attribute: self.training, self.retrieval, ...
+            panel = self.panels[spec.name] = spec.factory()
+            setattr(self, spec.name, panel)
+            self.tabs.addTab(panel, spec.title)
+        self.gap_query_link = GapQueryLink(self.retrieval, self)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.setup_page)
         self.stack.addWidget(self.tabs)
@@ -97,7 +89,7 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         self.workspace.scanned.connect(self._workspace_scanned)
         self.workspace.failed.connect(self.show_error)
-        for panel in (self.setup_page, self.training, self.retrieval, self.saliency, self.gap, self.study, self.dataset):
+        for panel in (self.setup_page, *self.panels.values()):
             panel.errorOccurred.connect(self.show_error)
             panel.statusMessage.connect(lambda text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
         self.setup_page.openRequested.connect(self.choose_workspace)
@@ -127,18 +119,13 @@ class MainWindow(QMainWindow):
 
     def _workspace_scanned(self, status, rows: list) -> None:
         self.workspace_label.setText(f"workspace: {status.path} · {status.headline()}")
-        readable = [row for row in rows if not row.damaged]   # damaged runs are listed in Training only
-        self.gap.set_workspace(status.path, readable)          # a new workspace clears what they show
-        self.saliency.set_workspace(status.path, readable)
-        self.dataset.set_workspace(status.path)
+        for panel in self.panels.values():   # each clears what belonged to another workspace first
+            panel.workspace_changed(status.path, rows)
         if status.shows_setup and not self.training.running_jobs():
             self.setup_page.show_status(status)
             self.stack.setCurrentWidget(self.setup_page)
             return
         self.stack.setCurrentWidget(self.tabs)
-        self.training.set_workspace(status.path, rows)
-        self.retrieval.set_runs(readable)
-        self.study.set_workspace(status.path)
         if self._run_to_select is not None:   # opened as a run directory: show that run
             self.training.select_run(self._run_to_select)
             self.retrieval.select_run(self._run_to_select)
@@ -179,35 +166,17 @@ class MainWindow(QMainWindow):
     # -- screenshots and lifecycle ---------------------------------------------------------------------------
     def busy(self) -> bool:
         """True while any scan or analysis worker of the window runs (screenshots wait for it)."""
-        pools = (self.workspace.workers, self.training.workers, self.retrieval.workers, self.saliency.workers,
-                 self.gap.workers, self.study.workers, self.dataset.workers, self.preloading)
+        pools = (self.workspace.workers, self.preloading, *(panel.workers for panel in self.panels.values()))
         return (self.workspace.scans_done == 0 or any(pool.busy for pool in pools)
                 or shared_thumbnails().busy)
 
     def screenshot_steps(self):
         """(name, show, start) per panel for ``--screenshot``; the setup page alone when it is shown."""
-        def show(widget):
-            return lambda: self.tabs.setCurrentWidget(widget)
-
-        showcase = [row.path for row in self.workspace.rows if row.method == "scing" and row.status == "completed"]
-        baseline = [row.path for row in self.workspace.rows if row.method == "clipreid" and row.status == "completed"]
-
-        def pick(select):   # show the proposed method's run when the workspace has a completed SCING run
-            return (lambda: select(showcase[0])) if showcase else None
-
-        def show_retrieval():   # the proposed method's run, compared with CLIP-ReID (the Δ AP column)
-            if showcase:
-                self.retrieval.select_run(showcase[0])
-            if baseline:
-                self.retrieval.prefer_comparison(baseline[0])
-
         if self.stack.currentWidget() is self.setup_page:
             return [("workspace", lambda: None, None)]
-        study = [("study", show(self.study), None)] if self.study.has_studies else []   # loads on its own
-        return [("training", show(self.training), pick(self.training.select_run)),
-                ("retrieval", show(self.retrieval), show_retrieval),
-                ("saliency", show(self.saliency), self.saliency.compute), ("gap", show(self.gap), self.gap.compute),
-                *study, ("dataset", show(self.dataset), None)]   # the dataset loads on its own
+        runs = ShowcaseRuns.of(self.workspace.rows)
+        return [(name, lambda panel=panel: self.tabs.setCurrentWidget(panel), panel.screenshot_start(runs))
+                for name, panel in self.panels.items() if panel.screenshot_wanted()]
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         running = self.training.running_jobs()

@@ -85,6 +85,16 @@ class AnalysisPanel(QWidget):
         """Empty the results view (a new workspace is shown)."""
 
     # -- shared behaviour ------------------------------------------------------------------------------
+    # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------
+    def workspace_changed(self, path, rows) -> None:
+        self.set_workspace(path, [row for row in rows if not row.damaged])
+
+    def screenshot_wanted(self) -> bool:
+        return True
+
+    def screenshot_start(self, runs):
+        return self.compute
+
     def set_workspace(self, workspace, rows) -> None:
         """A workspace scan's runs; a different workspace than the one shown clears the view first."""
         path = Path(workspace) if workspace is not None else None

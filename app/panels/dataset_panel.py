@@ -98,6 +98,16 @@ class DatasetPanel(QWidget):
         return widget_of(vbox(self.caption, self.table, self.histograms, (lower, 1)))
 
     # -- workspace and folder choice ---------------------------------------------------------------------
+    # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------
+    def workspace_changed(self, path, rows) -> None:
+        self.set_workspace(path)
+
+    def screenshot_wanted(self) -> bool:
+        return True
+
+    def screenshot_start(self, runs):
+        return None   # the dataset loads on its own
+
     def set_workspace(self, workspace) -> None:
         """Offer the workspace's data folders; a different workspace clears the view and opens its first dataset."""
         path = Path(workspace) if workspace is not None else None

@@ -152,6 +152,21 @@ class RetrievalPanel(RunComparisonMixin, GalleryTileActionsMixin, QWidget):
         return strip
 
     # -- runs and eval folders -----------------------------------------------------------------------
+    # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------
+    def workspace_changed(self, path, rows) -> None:
+        self.set_runs([row for row in rows if not row.damaged])
+
+    def screenshot_wanted(self) -> bool:
+        return True
+
+    def screenshot_start(self, runs):
+        def show():   # the proposed method's run, compared with CLIP-ReID (the side-by-side ranking)
+            if runs.scing:
+                self.select_run(runs.scing)
+            if runs.baseline:
+                self.prefer_comparison(runs.baseline)
+        return show
+
     def set_runs(self, rows) -> None:
         """Runs that have eval folders go in the run picker. A rescan that changes nothing for the run
         being browsed keeps the loaded eval and the selected query."""

@@ -87,6 +87,16 @@ class StudyPanel(QWidget):
         return self.study_combo.count() > 0
 
     # -- what is shown ---------------------------------------------------------------------------------
+    # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------
+    def workspace_changed(self, path, rows) -> None:
+        self.set_workspace(path)
+
+    def screenshot_wanted(self) -> bool:
+        return self.has_studies
+
+    def screenshot_start(self, runs):
+        return None   # the study loads on its own
+
     def set_workspace(self, path) -> None:
         """List the workspace's studies and load the one shown before (when it is still there) or the first."""
         studies = core_client.list_studies(path)

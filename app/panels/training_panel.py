@@ -130,6 +130,16 @@ class TrainingPanel(QWidget):
         return view
 
     # -- workspace -----------------------------------------------------------------------------------
+    # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------
+    def workspace_changed(self, path, rows) -> None:
+        self.set_workspace(path, rows)
+
+    def screenshot_wanted(self) -> bool:
+        return True
+
+    def screenshot_start(self, runs):
+        return (lambda: self.select_run(runs.scing)) if runs.scing else None
+
     def set_workspace(self, workspace, rows: list[RunRow]) -> None:
         """New scan results (same or another workspace); keeps the selection, the ticks and running jobs."""
         changed = self.workspace is None or Path(workspace) != self.workspace

@@ -110,3 +110,15 @@ def test_screenshot_mode_writes_one_png_per_panel_and_quits(tiny_workspace, tmp_
     from PySide6.QtGui import QImage
 
     assert all(QImage(str(tmp_path / name)).width() == 1200 for name in names)
+
+
+def test_every_registered_panel_follows_the_protocol_the_window_relies_on(qtbot):
+    from app.panels.registry import PANEL_PROTOCOL, PANELS
+
+    assert len({spec.name for spec in PANELS}) == len(PANELS)
+    for spec in PANELS:
+        panel = spec.factory()
+        qtbot.addWidget(panel)
+        missing = [name for name in PANEL_PROTOCOL if not hasattr(panel, name)]
+        assert not missing, f"{type(panel).__name__} lacks {missing} (app/panels/registry.py)"
+        panel.workers.wait(10000)
