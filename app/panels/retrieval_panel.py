@@ -22,23 +22,23 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QLabel, QPushButt
 
 from app.panels.retrieval_comparison import RunComparisonMixin
 from app.panels.retrieval_loading import LoadFailure, load_retrieval_state
+from app.panels.retrieval_query_list import QueryListMixin
 from app.panels.retrieval_tiles import GalleryTileActionsMixin
 from app.services import core_client
 from app.services.workers import WorkerPool
-from app.state.query_filter import describe_filter
-from app.state.retrieval import RetrievalState, camera_number, describe_query, describe_sort
+from app.state.retrieval import RetrievalState, camera_number, describe_query
 from app.widgets.error_banner import ErrorBanner
 from app.widgets.image_strip import ImageStripWidget, ThumbnailTile, TileSpec, legend_html
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.plotting import PALETTE, make_plot, pen
 from app.widgets.query_filter_bar import QueryFilterBar
-from app.widgets.query_table import SORT_INDICATOR, QueryTableModel, build_query_table, sort_after_click
+from app.widgets.query_table import QueryTableModel, build_query_table
 
 THUMB = QSize(64, 128)        # Market-1501 / SynthPed images are 64 x 128: shown at their own size
 QUERY_SIZE = QSize(64, 128)
 
 
-class RetrievalPanel(RunComparisonMixin, GalleryTileActionsMixin, QWidget):
+class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin, QWidget):
     errorOccurred = Signal(str)
     statusMessage = Signal(str)
     imagesForSaliency = Signal(list)   # [query path, top gallery paths…] sent to the Saliency panel
@@ -151,7 +151,6 @@ class RetrievalPanel(RunComparisonMixin, GalleryTileActionsMixin, QWidget):
         strip.tileClicked.connect(self._tile_clicked)
         return strip
 
-    # -- runs and eval folders -----------------------------------------------------------------------
     # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------
     def workspace_changed(self, path, rows) -> None:
         self.set_runs([row for row in rows if not row.damaged])
@@ -167,6 +166,7 @@ class RetrievalPanel(RunComparisonMixin, GalleryTileActionsMixin, QWidget):
                 self.prefer_comparison(runs.baseline)
         return show
 
+    # -- runs and eval folders -----------------------------------------------------------------------
     def set_runs(self, rows) -> None:
         """Runs that have eval folders go in the run picker. A rescan that changes nothing for the run
         being browsed keeps the loaded eval and the selected query."""
@@ -277,74 +277,6 @@ class RetrievalPanel(RunComparisonMixin, GalleryTileActionsMixin, QWidget):
             item.plot(ranks, [100 * v for v in cmc], pen=pen(0, 2.0), symbol="o", symbolSize=4,
                       symbolBrush=PALETTE[0], symbolPen=None)
             item.setYRange(0, 100, padding=0.02)
-
-    # -- query list ----------------------------------------------------------------------------------
-    def _filter_changed(self, query_filter) -> None:
-        if self.state is None:
-            return
-        self.state.set_filter(query_filter)
-        self.model.refresh()
-        self._after_list_change()
-
-    def _header_clicked(self, section: int) -> None:
-        key = sort_after_click(section, self._sort_key)
-        if self.state is None or key is None:
-            self._show_sort()
-            return
-        self._sort_key = key
-        self.state.set_sort(key)
-        self.model.refresh()
-        self._after_list_change()
-
-    def _after_list_change(self) -> None:
-        """The list was re-sorted, re-filtered or reloaded: title, indicator, count, and a selection."""
-        self._show_sort()
-        self._update_count()
-        if not self._reselect():
-            if self.model.rowCount():
-                self.table.selectRow(0)
-            else:
-                self.state.select(None)
-                self._show_selected()
-
-    def _show_sort(self) -> None:
-        key = self.state.sort_key if self.state is not None else self._sort_key
-        reference = self.state.reference_name if self.state is not None else None
-        self.list_title.setText(f"<b>Queries</b> — {describe_sort(key, reference)} (click a header to re-sort)")
-        column, order = SORT_INDICATOR[key]
-        self.table.horizontalHeader().setSortIndicator(column, order)
-
-    def _reselect(self) -> bool:
-        """Select the state's query in the table again (False when it is not listed)."""
-        if self.state is None or self.state.selected is None:
-            return False
-        for r, row in enumerate(self.model.rows):
-            if row.index == self.state.selected:
-                self.table.selectRow(r)
-                return True
-        return False
-
-    def select_query(self, query_index: int) -> bool:
-        """Show query ``query_index`` (clearing the filters when they hide it); False when out of range."""
-        if self.state is None or not 0 <= query_index < self.state.num_queries:
-            return False
-        self.state.select(query_index)
-        if not self._reselect():
-            self.filters.reset()        # refilters the list, which selects the state's query again
-        return self.state.selected == query_index
-
-    def _update_count(self) -> None:
-        if self.state is not None:
-            s = self.state.summary()
-            shown = describe_filter(self.state.query_filter, self.model.rowCount(), s["num_query"])
-            self.count_label.setText(f"{shown} · {s['num_failures']} rank-1 failures")
-
-    def _query_selected(self, *_) -> None:
-        rows = self.table.selectionModel().selectedRows()
-        if self.state is None or not rows:
-            return
-        self.state.select(self.model.rows[rows[0].row()].index)
-        self._show_selected()
 
     # -- the selected query ----------------------------------------------------------------------------
     def _show_selected(self, *_) -> None:
