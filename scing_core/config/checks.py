@@ -49,6 +49,9 @@ RANGES = {
     "perturb.occlude_p": (lambda v: 0 <= v <= 1, "a probability in [0, 1]"),
 }
 
+TRIPLET_FEATURES = ("penultimate", "pre_proj", "proj")   # loss.triplet_features: any distinct subset
+
+# key -> its allowed values: the one list of each choice (models, losses and transforms use these)
 CHOICES: dict[str, tuple[str, ...]] = {
     "model_selection": ("final", "test", "val"),
     "stage1.batching": ("pk", "shuffle"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from torchvision import transforms as T
 
+from scing_core.config.checks import CHOICES
 from scing_core.config.schema import DataConfig
 from scing_core.errors import ConfigError
 
@@ -45,7 +46,7 @@ def normalize(data_cfg: DataConfig) -> T.Normalize:
     return T.Normalize(mean=list(data_cfg.mean), std=list(data_cfg.std))
 
 
-ERASE_MODES = ("pixel", "mean")
+ERASE_MODES = CHOICES["data.erase_mode"]
 
 
 def random_erasing(data_cfg: DataConfig, p: float) -> T.RandomErasing:

@@ -23,12 +23,13 @@ from scing_core.runs.events import EventWriter
 from scing_core.engine.hooks import CheckpointHook, EvalHook
 from scing_core.atomic import write_json_atomic
 from scing_core.runs.layout import RunDir
+from scing_core.runs.trained import TrainedRun
 from scing_core.runs.lock import RunLock
 from scing_core.engine.selection import selection_label, selection_record
 from scing_core.engine.stage1 import PromptStage, check_pdca
 from scing_core.engine.stage2 import ImageStage
 from scing_core.engine.trainer import TrainingStopped, run_stage
-from scing_core.errors import CheckpointError, DatasetError, ScingError
+from scing_core.errors import DatasetError, ScingError
 from scing_core.models import build_model
 
 log = logging.getLogger(__name__)
@@ -88,11 +89,7 @@ def _stage2_prototypes(ctx: TrainContext, stage1: PromptStage | None) -> torch.T
     raw = ctx.cfg.loss.i2t_similarity == "dot"
     if stage1 is not None:
         return stage1.raw_prototypes if raw else stage1.prototypes
-    saved = load_checkpoint(ctx.run.prototypes)
-    if raw and "raw" not in saved:
-        raise CheckpointError(f"'{ctx.run.prototypes}' holds no raw prototypes (written before loss.i2t_similarity=dot "
-                           "was set); start a new run")
-    return saved["raw"] if raw else saved["prototypes"]
+    return TrainedRun(ctx.run).prototypes(raw=raw)   # a resumed stage 2: the saved prototypes
 
 
 def train(cfg: TrainConfig, run_dir, resume: bool = False, hooks=(), ctx_out: list | None = None) -> dict:

@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from scing_core.config.checks import CHOICES, TRIPLET_FEATURES
 from scing_core.config.schema import LossConfig
 from scing_core.errors import ConfigError, InputError
 from scing_core.losses.consistency import consistency_loss
@@ -22,8 +23,6 @@ from scing_core.losses.triplet import batch_hard_triplet_loss
 from scing_core.losses.xm_triplet import xm_triplet_loss
 
 _STAGE2_WEIGHTS = ("w_i2t_ce", "w_xm_triplet", "w_id", "w_triplet")
-SIMILARITIES = ("cosine", "dot")
-TRIPLET_FEATURES = ("penultimate", "pre_proj", "proj")
 
 
 def _require(condition: bool, key: str, value: Any, rule: str) -> None:
@@ -43,7 +42,8 @@ def _validate(cfg: LossConfig) -> None:
     _require(0 <= cfg.label_smoothing < 1, "label_smoothing", cfg.label_smoothing, "in [0, 1)")
     _require(cfg.i2t_logit_scale >= 0, "i2t_logit_scale", cfg.i2t_logit_scale, ">= 0 (0 = the CLIP model's scale)")
     for key in ("supcon_similarity", "i2t_similarity"):
-        _require(getattr(cfg, key) in SIMILARITIES, key, getattr(cfg, key), "one of " + ", ".join(SIMILARITIES))
+        allowed = CHOICES[f"loss.{key}"]
+        _require(getattr(cfg, key) in allowed, key, getattr(cfg, key), "one of " + ", ".join(allowed))
     features = tuple(cfg.triplet_features)
     _require(bool(features) and set(features) <= set(TRIPLET_FEATURES) and len(set(features)) == len(features),
              "triplet_features", list(features), "a non-empty list of distinct names from " + ", ".join(TRIPLET_FEATURES))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from scing_core.config.checks import CHOICES
 from scing_core.errors import InputError
 from scing_core.losses._common import (
     as_scale,
@@ -15,7 +16,7 @@ from scing_core.losses._common import (
 )
 
 _WHERE = "i2t_ce_loss"
-SIMILARITIES = ("cosine", "dot")
+SIMILARITIES = CHOICES["loss.i2t_similarity"]
 
 
 def i2t_ce_loss(

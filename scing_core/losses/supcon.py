@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from scing_core.config.checks import CHOICES
 from scing_core.errors import InputError
 from scing_core.losses._common import (
     as_scale,
@@ -16,7 +17,7 @@ from scing_core.losses._common import (
 )
 
 _WHERE = "supcon_loss"
-SIMILARITIES = ("cosine", "dot")
+SIMILARITIES = CHOICES["loss.supcon_similarity"]
 
 
 def supcon_loss(

@@ -12,14 +12,15 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from scing_core.config.checks import CHOICES
 from scing_core.errors import ConfigError, InputError
 from scing_core.models.clip_backbone import ClipBackbone, ImageFeatures
 from scing_core.models.heads import BNNeck, IdentityClassifier
 from scing_core.models.prompts import PromptLearner
 from scing_core.models.text_encoder import TextEncoder
 
-TEST_FEATURES = ("concat", "proj", "pre_proj")
-NECK_FEATS = ("before", "after")
+TEST_FEATURES = CHOICES["model.test_feature"]
+NECK_FEATS = CHOICES["model.neck_feat"]
 STAGES = (1, 2)
 
 

@@ -10,11 +10,11 @@ out; pairs use the seeds both rows finished.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from pathlib import Path
 
 import numpy as np
 
+from scing_core.demo.workspace import read_json
 from scing_core.runs.layout import RunDir
 from scing_core.atomic import write_json_atomic, write_text_atomic
 from scing_core.study.plan import StudyPlan
@@ -23,17 +23,9 @@ from scing_core.study.stats import mean_ci, paired_delta_ap, sign_test
 STUDY_VERSION = 1
 
 
-def _read_json(path: Path) -> dict | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def finished_metrics(run_dir: Path) -> dict:
     """``{test set: metrics}`` of a finished run (``{}`` while it is not)."""
-    final = (_read_json(RunDir.at(run_dir).metrics) or {}).get("final") or {}
+    final = (read_json(RunDir.at(run_dir).metrics) or {}).get("final") or {}
     return {label: m for label, m in final.items() if isinstance(m, dict) and "mAP" in m}
 
 
@@ -42,7 +34,7 @@ def per_query_ap(run_dir: Path, label: str) -> tuple[np.ndarray, list[str]]:
     folder = RunDir.at(run_dir).eval_dir(label)
     with np.load(folder / "per_query.npz") as data:
         ap = np.asarray(data["ap"], dtype=np.float64)
-    paths = (_read_json(folder / "query.json") or {}).get("paths", [])
+    paths = (read_json(folder / "query.json") or {}).get("paths", [])
     return ap, [str(p) for p in paths]
 
 

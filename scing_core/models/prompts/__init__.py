@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from scing_core.config.checks import CHOICES
 from scing_core.config.schema import ModelConfig
 from scing_core.errors import ConfigError
 from scing_core.models.prompts.base import PromptLearner, PromptTemplate, build_template
@@ -20,7 +21,7 @@ from scing_core.models.prompts.cocoop import CoCoOpPromptLearner
 from scing_core.models.prompts.scing import ScingPromptLearner
 from scing_core.registry import Registry
 
-COND_SOURCES = ("pre_proj", "proj")
+COND_SOURCES = CHOICES["model.cond_source"]
 
 # name -> factory(model_cfg, num_classes, backbone) -> PromptLearner
 PROMPT_LEARNERS: Registry[Callable[..., PromptLearner]] = Registry("method")
