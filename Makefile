@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test test-fast bench synth demo studio clean
+.PHONY: install test test-fast bench synth demo studio fidelity-refs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -36,6 +36,10 @@ demo: $(STAMP)
 ## make synth: write a default SynthPed dataset to data/synthped.
 synth: $(STAMP)
 	$(VENV)/bin/scing synth --out data/synthped
+
+## make fidelity-refs: renumber docs/fidelity.md's file:line references after code moved.
+fidelity-refs: $(STAMP)
+	$(PY) docs/tools/fidelity_refs.py --fix
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info
