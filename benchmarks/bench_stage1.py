@@ -23,7 +23,7 @@ from scing_core.runs.events import EventWriter
 from scing_core.engine.feature_cache import FeatureCache, ViewBank
 from scing_core.runs.layout import RunDir
 from scing_core.engine.stage1 import PromptStage
-from scing_core.models import build_model
+from scing_core.models import model_from_config
 
 
 def random_cache(model, num_classes: int, per_id: int, views: int, image_size) -> tuple[FeatureCache, ViewBank]:
@@ -53,26 +53,26 @@ def main() -> None:
     args = ap.parse_args()
     cfg = resolve_config(f"market1501/{args.method}", ["model.pretrained=", f"model.arch={args.arch}", "model.sie=false", "device=cpu"])
     torch.manual_seed(0)
-    model = build_model(cfg, args.num_classes, 6)
+    model = model_from_config(cfg, args.num_classes, 6)
     size = cfg.data.image_size
     cache, bank = random_cache(model, args.num_classes, 4, cfg.perturb.views_per_image, size)
     with tempfile.TemporaryDirectory() as tmp:
         run = RunDir.at(tmp)
         ctx = TrainContext(cfg, run, model, ReIDDataset("bench", tmp, [], [], [], 6), torch.device("cpu"),
-                           EventWriter(run.events, enabled=False))
-        stage = PromptStage(ctx, cache=cache)
-        stage.bank = bank  # epoch 0's bank: epoch_batches(0) keeps it instead of encoding one
+                           EventWriter(run.events, enabled=False), pdca=True)
+        stage = PromptStage.from_context(ctx, cache=cache)
+        stage.pdca.bank = bank  # epoch 0's bank: epoch_batches(0) keeps it instead of encoding one
         batch = stage.epoch_batches(0)[0]
         images = torch.randn(len(batch), 3, *size)
 
         def cached_step():
-            stage.train_step(batch)
+            stage.run_step(batch)
 
         def reencoding_step():
             with torch.inference_mode():
                 for _ in range(3):  # original view + the two perturbed views PDCA compares
                     model.encode_image(images)
-            stage.train_step(batch)
+            stage.run_step(batch)
 
         t_cached = timed(cached_step, args.steps)
         t_encode = timed(reencoding_step, args.steps)

@@ -6,7 +6,7 @@
 1. environment: torch / CUDA versions, device name, memory, bf16 support;
 2. ``evaluate_rank`` on CUDA tensors against the CPU result (Market-sized random problem) and its speed;
 3. stage-2 training throughput of the paper's setting (ViT-B-16, 256x128, batch 64 = 16 ids x 4,
-   751 classes, the engine's own ``ImageStage.train_step``) with AMP off / bf16 / fp16 + GradScaler:
+   751 classes, the engine's own ``ImageStage.run_step``) with AMP off / bf16 / fp16 + GradScaler:
    images per second and peak GPU memory (the README's GPU numbers are estimates until this runs);
 4. end to end: ``scing train --config synthped/scing/quick`` on a small SynthPed with device=cuda and
    amp=auto, then ``scing eval`` — the CUDA path of the feature cache, both stages and evaluation;
@@ -39,7 +39,7 @@ from scing_core.runs.events import EventWriter  # noqa: E402
 from scing_core.runs.layout import RunDir  # noqa: E402
 from scing_core.engine.stage2 import ImageStage  # noqa: E402
 from scing_core.evaluation import evaluate_rank  # noqa: E402
-from scing_core.models import build_model  # noqa: E402
+from scing_core.models import model_from_config  # noqa: E402
 
 
 def synchronize(device: torch.device) -> None:
@@ -88,7 +88,7 @@ def stage2_throughput(device: torch.device, amp: str, quick: bool, steps: int) -
                                               f"data.ids_per_batch={ids}", f"data.instances_per_id={per_id}",
                                               "data.num_workers=0"])
     torch.manual_seed(0)
-    model = build_model(cfg, classes, 6).to(device)
+    model = model_from_config(cfg, classes, 6).to(device)
     train = [ReIDSample(f"/none/{i}.jpg", i % classes, i % 6) for i in range(classes * per_id)]
     batch_size = ids * per_id
     pids = torch.arange(ids).repeat_interleave(per_id)
@@ -101,13 +101,13 @@ def stage2_throughput(device: torch.device, amp: str, quick: bool, steps: int) -
                            EventWriter(run.events, enabled=False))
         with torch.no_grad():
             embed = model.encode_image(batch[0][:2].to(device)).proj.shape[1]
-        stage = ImageStage(ctx, torch.nn.functional.normalize(torch.randn(classes, embed), dim=1))
+        stage = ImageStage.from_context(ctx, torch.nn.functional.normalize(torch.randn(classes, embed), dim=1))
         for _ in range(2):   # warm-up
-            stage.train_step(batch)
+            stage.run_step(batch)
         synchronize(device)
         start = time.perf_counter()
         for _ in range(steps):
-            parts = stage.train_step(batch)
+            parts = stage.run_step(batch)
         synchronize(device)
         seconds = (time.perf_counter() - start) / steps
     out = {"arch": arch, "image_size": list(size), "batch": batch_size, "amp": amp,

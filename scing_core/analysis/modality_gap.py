@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from scing_core.analysis.projection import project_pairs_2d
-from scing_core.data.loaders import build_test_loader
+from scing_core.data.loaders import ConfiguredLoaders
 from scing_core.data.types import ReIDSample
 from scing_core.data.configured import load_configured_dataset
 from scing_core.runs.trained import load_prototypes, load_run_model
@@ -283,7 +283,7 @@ def _run_prototypes(run_dir, num_classes: int) -> torch.Tensor:
 def _image_features(model, samples: list[ReIDSample], cfg, device) -> ImageFeatures:
     """ImageFeatures of ``samples`` in order (CPU, float32)."""
     pre, proj, order = [], [], []
-    for batch in build_test_loader(samples, cfg):
+    for batch in ConfiguredLoaders(cfg).test(samples):
         if batch is None:
             continue
         images, _, camids, indices = batch

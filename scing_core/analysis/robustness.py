@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torchvision.transforms import functional as TF
 
-from scing_core.data.loaders import build_test_loader, mix_seed
+from scing_core.data.loaders import ConfiguredLoaders, mix_seed
 from scing_core.data.perturbations import occlude_tensor
 from scing_core.data.configured import load_configured_dataset, test_datasets
 from scing_core.evaluation import metrics_of
@@ -178,7 +178,7 @@ def _run_curves(path: Path, fractions, modes, checkpoint, device, seed, dataset,
     dev = next(model.parameters()).device
     label, data = _evaluation_dataset(cfg, dataset, root)
     amp = dev.type == "cuda" and cfg.amp != "off"  # as evaluate_model, so fraction 0 reproduces its numbers
-    gallery = extract_features(model, build_test_loader(data.gallery, cfg), device=dev, amp=amp, progress=progress)
+    gallery = extract_features(model, ConfiguredLoaders(cfg).test(data.gallery), device=dev, amp=amp, progress=progress)
     variants = [(mode, f) for mode in modes for f in fractions if f > 0.0]
     queries = _perturbed_query_features(model, data.query, cfg, dev, variants, seed, amp)
     clean = metrics_of(evaluate_features(queries[None], gallery)[1])
@@ -208,7 +208,7 @@ def _perturbed_query_features(model, samples, cfg, device, variants, seed, amp: 
     """Query FeatureSets keyed by ``None`` (clean) and by each ``(mode, fraction)``, in one pass over the
     query images (each batch is loaded once and damaged in every way)."""
     mean, std = tuple(cfg.data.mean), tuple(cfg.data.std)
-    loader = build_test_loader(samples, cfg)
+    loader = ConfiguredLoaders(cfg).test(samples)
     chunks = {key: [] for key in [None, *variants]}
     pids, camids, paths = [], [], []
     was_training = model.training

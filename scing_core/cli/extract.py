@@ -18,7 +18,7 @@ from scing_core.atomic import check_output_file
 from scing_core.atomic import atomic_open
 from scing_core.cli import setup_logging
 from scing_core.data.datasets.market_layout import IMAGE_EXTENSIONS
-from scing_core.data.loaders import build_test_loader
+from scing_core.data.loaders import ConfiguredLoaders
 from scing_core.data.types import ReIDSample
 from scing_core.runs.checkpoints import load_checkpoint
 from scing_core.device import resolve_device
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     device = resolve_device(args.device)
     model, cfg = model_from_checkpoint(load_checkpoint(args.checkpoint), device)
     samples = [ReIDSample(f, -1, 0) for f in files]
-    feats = extract_features(model, build_test_loader(samples, cfg), device=device, flip=args.flip,
+    feats = extract_features(model, ConfiguredLoaders(cfg).test(samples), device=device, flip=args.flip,
                              amp=device.type == "cuda", progress=True)
     if feats.skipped and args.strict:
         raise DatasetError(f"{len(feats.skipped)} of {len(files)} images could not be read, e.g. "

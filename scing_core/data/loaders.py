@@ -6,15 +6,18 @@ their dataset index (``images, pids, camids, indices = batch``) so features can 
 samples even when one was skipped.
 
 Reproducibility: random transforms run under a per-item seed (``ImageDataset[(index, seed)]``) that
-the loader derives from its seed and the item's position — ``(epoch_seed, epoch, rank, batch, slot)``
+the loader derives from its seed and the item's position — ``(epoch's seed, 0, rank, batch, slot)``
 for training, ``(seed, index)`` for views. Augmentations therefore depend only on those seeds, with
 0 or N workers alike. Workers additionally get a generator seeded from the loader's seed and a
 ``worker_init_fn`` that seeds numpy and ``random`` from torch's per-worker seed.
+
+The builders take explicit arguments; :class:`ConfiguredLoaders` maps a ``TrainConfig`` onto them.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -42,27 +45,39 @@ def seed_worker(worker_id: int) -> None:
     random.seed(seed)
 
 
-class SeededPKBatches(Sampler[list[tuple[int, int]]]):
-    """Wraps a :class:`PKSampler`: yields ``(index, item_seed)`` keys for ``ImageDataset``.
+class EpochPKBatches(Sampler[list[tuple[int, int]]]):
+    """PK batches of ``(index, item_seed)`` keys for ``ImageDataset``, one loader for every epoch.
 
-    ``set_epoch`` is forwarded to the PK sampler and also changes the item seeds, so a loader reused
-    across epochs still gets fresh, reproducible augmentations.
+    Epoch ``e`` is drawn from its own seed ``seed_of_epoch(e)`` alone: the PK order (a
+    :class:`PKSampler` seeded with it), every item's augmentation seed
+    ``(seed_of_epoch(e), 0, rank, batch, slot)`` and the workers' generator. ``set_epoch`` selects the
+    epoch and, for a resumed or capped epoch, the slice of its batches to yield.
     """
 
-    def __init__(self, pk_sampler: PKSampler, seed: int):
-        self.pk_sampler = pk_sampler
-        self.seed = seed
+    def __init__(self, pk_sampler: PKSampler, seed_of_epoch: Callable[[int], int], generator: torch.Generator):
+        self.pk_sampler, self.seed_of_epoch, self.generator = pk_sampler, seed_of_epoch, generator
+        self.window = slice(None)
+        self.set_epoch(0)
 
-    def set_epoch(self, epoch: int) -> None:
-        self.pk_sampler.set_epoch(epoch)
+    def set_epoch(self, epoch: int, skip: int = 0, limit: int | None = None) -> None:
+        """Yield epoch ``epoch``'s batches ``[:limit][skip:]`` from now on."""
+        seed = self.seed_of_epoch(epoch)
+        self.pk_sampler.reseed(seed)
+        self.generator.manual_seed(mix_seed(seed, self.pk_sampler.rank) % 2**63)
+        self.window = slice(skip, limit if limit is None else max(limit, skip))
+
+    def full_length(self) -> int:
+        """Batches a whole epoch holds (``set_epoch``'s window aside)."""
+        return len(self.pk_sampler)
 
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
         pk = self.pk_sampler
-        for number, batch in enumerate(pk):
-            yield [(index, mix_seed(self.seed, pk.epoch, pk.rank, number, slot)) for slot, index in enumerate(batch)]
+        batches = list(pk)
+        for number in range(len(batches))[self.window]:
+            yield [(index, mix_seed(pk.seed, pk.epoch, pk.rank, number, slot)) for slot, index in enumerate(batches[number])]
 
     def __len__(self) -> int:
-        return len(self.pk_sampler)
+        return len(range(self.full_length())[self.window])
 
 
 class SeededOrderedBatches(Sampler[list[tuple[int, int]]]):
@@ -87,47 +102,53 @@ def _check_samples(samples: Sequence[ReIDSample], what: str) -> list[ReIDSample]
     return samples
 
 
-def _loader_options(cfg: TrainConfig, seed: int) -> dict:
-    workers = int(cfg.data.num_workers)
-    if workers < 0:
-        raise InputError(f"data.num_workers must be >= 0, got {workers}")
-    return {
-        "num_workers": workers,
-        "collate_fn": collate_skip_none,
-        "pin_memory": cfg.device != "cpu" and torch.cuda.is_available(),
-        "worker_init_fn": seed_worker if workers else None,
-        "generator": torch.Generator().manual_seed(seed % 2**63),
-    }
+@dataclass(frozen=True)
+class LoaderOptions:
+    """How every loader runs: worker processes and pinned memory."""
+
+    workers: int = 0
+    pin_memory: bool = False
+
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise InputError(f"data.num_workers must be >= 0, got {self.workers}")
+
+    def kwargs(self, seed: int) -> dict:
+        return {
+            "num_workers": self.workers,
+            "collate_fn": collate_skip_none,
+            "pin_memory": self.pin_memory,
+            "worker_init_fn": seed_worker if self.workers else None,
+            "generator": torch.Generator().manual_seed(seed % 2**63),
+        }
 
 
-def build_train_loader(samples: Sequence[ReIDSample], cfg: TrainConfig, epoch_seed: int, rank: int = 0,
-                       world_size: int = 1) -> DataLoader:
-    """PK-sampled, augmented training batches ``(images, pids, camids, indices)`` for one epoch.
-
-    Build it once per epoch with an ``epoch_seed`` derived from (seed, stage, epoch): the batch order
-    and every augmentation depend on it only. ``loader.batch_sampler.pk_sampler`` is the PKSampler.
-    """
+def build_train_loader(samples: Sequence[ReIDSample], transform: Callable, ids_per_batch: int,
+                       instances_per_id: int, seed_of_epoch: Callable[[int], int], options: LoaderOptions,
+                       rank: int = 0, world_size: int = 1) -> DataLoader:
+    """PK-sampled, augmented training batches ``(images, pids, camids, indices)``, built once for all
+    epochs: ``loader.batch_sampler.set_epoch(e)`` before each pass (:class:`EpochPKBatches`); the
+    batch order and every augmentation of epoch ``e`` depend on ``seed_of_epoch(e)`` only."""
     samples = _check_samples(samples, "training")
-    data = cfg.data
-    pk_sampler = PKSampler([s.pid for s in samples], data.ids_per_batch, data.instances_per_id,
-                           seed=epoch_seed, rank=rank, world_size=world_size, drop_last=True)
-    dataset = ImageDataset(samples, build_train_transform(data), with_cams=True)
-    return DataLoader(dataset, batch_sampler=SeededPKBatches(pk_sampler, epoch_seed),
-                      **_loader_options(cfg, mix_seed(epoch_seed, rank)))
+    pk_sampler = PKSampler([s.pid for s in samples], ids_per_batch, instances_per_id,
+                           seed=seed_of_epoch(0), rank=rank, world_size=world_size, drop_last=True)
+    dataset = ImageDataset(samples, transform, with_cams=True)
+    kwargs = options.kwargs(0)
+    return DataLoader(dataset, batch_sampler=EpochPKBatches(pk_sampler, seed_of_epoch, kwargs["generator"]), **kwargs)
 
 
-def build_test_loader(samples: Sequence[ReIDSample], cfg: TrainConfig) -> DataLoader:
-    """Ordered batches of ``cfg.data.test_batch_size`` with the deterministic test transform."""
+def build_test_loader(samples: Sequence[ReIDSample], transform: Callable, batch_size: int, options: LoaderOptions,
+                      seed: int = 0) -> DataLoader:
+    """Ordered batches of ``batch_size`` with the deterministic ``transform``."""
     samples = _check_samples(samples, "test")
-    if cfg.data.test_batch_size < 1:
-        raise InputError(f"data.test_batch_size must be >= 1, got {cfg.data.test_batch_size}")
-    dataset = ImageDataset(samples, build_test_transform(cfg.data), with_cams=True)
-    return DataLoader(dataset, batch_size=cfg.data.test_batch_size, shuffle=False,
-                      **_loader_options(cfg, cfg.seed))
+    if batch_size < 1:
+        raise InputError(f"data.test_batch_size must be >= 1, got {batch_size}")
+    dataset = ImageDataset(samples, transform, with_cams=True)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, **options.kwargs(seed))
 
 
-def build_view_loader(samples: Sequence[ReIDSample], cfg: TrainConfig, transform: Callable, batch_size: int,
-                      seed: int) -> DataLoader:
+def build_view_loader(samples: Sequence[ReIDSample], transform: Callable, batch_size: int, seed: int,
+                      options: LoaderOptions) -> DataLoader:
     """Ordered batches of ``transform``-ed images; image ``i``'s view depends only on ``(seed, i)``.
 
     The stage-1 feature cache encodes original views (test transform) and perturbed views
@@ -138,4 +159,26 @@ def build_view_loader(samples: Sequence[ReIDSample], cfg: TrainConfig, transform
         raise InputError(f"view loader batch_size must be >= 1, got {batch_size}")
     dataset = ImageDataset(samples, transform, with_cams=True)
     return DataLoader(dataset, batch_sampler=SeededOrderedBatches(len(samples), batch_size, seed),
-                      **_loader_options(cfg, seed))
+                      **options.kwargs(seed))
+
+
+class ConfiguredLoaders:
+    """The loaders a run's config asks for: the one place ``TrainConfig`` is mapped onto loader arguments."""
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        data = cfg.data
+        self.data = data
+        self.seed = cfg.seed
+        self.options = LoaderOptions(int(data.num_workers), cfg.device != "cpu" and torch.cuda.is_available())
+
+    def train(self, samples: Sequence[ReIDSample], seed_of_epoch: Callable[[int], int], rank: int = 0,
+              world_size: int = 1) -> DataLoader:
+        return build_train_loader(samples, build_train_transform(self.data), self.data.ids_per_batch,
+                                  self.data.instances_per_id, seed_of_epoch, self.options, rank, world_size)
+
+    def test(self, samples: Sequence[ReIDSample]) -> DataLoader:
+        return build_test_loader(samples, build_test_transform(self.data), self.data.test_batch_size, self.options,
+                                 self.seed)
+
+    def views(self, samples: Sequence[ReIDSample], transform: Callable, seed: int) -> DataLoader:
+        return build_view_loader(samples, transform, self.data.test_batch_size, seed, self.options)

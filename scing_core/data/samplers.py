@@ -65,7 +65,7 @@ class PKSampler(Sampler[list[int]]):
         self.world_size = world_size
         self.drop_last = drop_last
         self.epoch = 0
-        self._cache: tuple[int, list[list[int]]] | None = None
+        self._cache: tuple[tuple[int, int], list[list[int]]] | None = None
         self._check_enough_identities()
 
     def _check_enough_identities(self) -> None:
@@ -84,9 +84,13 @@ class PKSampler(Sampler[list[int]]):
         """Select the epoch whose batches the next iteration yields (seeded from ``(seed, epoch)``)."""
         self.epoch = int(epoch)
 
+    def reseed(self, seed: int) -> None:
+        """Draw from ``seed`` from now on (``(seed, epoch)`` decides the batches, as at construction)."""
+        self.seed = seed
+
     def epoch_batches(self) -> list[list[int]]:
         """All batches of the current epoch, before the split across ranks (same on every rank)."""
-        if self._cache is not None and self._cache[0] == self.epoch:
+        if self._cache is not None and self._cache[0] == (self.seed, self.epoch):
             return self._cache[1]
         seed = self.seed % 2**64
         rng = np.random.default_rng([seed & 0xFFFFFFFF, seed >> 32, self.epoch % 2**32])
@@ -102,7 +106,7 @@ class PKSampler(Sampler[list[int]]):
             available = [pid for pid in available if chunks[pid]]
         if available and not self.drop_last:
             batches.append([i for pid in rng.permutation(available).tolist() for i in chunks[pid].pop()])
-        self._cache = (self.epoch, batches)
+        self._cache = ((self.seed, self.epoch), batches)
         return batches
 
     def _rank_batches(self) -> list[list[int]]:

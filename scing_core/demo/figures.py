@@ -45,6 +45,13 @@ class FigureStep(Step):
         super().__init__(ws, settings)
         self.name = f"figures/{self.key}"
 
+    @staticmethod
+    def each_method(reporter: StepReporter, share: float = 1.0):
+        """The demo's methods in order, reporting each as started within the first ``share`` of the step."""
+        for i, method in enumerate(METHODS):
+            reporter.fraction(share * i / len(METHODS), method)
+            yield method
+
     def expected_seconds(self) -> float:
         quick, full = FIGURE_SECONDS[self.key]
         return quick if self.settings.quick else full
@@ -94,8 +101,7 @@ class EfficiencyStep(FigureStep):
 
         num_classes = self.settings.ids // 2
         rows = []
-        for i, method in enumerate(METHODS):
-            reporter.fraction(i / len(METHODS), method)
+        for method in self.each_method(reporter):
             rows += efficiency_table([method], arch="synthclip-s", num_classes=num_classes, stride=16,
                                      image_size=tuple(self.settings.size), num_cams=0, device="cpu")
         write_text_atomic(self.ws.figures / "efficiency.txt", format_table(rows) + "\n")
@@ -120,8 +126,7 @@ class SaliencyStep(FigureStep):
         queries = load_dataset("synthped", str(self.ws.dataset("occluded"))).query
         rows = [s.path for s in spread_samples(queries, self.settings.saliency_images)]
         grid, shares = {}, {}
-        for i, method in enumerate(METHODS):
-            reporter.fraction(i / len(METHODS), method)
+        for method in self.each_method(reporter):
             bundle = _model_bundle(self.ws.run(method))
             grid[method] = compute_saliency(self.ws.run(method), rows, target="prototype", method="gradcam",
                                             model_bundle=bundle)
@@ -155,8 +160,7 @@ class GapStep(FigureStep):
         from scing_core.analysis.modality_gap import collect_gap_embeddings, gap_figure, project_2d
 
         results, numbers = [], {}
-        for i, method in enumerate(METHODS):
-            reporter.fraction(0.5 * i / len(METHODS), method)
+        for method in self.each_method(reporter, share=0.5):
             result = collect_gap_embeddings(self.ws.run(method), ids=self.settings.gap_ids, text="prototype",
                                             seed=self.settings.seed)
             results.append(result)
@@ -186,8 +190,7 @@ class RobustnessStep(FigureStep):
         from scing_core.analysis.robustness import robustness_curves, robustness_figure
 
         curves = {}
-        for i, method in enumerate(METHODS):
-            reporter.fraction(i / len(METHODS), method)
+        for method in self.each_method(reporter):
             part = robustness_curves([self.ws.run(method)], fractions=self.settings.robustness_fractions,
                                      seed=self.settings.seed, dataset="synthped", root=self.ws.dataset("holistic"))
             curves = part if not curves else {**curves, "runs": {**curves["runs"], **part["runs"]}}
@@ -212,8 +215,7 @@ class DistanceStep(FigureStep):
         from scing_core.evaluation import load_eval_artifacts, pair_distance_histograms, roc_curve
 
         numbers: dict = {}
-        for i, method in enumerate(METHODS):
-            reporter.fraction(i / len(METHODS), method)
+        for method in self.each_method(reporter):
             numbers[method] = {}
             for split in SPLITS:
                 eval_dir = RunDir.at(self.ws.run(method)).eval_dir(self.ws.eval_label(split))

@@ -42,6 +42,7 @@ class TrainContext:
     best_map: float = -1.0          # model selection: best mAP so far on the selection split
     best_epoch: int = 0             # the stage-2 epochs trained when best_map was reached (best.pt)
     validation: ReIDDataset | None = None  # held-out training identities (model_selection "val")
+    pdca: bool = False              # stage 1 runs PDCA (engine.pdca.pdca_enabled, decided in build_context)
 
     def emit(self, type: str, **fields) -> dict:
         event = self.events.emit(type, **fields)

@@ -10,7 +10,7 @@ import torch
 
 from scing_core.config import TrainConfig
 from scing_core.data import ReIDDataset
-from scing_core.data.loaders import build_test_loader
+from scing_core.data.loaders import ConfiguredLoaders
 from scing_core.errors import DatasetError
 from scing_core.evaluation import FeatureSet, evaluate_features, extract_features, metrics_of, save_eval_artifacts
 
@@ -67,7 +67,8 @@ def evaluate_model(
     was_training = model.training
     model.eval()
     try:
-        loaders = (build_test_loader(dataset.query, cfg), build_test_loader(dataset.gallery, cfg))
+        configured_loaders = ConfiguredLoaders(cfg)
+        loaders = (configured_loaders.test(dataset.query), configured_loaders.test(dataset.gallery))
         query, gallery = _extract(model, loaders, cfg, device, flip, progress, descriptors)
     finally:
         model.train(was_training)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from scing_core.data.loaders import build_view_loader, mix_seed
+from scing_core.data.loaders import ConfiguredLoaders, mix_seed
 from scing_core.data.perturbations import build_perturbation, feature_dropout
 from scing_core.data.transforms import build_test_transform
 from scing_core.runs.checkpoints import save_checkpoint
@@ -73,7 +73,7 @@ def _encode(ctx: TrainContext, transform, seed: int, trunk: bool) -> tuple[torch
     """Every training image under ``transform`` (item seeds from ``seed``), without SIE: the final-map
     CLS ``(trunk,)`` for ViT banks, else ``(pre_proj, proj)``."""
     cfg = ctx.cfg
-    loader = build_view_loader(ctx.dataset.train, cfg, transform, cfg.data.test_batch_size, seed)
+    loader = ConfiguredLoaders(cfg).views(ctx.dataset.train, transform, seed)
     chunks: list[list[torch.Tensor]] = []
     for batch in loader:
         if batch is None:

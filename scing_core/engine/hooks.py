@@ -30,7 +30,9 @@ def checkpoint_state(ctx: TrainContext, stage, epoch: int, step_in_epoch: int) -
 
 
 class CheckpointHook(Hook):
-    """``last.pt`` after every N epochs and on a stop; ``stage1.pt`` + ``prototypes.pt`` after stage 1."""
+    """``last.pt`` after every N epochs and on a stop. A stage with an ``end_checkpoint`` (stage 1:
+    ``stage1.pt``) gets that instead of its last epoch's ``last.pt``, written when it ended, with its
+    ``artifacts`` (``prototypes.pt``) and a ``last.pt`` that starts the next stage."""
 
     def _save(self, ctx: TrainContext, state: dict, path, tag: str) -> None:
         if ctx.dist.is_main:
@@ -40,8 +42,8 @@ class CheckpointHook(Hook):
 
     def after_epoch(self, ctx, stage, epoch):
         last_epoch = epoch + 1 == stage.cfg.epochs
-        if last_epoch and stage.index == 1:
-            return  # after_stage writes the stage-1 checkpoints once prototypes exist
+        if last_epoch and stage.end_checkpoint:
+            return  # after_stage writes the end checkpoint once the stage's artifacts exist
         if (epoch + 1) % max(ctx.cfg.checkpoint_every, 1) == 0 or last_epoch:
             self._save(ctx, checkpoint_state(ctx, stage, epoch + 1, 0), ctx.run.last, "last")
 
@@ -49,20 +51,19 @@ class CheckpointHook(Hook):
         self._save(ctx, checkpoint_state(ctx, stage, epoch, step), ctx.run.last, "last")
 
     def after_stage(self, ctx, stage):
-        if stage.index != 1:
+        if not stage.end_checkpoint:
             return
         if ctx.dist.is_main:
-            raw = {"raw": stage.raw_prototypes.cpu()} if stage.raw_prototypes is not None else {}
-            save_checkpoint({"model": {}, "prototypes": stage.prototypes.cpu(), "mode": ctx.cfg.prototypes, **raw},
-                            ctx.run.prototypes)
+            for name, payload in stage.artifacts().items():
+                save_checkpoint(payload, getattr(ctx.run, name))
         state = checkpoint_state(ctx, stage, stage.cfg.epochs, 0)
-        self._save(ctx, state, ctx.run.stage1, "stage1")
-        # the next thing to run is stage 2 from its first epoch
-        self._save(ctx, {**state, "stage": 2, "epoch": 0, "stage_state": {}}, ctx.run.last, "last")
+        self._save(ctx, state, getattr(ctx.run, stage.end_checkpoint), stage.end_checkpoint)
+        # the next thing to run is the next stage from its first epoch
+        self._save(ctx, {**state, "stage": stage.index + 1, "epoch": 0, "stage_state": {}}, ctx.run.last, "last")
 
 
 class EvalHook(Hook):
-    """Stage 2: evaluate every ``eval_every`` epochs and at the end. With ``selects`` (model selection
+    """Stage 2's own hook: evaluate every ``eval_every`` epochs and at the end. With ``selects`` (model selection
     ``test`` or ``val``) the best mAP so far is kept as ``best.pt``; otherwise evaluations only draw
     the curves and nothing is chosen from them."""
 
@@ -70,8 +71,6 @@ class EvalHook(Hook):
         self.dataset, self.label, self.selects = dataset, label, selects
 
     def after_epoch(self, ctx, stage, epoch):
-        if stage.index != 2:
-            return
         every = max(ctx.cfg.eval_every, 1)
         if (epoch + 1) % every and epoch + 1 != stage.cfg.epochs:
             return
@@ -79,12 +78,12 @@ class EvalHook(Hook):
             outcome = evaluate_model(ctx.model, self.dataset, ctx.cfg, ctx.device, label=self.label)
             improved = self.selects and outcome.metrics["mAP"] > ctx.best_map
             extra = {"best": improved} if self.selects else {}
-            ctx.emit("eval", stage=2, epoch=epoch, dataset=self.label, selection=self.selects, **extra,
+            ctx.emit("eval", stage=stage.index, epoch=epoch, dataset=self.label, selection=self.selects, **extra,
                      **outcome.metrics)
             if improved:
                 ctx.best_map, ctx.best_epoch = outcome.metrics["mAP"], epoch + 1
                 save_checkpoint(checkpoint_state(ctx, stage, epoch + 1, 0), ctx.run.best)
-                ctx.emit("checkpoint", path=str(ctx.run.best), tag="best", stage=2, epoch=epoch + 1)
+                ctx.emit("checkpoint", path=str(ctx.run.best), tag="best", stage=stage.index, epoch=epoch + 1)
         if self.selects:
             best = torch.tensor([ctx.best_map, float(ctx.best_epoch)], device=ctx.device)
             if ctx.dist.enabled:

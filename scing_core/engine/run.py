@@ -26,11 +26,12 @@ from scing_core.runs.layout import RunDir
 from scing_core.runs.trained import TrainedRun
 from scing_core.runs.lock import RunLock
 from scing_core.engine.selection import selection_label, selection_record
-from scing_core.engine.stage1 import PromptStage, check_pdca
+from scing_core.engine.pdca import pdca_enabled
+from scing_core.engine.stage1 import PromptStage
 from scing_core.engine.stage2 import ImageStage
 from scing_core.engine.trainer import TrainingStopped, run_stage
 from scing_core.errors import DatasetError, ScingError
-from scing_core.models import build_model
+from scing_core.models import model_from_config
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,11 @@ def build_context(cfg: TrainConfig, run: RunDir, hooks=()) -> TrainContext:
     if cfg.model_selection == "val":
         dataset, validation = hold_out_validation(dataset, cfg.data.val_ids, min_train_ids=cfg.data.ids_per_batch)
     seed_everything(cfg.seed)
-    model = build_model(cfg, dataset.num_train_pids, dataset.num_cams).to(device)
-    check_pdca(cfg, model)
+    model = model_from_config(cfg, dataset.num_train_pids, dataset.num_cams).to(device)
+    pdca = pdca_enabled(cfg, model)   # decided once, before any work: a ConfigError when it cannot run
     events = EventWriter(run.events, enabled=dist.is_main)
-    return TrainContext(cfg, run, model, dataset, device, events, dist, hooks=list(hooks), validation=validation)
+    return TrainContext(cfg, run, model, dataset, device, events, dist, hooks=list(hooks), validation=validation,
+                        pdca=pdca)
 
 
 def _evaluate_test_sets(ctx: TrainContext, epoch: int, write: bool, reported: bool) -> dict:
@@ -164,7 +166,7 @@ def _train_stages(ctx: TrainContext, state: dict | None) -> dict:
         ctx.best_epoch = int(state.get("best_epoch", 0))
         rng = state.get("rng")
     if stage_index == 1:
-        stage = PromptStage(ctx)
+        stage = PromptStage.from_context(ctx)
         if state is not None:
             stage.load_state_dict(state.get("stage_state", {}))
         run_stage(ctx, stage, epoch, step, rng)
@@ -177,8 +179,8 @@ def _train_stages(ctx: TrainContext, state: dict | None) -> dict:
         label, eval_ds = "val", ctx.validation
     else:
         label, eval_ds = test_datasets(ctx.cfg, ctx.dataset)[0]
-    ctx.hooks.append(EvalHook(eval_ds, label, selects=ctx.cfg.model_selection != "final"))
-    stage2 = ImageStage(ctx, prototypes)
+    evaluation = EvalHook(eval_ds, label, selects=ctx.cfg.model_selection != "final")
+    stage2 = ImageStage.from_context(ctx, prototypes, hooks=(evaluation,))
     if state is not None and stage_index == 2:
         stage2.load_state_dict(state.get("stage_state", {}))
     run_stage(ctx, stage2, epoch, step, rng if stage_index == 2 else None)

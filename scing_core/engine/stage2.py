@@ -1,20 +1,25 @@
 """Stage 2: fine-tune the image encoder (and heads) against the frozen class text prototypes.
 
 Loss per the preset: cross-entropy over all prototypes + gamma * cross-modal triplet (SCING), or
-CLIP-ReID's 0.25 * ID + triplet + image-to-text CE.
+CLIP-ReID's 0.25 * ID + triplet + image-to-text CE. One training loader serves every epoch; epoch
+``e``'s batches and augmentations depend on ``(seed, 2, e)`` only.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from scing_core.data.loaders import build_train_loader
+from scing_core.config import StageConfig
+from scing_core.data.loaders import ConfiguredLoaders
 from scing_core.engine.checkpoint import epoch_seed
 from scing_core.engine.context import TrainContext
 from scing_core.engine.distributed import wrap
 from scing_core.engine.schedule import build_optimizer
+from scing_core.engine.stage import Stage
 from scing_core.losses import Stage2Loss
 
 
@@ -29,72 +34,56 @@ class TrainForward(nn.Module):
         return self.model.forward_train(images, cams)
 
 
-class ImageStage:
+class ImageStage(Stage):
+    """Args: ``model`` the ReID model; ``loader`` the training loader (``EpochPKBatches`` batches);
+    ``prototypes`` the frozen class text prototypes; ``forward`` the (DDP-wrapped) training forward;
+    ``autocast`` the AMP context factory; ``device``; ``use_cams`` feed camera ids (SIE).
+    :meth:`from_context` maps a run's config onto them."""
+
     index = 2
     name = "image encoder"
 
-    def __init__(self, ctx: TrainContext, prototypes: torch.Tensor) -> None:
-        self.ctx, self.cfg = ctx, ctx.cfg.stage2
-        model = ctx.model
+    def __init__(self, cfg: StageConfig, model, loader: DataLoader, prototypes: torch.Tensor, loss: Stage2Loss, *,
+                 forward: nn.Module, autocast: Callable, device: torch.device, use_cams: bool, fp16: bool = False,
+                 hooks: tuple = ()) -> None:
         model.set_stage(2)
         model.train()
-        self._batches_per_epoch = len(self._loader(0))
-        self.forward = wrap(TrainForward(model), ctx.dist, ctx.device)
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-        self.optimizer = build_optimizer(named, self.cfg)
-        self.loss = Stage2Loss(ctx.cfg.loss)
-        self.prototypes = prototypes.to(ctx.device).clone()  # a normal tensor (stage 1 made it in inference mode)
-        use_scaler = ctx.amp_dtype == torch.float16
-        self.scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+        super().__init__(cfg, build_optimizer(named, cfg), fp16)
+        self.model, self.loader, self.criterion, self.forward = model, loader, loss, forward
+        self.autocast, self.device, self.use_cams, self.hooks = autocast, device, use_cams, tuple(hooks)
+        self.prototypes = prototypes.to(device).clone()  # a normal tensor (stage 1 made it in inference mode)
+        self.epoch_length = loader.batch_sampler.full_length()  # epoch 0's PK batch count (see batches_in_epoch)
 
-    def _loader(self, epoch: int) -> DataLoader:
-        ctx = self.ctx
-        return build_train_loader(ctx.dataset.train, ctx.cfg, epoch_seed(ctx.cfg.seed, 2, epoch),
-                                  rank=ctx.dist.rank, world_size=ctx.dist.world_size)
+    @classmethod
+    def from_context(cls, ctx: TrainContext, prototypes: torch.Tensor, hooks: tuple = ()) -> "ImageStage":
+        cfg = ctx.cfg
+        loader = ConfiguredLoaders(cfg).train(ctx.dataset.train, lambda epoch: epoch_seed(cfg.seed, 2, epoch),
+                                              rank=ctx.dist.rank, world_size=ctx.dist.world_size)
+        return cls(cfg.stage2, ctx.model, loader, prototypes, Stage2Loss(cfg.loss),
+                   forward=wrap(TrainForward(ctx.model), ctx.dist, ctx.device), autocast=ctx.autocast,
+                   device=ctx.device, use_cams=cfg.model.sie, fp16=ctx.amp_dtype == torch.float16, hooks=hooks)
 
-    @property
-    def steps_per_epoch(self) -> int:
-        n = self._batches_per_epoch
-        return min(n, self.cfg.steps_per_epoch) if self.cfg.steps_per_epoch > 0 else n
+    def batches_in_epoch(self) -> int:
+        """Epoch 0's PK batch count, for every epoch: a PK pass's count varies a little from epoch to
+        epoch, and every epoch runs at most the first one's (the published demo and study numbers were
+        trained so; CLIP-ReID's loop runs each epoch's whole pass)."""
+        return self.epoch_length
 
     def epoch_batches(self, epoch: int, skip: int = 0) -> DataLoader:
-        """This epoch's PK batches (augmentations seeded per item), minus the first ``skip``."""
-        loader = self._loader(epoch)
-        keys = list(loader.batch_sampler)[: self.steps_per_epoch][skip:]
-        return DataLoader(loader.dataset, batch_sampler=keys, num_workers=loader.num_workers,
-                          collate_fn=loader.collate_fn, pin_memory=loader.pin_memory,
-                          worker_init_fn=loader.worker_init_fn, generator=loader.generator)
+        """This epoch's PK batches (augmentations seeded per item, at most ``steps_per_epoch``), minus the
+        first ``skip``."""
+        self.loader.batch_sampler.set_epoch(epoch, skip=skip, limit=self.steps_per_epoch)
+        return self.loader
 
-    def train_step(self, batch) -> dict | None:
+    def loss(self, batch) -> tuple[torch.Tensor, dict] | None:
         if batch is None:
             return None
-        ctx = self.ctx
         images, pids, camids, _ = batch
-        images = images.to(ctx.device, non_blocking=True)
-        labels = pids.to(ctx.device)
-        cams = camids.to(ctx.device) if ctx.cfg.model.sie else None
-        ctx.model.train()
-        with ctx.autocast():
+        images = images.to(self.device, non_blocking=True)
+        labels = pids.to(self.device)
+        cams = camids.to(self.device) if self.use_cams else None
+        self.model.train()
+        with self.autocast():
             out = self.forward(images, cams)
-            total, parts = self.loss(out, labels, self.prototypes, ctx.model.logit_scale)
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(total).backward()
-        if self.cfg.grad_clip > 0:
-            self.scaler.unscale_(self.optimizer)
-            params = [p for g in self.optimizer.param_groups for p in g["params"]]
-            torch.nn.utils.clip_grad_norm_(params, self.cfg.grad_clip)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        return parts
-
-    def finish(self) -> None:
-        pass
-
-    def state_dict(self) -> dict:
-        return {"optimizer": self.optimizer.state_dict(), "scaler": self.scaler.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        if state.get("optimizer"):
-            self.optimizer.load_state_dict(state["optimizer"])
-        if state.get("scaler"):
-            self.scaler.load_state_dict(state["scaler"])
+            return self.criterion(out, labels, self.prototypes, self.model.logit_scale)

@@ -1,8 +1,9 @@
 """The training loop: short, with stages as small objects and everything else as hooks.
 
-A stage (``PromptStage``, ``ImageStage``) knows what trains, with which losses and optimizer; the
-loop here only walks epochs and batches, sets the learning rate, reseeds per epoch, checks the loss
-is finite, honours a stop request and calls the hooks (checkpointing, evaluation, console).
+A stage (:class:`scing_core.engine.stage.Stage`: ``PromptStage``, ``ImageStage``) knows what trains,
+its batches and its loss, and takes the optimizer step; the loop here only walks epochs and batches,
+sets the learning rate, reseeds per epoch, checks the loss is finite, honours a stop request and
+calls the hooks (the run's: checkpointing, console; the stage's own: stage 2's evaluation).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def _check_finite(ctx: TrainContext, stage, epoch: int, step: int, parts: dict, 
 def run_stage(ctx: TrainContext, stage, start_epoch: int = 0, start_step: int = 0, rng_state: dict | None = None) -> None:
     """Train ``stage`` from ``start_epoch`` (skipping ``start_step`` batches of it) to its last epoch."""
     cfg = stage.cfg
+    hooks = [*ctx.hooks, *stage.hooks]
     ctx.emit("stage_started", stage=stage.index, name=stage.name, epochs=cfg.epochs, start_epoch=start_epoch)
     started = time.time()
     for epoch in range(start_epoch, cfg.epochs):
@@ -67,27 +69,27 @@ def run_stage(ctx: TrainContext, stage, start_epoch: int = 0, start_step: int = 
         first = start_step if epoch == start_epoch else 0
         totals, count, t0 = {}, 0, time.time()
         for step, batch in enumerate(batches, start=first):
-            parts = stage.train_step(batch)
+            parts = stage.run_step(batch)
             if parts is None:  # every image of the batch was unreadable
                 continue
             _check_finite(ctx, stage, epoch, step, parts, lr)
             count += 1
             for k, v in parts.items():
                 totals[k] = totals.get(k, 0.0) + v
-            for hook in ctx.hooks:
+            for hook in hooks:
                 hook.after_step(ctx, stage, epoch, step, parts)
             if ctx.cfg.log_every and (step + 1) % ctx.cfg.log_every == 0:
                 ctx.emit("step", stage=stage.index, epoch=epoch, step=step, steps=stage.steps_per_epoch, lr=lr, losses=parts)
             if ctx.stop_requested:
-                for hook in ctx.hooks:
+                for hook in hooks:
                     hook.on_stop(ctx, stage, epoch, step + 1)
                 raise TrainingStopped()
         means = {k: v / max(count, 1) for k, v in totals.items()}
         ctx.emit("epoch_end", stage=stage.index, epoch=epoch, epochs=cfg.epochs, lr=lr, losses=means,
                  seconds=round(time.time() - t0, 3))
-        for hook in ctx.hooks:
+        for hook in hooks:
             hook.after_epoch(ctx, stage, epoch)
     stage.finish()
     ctx.emit("stage_finished", stage=stage.index, name=stage.name, seconds=round(time.time() - started, 3))
-    for hook in ctx.hooks:
+    for hook in hooks:
         hook.after_stage(ctx, stage)

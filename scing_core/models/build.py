@@ -1,23 +1,28 @@
-"""``build_model``: a ReIDModel of one method from a TrainConfig."""
+"""``build_model``: a ReIDModel of one method, from explicit arguments; ``model_from_config`` maps a
+TrainConfig onto them (the one place that does)."""
 
 from __future__ import annotations
 
-from scing_core.config.schema import TrainConfig
+from scing_core.config.schema import ModelConfig, TrainConfig
 from scing_core.errors import ConfigError
 from scing_core.models.clip_backbone import create_backbone
 from scing_core.models.prompts import PROMPT_LEARNERS, create_prompt_learner
 from scing_core.models.reid_model import ReIDModel
 
 
-def build_model(cfg: TrainConfig, num_classes: int, num_cams: int) -> ReIDModel:
-    """Build ``cfg.model.method`` over ``cfg.model.arch`` for ``num_classes`` identities.
+def model_from_config(cfg: TrainConfig, num_classes: int, num_cams: int) -> ReIDModel:
+    """The model ``cfg`` asks for: its ``model`` section at its ``data.image_size``."""
+    return build_model(cfg.model, tuple(cfg.data.image_size), num_classes, num_cams)
 
-    Weights come from ``cfg.model.pretrained`` (an open_clip tag or a local file; "" = random init).
-    With ``cfg.model.sie`` the backbone gets one SIE camera embedding per camera (``num_cams``).
+
+def build_model(model_cfg: ModelConfig, image_size: tuple[int, int], num_classes: int, num_cams: int) -> ReIDModel:
+    """Build ``model_cfg.method`` over ``model_cfg.arch`` at ``image_size`` (H, W) for ``num_classes`` identities.
+
+    Weights come from ``model_cfg.pretrained`` (an open_clip tag or a local file; "" = random init).
+    With ``model_cfg.sie`` the backbone gets one SIE camera embedding per camera (``num_cams``).
     The prompt learner is built after the weights are loaded, so its fixed prompt words are
     embedded with the pre-trained token embedding.
     """
-    model_cfg = cfg.model
     PROMPT_LEARNERS.get(model_cfg.method)  # an unknown method fails before any building
     if num_classes < 1:
         raise ConfigError(f"num_classes must be >= 1 (identities in the training set), got {num_classes}")
@@ -26,7 +31,7 @@ def build_model(cfg: TrainConfig, num_classes: int, num_cams: int) -> ReIDModel:
     backbone = create_backbone(
         model_cfg.arch,
         pretrained=model_cfg.pretrained or None,
-        image_size=tuple(cfg.data.image_size),
+        image_size=tuple(image_size),
         stride=model_cfg.stride,
         sie_cameras=num_cams if model_cfg.sie else 0,
         sie_coef=model_cfg.sie_coef,

@@ -84,13 +84,13 @@ def test_fraction_zero_reproduces_the_runs_own_eval(tiny_runs):
 def test_query_descriptors_drift_further_from_the_clean_ones_as_more_is_occluded(tiny_runs):
     # the tiny runs retrieve near chance level (mAP ~0.1 on 16 ids), too weak for an mAP drop to be
     # meaningful; the numbers of a properly trained run are in docs/analysis.md
-    from scing_core.data.loaders import build_test_loader
+    from scing_core.data.loaders import ConfiguredLoaders
     from scing_core.data.configured import load_configured_dataset
     from scing_core.runs.trained import load_run_model
 
     model, cfg, _ = load_run_model(tiny_runs["clipreid"], "last", "cpu")
     query = load_configured_dataset(cfg.data.dataset, cfg.data.root, cfg.data).query
-    images, _, cams, indices = next(iter(build_test_loader(query, cfg)))
+    images, _, cams, indices = next(iter(ConfiguredLoaders(cfg).test(query)))
     with torch.inference_mode():
         clean = torch.nn.functional.normalize(model(images, cams), dim=-1)
         for mode in ("occlude", "erase"):

@@ -11,7 +11,7 @@ from PIL import Image
 
 from scing_core.config.schema import DataConfig, PerturbConfig, TrainConfig
 from scing_core.data.image_dataset import ImageDataset, collate_skip_none
-from scing_core.data.loaders import build_test_loader, build_train_loader, build_view_loader
+from scing_core.data.loaders import ConfiguredLoaders, build_view_loader
 from scing_core.data.perturbations import build_perturbation
 from scing_core.data.transforms import build_test_transform
 from scing_core.data.types import ReIDSample
@@ -44,9 +44,14 @@ def batches_of(loader) -> list:
     return [batch for batch in loader]
 
 
+def train_loader(samples, cfg: TrainConfig, seed: int):
+    """A training loader whose every epoch draws from ``seed``."""
+    return ConfiguredLoaders(cfg).train(samples, lambda epoch: seed)
+
+
 def test_train_loader_yields_pk_batches_with_indices_back_into_the_samples(tmp_path):
     samples = write_tree(tmp_path)
-    loader = build_train_loader(samples, config(), epoch_seed=11)
+    loader = train_loader(samples, config(), 11)
     batches = batches_of(loader)
     assert len(batches) == len(loader) > 0
     for images, pids, camids, indices in batches:
@@ -58,13 +63,35 @@ def test_train_loader_yields_pk_batches_with_indices_back_into_the_samples(tmp_p
 
 def test_train_loader_is_reproducible_from_the_epoch_seed_alone(tmp_path):
     samples = write_tree(tmp_path)
-    first = batches_of(build_train_loader(samples, config(), epoch_seed=5))
+    first = batches_of(train_loader(samples, config(), 5))
     torch.manual_seed(123)  # the caller's global RNG must not matter
-    second = batches_of(build_train_loader(samples, config(), epoch_seed=5))
-    other = batches_of(build_train_loader(samples, config(), epoch_seed=6))
+    second = batches_of(train_loader(samples, config(), 5))
+    other = batches_of(train_loader(samples, config(), 6))
     for a, b in zip(first, second, strict=True):
         assert all(torch.equal(x, y) for x, y in zip(a, b))
     assert any(not torch.equal(a[0], b[0]) for a, b in zip(first, other))
+
+
+def test_one_train_loader_serves_every_epoch_and_a_resumed_epoch_gets_the_same_batches(tmp_path):
+    samples = write_tree(tmp_path, ids=9)
+    loader = ConfiguredLoaders(config()).train(samples, lambda epoch: 100 + epoch)
+    sampler = loader.batch_sampler
+
+    def epoch(e, **window):
+        sampler.set_epoch(e, **window)
+        batches = batches_of(loader)
+        assert len(batches) == len(loader)  # the DataLoader's length is the epoch's own (PK counts vary)
+        return batches
+
+    first, again, second = epoch(0), epoch(0), epoch(1)
+    assert len(first) > 2
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(first, again, strict=True))
+    assert [b[3].tolist() for b in first] != [b[3].tolist() for b in second]
+    resumed = epoch(1, skip=1, limit=3)  # stopped after one step, steps capped at three
+    assert len(resumed) == 2
+    for a, b in zip(resumed, second[1:3], strict=True):
+        assert all(torch.equal(x, y) for x, y in zip(a, b))
+    assert [b[3].tolist() for b in second] == [b[3].tolist() for b in train_loader(samples, config(), 101)]
 
 
 def test_train_loader_does_not_disturb_the_callers_random_state(tmp_path):
@@ -72,7 +99,7 @@ def test_train_loader_does_not_disturb_the_callers_random_state(tmp_path):
     torch.manual_seed(0)
     expected = torch.rand(3)
     torch.manual_seed(0)
-    batches_of(build_train_loader(samples, config(), epoch_seed=1))
+    batches_of(train_loader(samples, config(), 1))
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -87,11 +114,11 @@ def test_corrupt_image_is_skipped_with_one_warning_naming_its_path(tmp_path, cap
         assert dataset[4] is None
     assert caplog.text.count(bad.path) == 1
     seen = []
-    for batch in build_train_loader(samples, config(), epoch_seed=2):
+    for batch in train_loader(samples, config(), 2):
         assert batch is not None
         seen += batch[3].tolist()
     assert 4 not in seen and seen  # the pass completed, without the bad file
-    test_indices = [i for batch in build_test_loader(samples, config()) for i in batch[3].tolist()]
+    test_indices = [i for batch in ConfiguredLoaders(config()).test(samples) for i in batch[3].tolist()]
     assert test_indices == [i for i in range(len(samples)) if i != 4]
 
 
@@ -100,7 +127,7 @@ def test_a_batch_of_only_unreadable_images_collates_to_none(tmp_path):
     for sample in samples[:2]:
         with open(sample.path, "wb") as handle:
             handle.write(b"")
-    batches = batches_of(build_test_loader(samples, config(test_batch_size=2)))
+    batches = batches_of(ConfiguredLoaders(config(test_batch_size=2)).test(samples))
     assert batches[0] is None
     assert batches[1][3].tolist() == [2, 3]
     assert collate_skip_none([None, None]) is None
@@ -108,8 +135,8 @@ def test_a_batch_of_only_unreadable_images_collates_to_none(tmp_path):
 
 def test_test_loader_is_ordered_and_deterministic(tmp_path):
     samples = write_tree(tmp_path)
-    first = batches_of(build_test_loader(samples, config()))
-    second = batches_of(build_test_loader(samples, config()))
+    first = batches_of(ConfiguredLoaders(config()).test(samples))
+    second = batches_of(ConfiguredLoaders(config()).test(samples))
     assert [len(b[3]) for b in first] == [5, 5, 5, 5, 4]
     assert torch.cat([b[3] for b in first]).tolist() == list(range(len(samples)))
     assert all(torch.equal(a[0], b[0]) for a, b in zip(first, second))
@@ -117,7 +144,7 @@ def test_test_loader_is_ordered_and_deterministic(tmp_path):
 
 def view_bank(samples, cfg, batch_size, seed):
     transform = build_perturbation(PerturbConfig(), cfg.data)
-    return torch.cat([b[0] for b in build_view_loader(samples, cfg, transform, batch_size, seed)])
+    return torch.cat([b[0] for b in build_view_loader(samples, transform, batch_size, seed, ConfiguredLoaders(cfg).options)])
 
 
 def test_view_loader_views_depend_only_on_the_seed_and_the_image(tmp_path):
@@ -132,12 +159,12 @@ def test_view_loader_views_depend_only_on_the_seed_and_the_image(tmp_path):
 def test_view_and_train_loaders_match_across_worker_counts(tmp_path):
     samples = write_tree(tmp_path)
     assert torch.equal(view_bank(samples, config(0), 4, seed=3), view_bank(samples, config(2), 4, seed=3))
-    in_process = batches_of(build_train_loader(samples, config(0), epoch_seed=9))
-    in_workers = batches_of(build_train_loader(samples, config(2), epoch_seed=9))
+    in_process = batches_of(train_loader(samples, config(0), 9))
+    in_workers = batches_of(train_loader(samples, config(2), 9))
     for a, b in zip(in_process, in_workers, strict=True):
         assert all(torch.equal(x, y) for x, y in zip(a, b))
 
 
 def test_empty_split_is_a_dataset_error(tmp_path):
     with pytest.raises(DatasetError, match="empty"):
-        build_test_loader([], config())
+        ConfiguredLoaders(config()).test([])

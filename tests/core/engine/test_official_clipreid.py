@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from scing_core.data.loaders import build_test_loader
+from scing_core.data.loaders import ConfiguredLoaders
 from scing_core.data.samplers import ShuffleBatches
 from scing_core.engine.schedule import build_optimizer
 from scing_core.engine.stage1 import PromptStage
@@ -32,7 +32,7 @@ def clipreid(tiny_synthped, tmp_path):
 
 
 def test_stage1_step_computes_the_official_supcon_loss_on_the_same_tensors(clipreid):
-    stage = PromptStage(clipreid)
+    stage = PromptStage.from_context(clipreid)
     batch = stage.epoch_batches(0)[0]
     idx = torch.as_tensor(batch)
     labels, image = stage.cache.labels[idx], stage.cache.proj[idx]
@@ -40,11 +40,11 @@ def test_stage1_step_computes_the_official_supcon_loss_on_the_same_tensors(clipr
         text = clipreid.model.encode_text(labels).float()
     # processor_clipreid_stage1.py: loss = xent(image, text, target, target) + xent(text, image, target, target)
     expected = official_supcon(image, text, labels, labels) + official_supcon(text, image, labels, labels)
-    assert stage.train_step(batch)["total"] == pytest.approx(expected.item(), abs=1e-6)
+    assert stage.run_step(batch)["total"] == pytest.approx(expected.item(), abs=1e-6)
 
 
 def test_stage1_batches_are_official_shuffled_batches_covering_every_image_once(clipreid):
-    stage = PromptStage(clipreid)
+    stage = PromptStage.from_context(clipreid)
     assert isinstance(stage.sampler, ShuffleBatches)
     n = len(clipreid.dataset.train)  # 128 images, batch 3 x 4 = 12: ten full batches and a partial one
     epochs = [stage.epoch_batches(epoch) for epoch in (0, 1)]
@@ -59,8 +59,8 @@ def test_stage1_cache_encodes_without_sie_as_the_official_stage1(clipreid):
     assert model.backbone.sie_embed is not None
     with torch.no_grad():
         model.backbone.sie_embed.normal_(std=1.0)  # a visible camera vector
-    stage = PromptStage(clipreid)
-    images, _, cams, idx = next(iter(build_test_loader(clipreid.dataset.train[:8], clipreid.cfg)))
+    stage = PromptStage.from_context(clipreid)
+    images, _, cams, idx = next(iter(ConfiguredLoaders(clipreid.cfg).test(clipreid.dataset.train[:8])))
     model.eval()
     with torch.no_grad():
         plain = model.encode_image(images, skip_sie=True).proj
@@ -74,7 +74,7 @@ def test_triplet_runs_on_the_layer11_cls_the_second_to_last_blocks_output(clipre
     captured = {}
     blocks = backbone.visual.transformer.resblocks
     blocks[-2].register_forward_hook(lambda module, args, output: captured.update(out=output[:, 0]))
-    images, _, cams, _ = next(iter(build_test_loader(clipreid.dataset.train[:4], clipreid.cfg)))
+    images, _, cams, _ = next(iter(ConfiguredLoaders(clipreid.cfg).test(clipreid.dataset.train[:4])))
     out = clipreid.model.forward_train(images, cams)
     assert torch.equal(out.penultimate, captured["out"])
     assert not torch.allclose(out.penultimate, out.pre_proj)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 def test_pdca_sees_different_perturbed_views_in_different_epochs(tiny_synthped, tmp_path):
     ctx = tiny_context("occluded_duke/scing", tiny_synthped, tmp_path / "run", "perturb.refresh_every=1")
-    stage = PromptStage(ctx)
+    stage = PromptStage.from_context(ctx)
     banks = []
     for epoch in range(3):
         stage.epoch_batches(epoch)
@@ -28,7 +28,7 @@ def test_pdca_sees_different_perturbed_views_in_different_epochs(tiny_synthped, 
     for earlier, later in ((banks[0], banks[1]), (banks[1], banks[2])):
         same = torch.isclose(earlier.trunk, later.trunk, atol=1e-5).all(dim=-1)  # [N, V]
         assert same.float().mean() < 0.2  # most images get new views (a few draw no perturbation at all)
-    parts = stage.train_step(stage.epoch_batches(2)[0])
+    parts = stage.run_step(stage.epoch_batches(2)[0])
     assert parts["consistency"] > 0
 
 
@@ -38,7 +38,7 @@ def test_a_bank_is_kept_for_refresh_every_epochs(tiny_synthped, tmp_path, monkey
     encode = feature_cache.encode_view_bank
     monkeypatch.setattr("scing_core.engine.stage1.encode_view_bank",
                         lambda c, period: drawn.append(period) or encode(c, period))
-    stage = PromptStage(ctx)
+    stage = PromptStage.from_context(ctx)
     for epoch in range(5):
         stage.epoch_batches(epoch)
     assert drawn == [0, 1, 2]
@@ -46,7 +46,7 @@ def test_a_bank_is_kept_for_refresh_every_epochs(tiny_synthped, tmp_path, monkey
 
 def test_feature_dropout_falls_on_the_final_feature_map_before_ln_post_fresh_every_step(tiny_synthped, tmp_path):
     ctx = tiny_context("occluded_duke/scing", tiny_synthped, tmp_path / "run")
-    stage = PromptStage(ctx)
+    stage = PromptStage.from_context(ctx)
     stage.epoch_batches(0)
     idx, choice = torch.arange(4), torch.zeros(4, dtype=torch.long)
     backbone = ctx.model.backbone
@@ -65,9 +65,9 @@ def test_without_pdca_no_perturbed_view_is_encoded(tiny_synthped, tmp_path, monk
 
     monkeypatch.setattr("scing_core.engine.stage1.encode_view_bank", refuse)
     monkeypatch.setattr(feature_cache, "build_perturbation", refuse)
-    stage = PromptStage(tiny_context(preset, tiny_synthped, tmp_path / "run"))
-    stage.train_step(stage.epoch_batches(0)[0])
-    assert stage.bank is None and not stage.use_views
+    stage = PromptStage.from_context(tiny_context(preset, tiny_synthped, tmp_path / "run"))
+    stage.run_step(stage.epoch_batches(0)[0])
+    assert stage.bank is None and stage.pdca is None
 
 
 @pytest.mark.parametrize("preset, overrides, message", [
