@@ -1,8 +1,9 @@
 """The studio's window: arranges the panels of :data:`app.panels.registry.PANELS` in tabs and wires
-their signals. No logic of its own beyond routing: workspace scans come from
-:class:`app.services.workspace.WorkspaceService`, every panel owns its work. The routes between
-panels (Retrieval -> Saliency, Modality gap -> Retrieval, Study -> Training) are the only
-panel-specific lines here."""
+them by the panel protocol. No logic of its own beyond routing: workspace scans come from
+:class:`app.services.workspace.WorkspaceService` into its evented ``WorkspaceState``, which every
+panel (then the window) subscribes to; every panel owns its work. The routes between panels
+(Retrieval -> Saliency, Modality gap -> Retrieval, Study -> Training) are the only panel-specific
+lines here."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget)
 
-from app.panels.registry import PANELS, ShowcaseRuns
+from app.panels.registry import PANELS, ShowcaseRuns, optional_members
 from app.panels.workspace_panel import WorkspacePanel
 from app.services import core_client
 from app.widgets.gallery_thumbnails import shared_thumbnails
@@ -49,7 +50,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.workspace_label)
         self._build_menu()
         self._wire()
-        self.training.set_presets(core_client.presets())
         self.preloading = WorkerPool(self)
         if warm_up_umap:   # an interactive start (tests pass False): compile UMAP, load the heavy modules
             self.start_umap_warm_up()
@@ -87,14 +87,17 @@ class MainWindow(QMainWindow):
         self.menuBar().addMenu("&Help").addAction("About SCING Studio", self._about)
 
     def _wire(self) -> None:
-        self.workspace.scanned.connect(self._workspace_scanned)
+        for panel in self.panels.values():   # each clears what belonged to another workspace first
+            self.workspace.state.workspace_changed.connect(panel.workspace_changed)
+        for panel in optional_members(self.panels.values(), "runsChanged"):
+            panel.runsChanged.connect(self.workspace.refresh)
+        self.workspace.state.workspace_changed.connect(self._workspace_changed)   # after the panels
         self.workspace.failed.connect(self.show_error)
         for panel in (self.setup_page, *self.panels.values()):
             panel.errorOccurred.connect(self.show_error)
             panel.statusMessage.connect(lambda text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
         self.setup_page.openRequested.connect(self.choose_workspace)
         self.setup_page.workspaceReady.connect(self.open_workspace)
-        self.training.runsChanged.connect(self.workspace.refresh)
         self.retrieval.imagesForSaliency.connect(self._explain_images)
         self.retrieval.pairForSaliency.connect(self._explain_pair)
         self.retrieval.evalLoaded.connect(lambda state: self.saliency.suggest_images(
@@ -102,7 +105,6 @@ class MainWindow(QMainWindow):
         self.study.openRun.connect(self._open_study_run)
         self.gap.openQuery.connect(self._open_gap_query)
         self.gap_query_link.routed.connect(lambda _, text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
-        self.tabs.currentChanged.connect(self._tab_changed)
 
     # -- workspace ---------------------------------------------------------------------------------------
     def open_workspace(self, path) -> None:
@@ -117,19 +119,23 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_workspace(folder)
 
-    def _workspace_scanned(self, status, rows: list) -> None:
+    def _workspace_changed(self, _path, _rows) -> None:
+        """After the panels: the status bar, the setup page or the tabs, and the run a run directory named."""
+        status = self.workspace.state.status
         self.workspace_label.setText(f"workspace: {status.path} · {status.headline()}")
-        for panel in self.panels.values():   # each clears what belonged to another workspace first
-            panel.workspace_changed(status.path, rows)
-        if status.shows_setup and not self.training.running_jobs():
+        if status.shows_setup and not self._running_jobs():
             self.setup_page.show_status(status)
             self.stack.setCurrentWidget(self.setup_page)
             return
         self.stack.setCurrentWidget(self.tabs)
         if self._run_to_select is not None:   # opened as a run directory: show that run
-            self.training.select_run(self._run_to_select)
-            self.retrieval.select_run(self._run_to_select)
+            for panel in optional_members(self.panels.values(), "select_run"):
+                panel.select_run(self._run_to_select)
             self._run_to_select = None
+
+    def _running_jobs(self) -> list:
+        panels = optional_members(self.panels.values(), "running_jobs")
+        return [job for panel in panels for job in panel.running_jobs()]
 
     # -- routing -------------------------------------------------------------------------------------------
     def _explain_images(self, paths: list) -> None:
@@ -150,10 +156,6 @@ class MainWindow(QMainWindow):
         """A clicked image of the Modality-gap plot: that query of that run, in Retrieval."""
         self.tabs.setCurrentWidget(self.retrieval)
         self.gap_query_link.open(run_dir, image_path)
-
-    def _tab_changed(self, index: int) -> None:
-        if self.tabs.widget(index) is self.saliency:
-            self.saliency.load_methods()
 
     def show_error(self, message: str) -> None:
         """Every error reaches the window: the status bar (panels also show it inline)."""
@@ -179,7 +181,7 @@ class MainWindow(QMainWindow):
                 for name, panel in self.panels.items() if panel.screenshot_wanted()]
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        running = self.training.running_jobs()
+        running = self._running_jobs()
         if running:
             answer = QMessageBox.question(
                 self, "Training runs are active",
@@ -189,7 +191,6 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-        self.training.shutdown()
-        self.setup_page.shutdown()
-        self.gap.shutdown()
+        for panel in optional_members((self.setup_page, *self.panels.values()), "shutdown"):
+            panel.shutdown()
         super().closeEvent(event)

@@ -10,6 +10,14 @@ PANEL_PROTOCOL — what the window relies on, and nothing more:
   the panel clears what belonged to another workspace before it shows the new one);
 - ``screenshot_start(runs)`` -> a callable to run before ``--screenshot`` grabs the tab (None: grab as
   is), given ``ShowcaseRuns``; ``screenshot_wanted()`` -> False to skip the tab (nothing to show).
+
+PANEL_OPTIONAL — what the window uses when a panel has it (:func:`optional_members`):
+
+- signal ``runsChanged()``: runs appeared or ended on disk; the window rescans the workspace;
+- ``select_run(path)``: a run directory was opened as the workspace; show that run;
+- ``running_jobs()`` -> processes the panel started that still run: the window asks before closing
+  and keeps the tabs (rather than the setup page) while any runs;
+- ``shutdown()``: the window is closing; stop processes and threads.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from app.panels.training_panel import TrainingPanel
 
 PANEL_PROTOCOL = ("errorOccurred", "statusMessage", "workers", "workspace_changed", "screenshot_start",
                   "screenshot_wanted")
+PANEL_OPTIONAL = ("runsChanged", "select_run", "running_jobs", "shutdown")
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,13 @@ PANELS = (
     PanelSpec("study", "Study", StudyPanel),
     PanelSpec("dataset", "Dataset", DatasetPanel),
 )
+
+
+def optional_members(panels, name: str) -> list:
+    """The panels that have the optional member ``name`` (one of :data:`PANEL_OPTIONAL`)."""
+    if name not in PANEL_OPTIONAL:
+        raise ValueError(f"'{name}' is not an optional panel member; optional: {', '.join(PANEL_OPTIONAL)}")
+    return [panel for panel in panels if hasattr(panel, name)]
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,11 @@ class SaliencyPanel(AnalysisPanel):
         form.addRow("Checkpoint", self.checkpoint)
         return widget_of(vbox(self.runs, form, hbox(self.compute_button, self.export_button)))
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        """First shown (its tab chosen): fetch the CAM methods."""
+        super().showEvent(event)
+        self.load_methods()
+
     # -- inputs ----------------------------------------------------------------------------------------
     def load_methods(self) -> None:
         """Fetch the CAM methods once (imports torch and pytorch-grad-cam: done in a worker)."""

@@ -3,9 +3,12 @@ process log.
 
 Training never runs in this process: a run starts as ``scing train`` in a QProcess
 (:class:`app.services.training_process.TrainingJob`); its curves come from events.jsonl
-(:class:`app.panels.training_sources.CurveSources` reads and follows the runs shown). A run's status
-is decided in one place, :func:`app.state.runs_status.derive_status`, from process liveness and
-events, on a timer: the table, the title and the buttons always agree.
+(:class:`app.panels.training_sources.CurveSources` reads and follows the runs shown).
+
+The panel's model is :class:`app.state.training.TrainingState` (``self.runs``): the panel gathers
+every run's facts (process liveness, its own jobs, the events read) on a timer and whenever events
+arrive or a job ends, and hands them over; the state decides the statuses and what Resume / Stop allow
+and emits what changed. The table, the title and the buttons subscribe, so they always agree.
 
 Every new selection (or new set of ticked runs) clears the plots first, then draws what has been
 read; a run whose events cannot be read shows the error in place of its data.
@@ -24,8 +27,9 @@ from app.services import core_client
 from app.services.training_process import TrainingJob
 from app.services.workers import WorkerPool
 from app.state.curves import TrainingCurves
-from app.state.runs import RESUMABLE_STATUSES, RunListState, RunRow
-from app.state.runs_status import RunFacts, derive_status
+from app.state.runs import RunRow
+from app.state.runs_status import RunFacts
+from app.state.training import RunActions, TrainingState, failure_message
 from app.state.training_header import describe_selected
 from app.state.training_overlay import PlottedRun, eval_datasets, last_eval_epoch, loss_terms, plot_lines
 from app.widgets.error_banner import ErrorBanner
@@ -37,8 +41,9 @@ from app.widgets.training_controls import TrainingPlotControls
 from app.widgets.training_labels import ElidedLabel, never_widen
 from app.widgets.training_plots import TrainingPlotsWidget
 
-STATUS_POLL_MS = 1000     # how often every run's status is re-derived (pid liveness + events)
-STOP_TOOLTIP = "SIGTERM: the run writes a checkpoint and ends 'stopped'; Resume continues it"
+STATUS_POLL_MS = 1000     # how often every run's facts are gathered again (pid liveness + events)
+NOT_STARTED_HERE_LOG = ("This run was not started from this window: its console output is not available here; "
+                        "the curves come from its events.jsonl.")
 
 
 class TrainingPanel(QWidget):
@@ -49,13 +54,15 @@ class TrainingPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.workspace: Path | None = None
-        self.runs = RunListState()
+        self.runs = TrainingState()
         self.jobs: dict[Path, TrainingJob] = {}
         self.workers = WorkerPool(self)
         self.sources = CurveSources(self.workers, self)
         self.sources.changed.connect(self._curves_changed)
         self.sources.runStarted.connect(lambda _path: self.runsChanged.emit())
         self._build()
+        self._subscribe()
+        self.set_presets(core_client.presets())
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(STATUS_POLL_MS)
         self.status_timer.timeout.connect(self.refresh_statuses)
@@ -83,16 +90,23 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)
-        self._update_buttons()
+        self._draw_actions(self.runs.actions)
+
+    def _subscribe(self) -> None:
+        """The state emits, the panel draws (the table subscribes itself)."""
+        self.runs.rows_changed.connect(self._rows_changed)
+        self.runs.selection_changed.connect(self.show_run)
+        self.runs.overlay_changed.connect(self._show_plotted)
+        self.runs.statuses_changed.connect(self._show_selected)
+        self.runs.actions_changed.connect(self._draw_actions)
+        self.runs.runs_ended_elsewhere.connect(self._runs_ended_elsewhere)
 
     def _build_run_list(self) -> QWidget:
         self.table = RunTable(self.runs)
-        self.table.runSelected.connect(self.show_run)
-        self.table.overlayChanged.connect(self._show_plotted)
         self.refresh_button = _button("Refresh", "Rescan the workspace for run directories", self.runsChanged)
         self.resume_button = _button("Resume", "Continue the selected run from checkpoints/last.pt "
                                      "(scing train --resume)", self.resume_selected)
-        self.stop_button = _button("Stop", STOP_TOOLTIP, self.stop_selected)
+        self.stop_button = _button("Stop", RunActions().stop_tooltip, self.stop_selected)
         self.form = NewRunForm()
         self.form.launchRequested.connect(self.launch)
         self.form.invalid.connect(self._report_error)
@@ -129,7 +143,6 @@ class TrainingPanel(QWidget):
         view.setStretchFactor(1, 1)
         return view
 
-    # -- workspace -----------------------------------------------------------------------------------
     # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------
     def workspace_changed(self, path, rows) -> None:
         self.set_workspace(path, rows)
@@ -142,24 +155,18 @@ class TrainingPanel(QWidget):
 
     def set_workspace(self, workspace, rows: list[RunRow]) -> None:
         """New scan results (same or another workspace); keeps the selection, the ticks and running jobs."""
-        changed = self.workspace is None or Path(workspace) != self.workspace
+        new_workspace = self.workspace is None or Path(workspace) != self.workspace
         self.workspace = Path(workspace)
-        rows = list(rows) + [self._placeholder_row(path) for path in self.jobs
-                             if path not in {row.path for row in rows} and path.parent.parent == self.workspace]
-        selected_before = self.runs.selected
-        self.runs.set_rows(rows)
-        self.form.set_workspace(self.workspace, [row.name for row in rows], self._default_data_root())
-        self.empty_label.setText("" if rows else "No runs yet. Fill in 'New run' below and press Start training "
-                                                 "(synthped · scing · quick trains in a few minutes on a laptop CPU).")
-        self.empty_label.setVisible(not rows)
-        if changed or self.runs.selected is None:
-            preferred = next((path for path, job in self.jobs.items() if job.is_running()), None)
-            self.runs.select(preferred or (rows[0].path if rows else None))
-        self.refresh_statuses(redraw_table=True)
-        if changed or self.runs.selected != selected_before:
-            self.show_run(self.runs.selected)
-        else:
-            self._show_plotted(clear=False)
+        self.runs.show_scan(self.workspace, rows, {path: job.status for path, job in self.jobs.items()},
+                            running=[path for path, job in self.jobs.items() if job.is_running()],
+                            new_workspace=new_workspace)
+        self.form.set_workspace(self.workspace, [row.name for row in self.runs.rows], self._default_data_root())
+        self.refresh_statuses()
+
+    def _rows_changed(self) -> None:
+        self.empty_label.setText(self.runs.empty_text)
+        self.empty_label.setVisible(not self.runs.rows)
+        self._show_plotted(clear=False)
 
     def set_presets(self, presets: list[str]) -> None:
         self.form.set_presets(presets)
@@ -170,18 +177,12 @@ class TrainingPanel(QWidget):
 
     # -- selection, overlay and plots ----------------------------------------------------------------
     def select_run(self, path) -> None:
-        """Select the run at ``path`` in the table and show it."""
+        """Select the run at ``path`` (the table and the plots follow the state)."""
         self.runs.select(path)
-        self.table.refresh()
-        self.show_run(self.runs.selected)
 
     def set_overlaid(self, paths) -> None:
         """Tick exactly these runs (their curves are drawn together, one colour per run)."""
-        wanted = {Path(p) for p in paths}
-        for row in self.runs.rows:
-            self.runs.set_overlaid(row.path, row.path in wanted)
-        self.table.refresh()
-        self._show_plotted()
+        self.runs.set_overlaid_runs(paths)
 
     def show_run(self, path) -> None:
         """Show the selected run's details and log; the plots start again from a clean slate."""
@@ -189,12 +190,10 @@ class TrainingPanel(QWidget):
         job = self.jobs.get(path) if path is not None else None
         self.log.set_text("".join(job.log_text) if job is not None else "")
         if job is None and path is not None:
-            self.log.setPlaceholderText("This run was not started from this window: its console output is not "
-                                        "available here; the curves come from its events.jsonl.")
+            self.log.setPlaceholderText(NOT_STARTED_HERE_LOG)
         if path is not None and path in self.sources.errors:
             self.sources.load(path)   # selected again: try reading it once more
         self._show_plotted()
-        self._update_buttons()
 
     def _show_plotted(self, clear: bool = True) -> None:
         """Read (or keep) the events of the runs drawn and of the selected one, then draw."""
@@ -218,17 +217,7 @@ class TrainingPanel(QWidget):
                               self._empty_message(), overlay)
 
     def _empty_message(self) -> str:
-        """What the plots say where nothing is drawn: why (an error, loading, no events yet)."""
-        plotted = [path for path, _ in self.runs.plotted()]
-        row = self.runs.selected_row
-        if not plotted:
-            return "damaged run: nothing to draw" if row is not None and row.damaged else "select a run"
-        failed = [f"{path.name}: {self.sources.errors[path]}" for path in plotted if path in self.sources.errors]
-        if failed:
-            return "could not read the events — " + " · ".join(failed)
-        if any(self.sources.loading(path) for path in plotted):
-            return "loading events…"
-        return "no step or eval events yet"
+        return self.runs.plot_placeholder(self.sources.errors, self.sources.loading)
 
     def _curves_changed(self, path: Path) -> None:
         if path in self.sources.errors:
@@ -250,27 +239,24 @@ class TrainingPanel(QWidget):
         self.details.setText(header.details_html)
         self.progress.setValue(header.progress)
 
-    # -- status: one place, on a timer ---------------------------------------------------------------
-    def refresh_statuses(self, redraw_table: bool = False) -> None:
-        """Derive every run's status from process liveness and events, and show it everywhere."""
-        changed, ended = redraw_table, False
+    def _draw_actions(self, actions: RunActions) -> None:
+        self.stop_button.setEnabled(actions.stop)
+        self.stop_button.setToolTip(actions.stop_tooltip)
+        self.resume_button.setEnabled(actions.resume)
+
+    # -- facts: gathered on a timer, judged by the state -------------------------------------------------
+    def refresh_statuses(self) -> None:
+        """Gather every run's facts (process liveness, jobs, events) for the state, which emits what changed;
+        a shown run that runs elsewhere and is not followed is read again and followed."""
+        self.runs.set_facts({row.path: self._facts(row) for row in self.runs.rows})
         shown = set(self.sources.curves) | {path for path, _ in self.runs.plotted()}
-        for row in self.runs.rows:
-            old, new = self.runs.status_of(row), derive_status(self._facts(row))
-            self.runs.set_live_status(row.path, new)
-            changed = changed or new != old
-            if old == "running" and new != "running" and row.path not in self.jobs:
-                ended = True   # finished or killed elsewhere: a rescan brings its final metrics
-            if new == "running" and row.path not in self.jobs and row.path in shown \
-                    and not self.sources.following(row.path) and not self.sources.loading(row.path):
-                self.sources.load(row.path)   # (re)started elsewhere: read it again and follow it
-                self.statusMessage.emit(f"following {row.name} (started outside this window)")
-        if changed:
-            self.table.refresh()
-            self._show_selected()
-            self._update_buttons()
-        if ended:
-            self.runsChanged.emit()
+        for path in self.runs.running_elsewhere():
+            if path in shown and not self.sources.following(path) and not self.sources.loading(path):
+                self.sources.load(path)   # (re)started elsewhere: read it again and follow it
+                self.statusMessage.emit(f"following {path.name} (started outside this window)")
+
+    def _runs_ended_elsewhere(self, _paths) -> None:
+        self.runsChanged.emit()   # finished or killed elsewhere: a rescan brings their final metrics
 
     def _facts(self, row: RunRow) -> RunFacts:
         job, curves = self.jobs.get(row.path), self.curves.get(row.path)
@@ -285,7 +271,8 @@ class TrainingPanel(QWidget):
                         job_ended=job.status if job is not None and not job_running
                         and job.status not in ("starting", "running") else None,
                         writer=writer,
-                        lock_left=liveness == "stale")
+                        lock_left=liveness == "stale",
+                        started_here=job is not None)
 
     # -- jobs ----------------------------------------------------------------------------------------
     def launch(self, request) -> TrainingJob:
@@ -324,10 +311,12 @@ class TrainingPanel(QWidget):
         job.finished.connect(lambda status, p=run_dir: self._on_job_finished(p, status))
         if self.runs.index_of(run_dir) is None:
             self.runs.set_rows(self.runs.rows + [RunRow(run_dir.name, run_dir, method, dataset, "not-started")])
-        self.runs.select(run_dir)
         job.start()
-        self.refresh_statuses(redraw_table=True)
-        self.show_run(run_dir)
+        self.refresh_statuses()
+        if self.runs.selected == run_dir:
+            self.show_run(run_dir)     # resumed: the new job's log
+        else:
+            self.runs.select(run_dir)  # selection_changed shows it
         self.statusMessage.emit(f"started {run_dir.name}: {' '.join(argv[2:5])} …")
         return job
 
@@ -337,28 +326,11 @@ class TrainingPanel(QWidget):
 
     def _on_job_finished(self, path: Path, status: str) -> None:
         self.runs.with_status(path, status)
-        self.refresh_statuses(redraw_table=True)
+        self.refresh_statuses()
         self.statusMessage.emit(f"{path.name} ended: {status}")
         if status == "failed":
-            tail = "".join(self.jobs[path].log_text).strip().splitlines()
-            reason = next((line for line in reversed(tail) if line.strip() and not line.startswith("[studio]")), "")
-            self._report_error(f"run {path.name} failed: {reason}" if reason else f"run {path.name} failed")
+            self._report_error(failure_message(path.name, self.jobs[path].log_text))
         self.runsChanged.emit()
-
-    def _placeholder_row(self, path: Path) -> RunRow:
-        return RunRow(path.name, path, "", "", self.jobs[path].status)
-
-    def _update_buttons(self) -> None:
-        row = self.runs.selected_row
-        job = self.jobs.get(row.path) if row else None
-        running_here = job is not None and job.is_running()
-        status = self.runs.status_of(row) if row is not None else ""
-        running_elsewhere = status == "running" and not running_here
-        self.stop_button.setEnabled(running_here)
-        self.stop_button.setToolTip(STOP_TOOLTIP if not running_elsewhere else "this run was started outside this "
-                                    "window: stop it there (SIGTERM / Ctrl+C also checkpoints)")
-        self.resume_button.setEnabled(row is not None and not running_here and not running_elsewhere
-                                      and status in RESUMABLE_STATUSES)
 
     def _report_error(self, message: str) -> None:
         self.banner.show_error(message)
@@ -375,7 +347,6 @@ class TrainingPanel(QWidget):
             job.stop()
             job.process.process.waitForFinished(15000)
         self.sources.stop_all()
-
 
 
 def _button(text: str, tooltip: str, slot) -> QPushButton:

@@ -1,4 +1,5 @@
-"""The open workspace: scans its run directories in a worker and tells the window what it holds."""
+"""The open workspace: scans its run directories in a worker and writes what it holds into a
+:class:`app.state.workspace.WorkspaceState`, which emits ``workspace_changed`` to the panels and the window."""
 
 from __future__ import annotations
 
@@ -8,23 +9,30 @@ from PySide6.QtCore import QObject, Signal
 
 from app.services import core_client
 from app.services.workers import WorkerPool
-from app.state.workspace import WorkspaceStatus, describe_workspace
+from app.state.workspace import WorkspaceState, WorkspaceStatus, describe_workspace
 
 
 class WorkspaceService(QObject):
-    """``scanned(status, rows)`` after each open/refresh; ``failed(message)`` when the scan fails."""
+    """Scans on :meth:`open` / :meth:`refresh`; each result goes to ``state`` (which emits
+    ``workspace_changed``); ``failed(message)`` when a scan fails."""
 
-    scanned = Signal(object, list)
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.path: Path | None = None
-        self.status: WorkspaceStatus | None = None
-        self.rows: list = []
+        self.path: Path | None = None   # the workspace opened (its scan may still run)
+        self.state = WorkspaceState()
         self.workers = WorkerPool(self)
         self._token = 0
         self.scans_done = 0
+
+    @property
+    def status(self) -> WorkspaceStatus | None:
+        return self.state.status
+
+    @property
+    def rows(self) -> list:
+        return self.state.rows
 
     def open(self, path) -> None:
         self.path = Path(path).expanduser().resolve()
@@ -42,10 +50,8 @@ class WorkspaceService(QObject):
         if token != self._token:
             return   # a newer scan (or another workspace) superseded this one
         is_default = path == core_client.default_workspace().expanduser().resolve()
-        self.rows = rows
-        self.status = describe_workspace(path, len(rows), is_default)
         self.scans_done += 1
-        self.scanned.emit(self.status, rows)
+        self.state.set_scan(describe_workspace(path, len(rows), is_default), rows)
 
     def _failed(self, message: str) -> None:
         self.scans_done += 1

@@ -1,4 +1,8 @@
-"""The run list of a workspace: rows, sorting, selection and the per-run status shown in the table."""
+"""The run list of a workspace: rows, sorting, selection and the per-run status shown in the table.
+
+:class:`RunListState` is evented (psygnal): it emits when its rows, selection, ticks or statuses change,
+and only then; the run table and the Training panel subscribe and draw.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import itertools
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from psygnal import Signal
 
 # Status words as the core reports them (api.RunSummary.status), plus "running" and "killed" as
 # app.state.runs_status.derive_status decides them from process liveness.
@@ -109,7 +115,20 @@ def _number(value) -> float | None:
 
 
 class RunListState:
-    """Rows of the run table with a stable selection (by path) across refreshes and re-sorts."""
+    """Rows of the run table with a stable selection (by path) across refreshes and re-sorts.
+
+    Signals (each emitted once per change, never when nothing changed):
+
+    - ``rows_changed()``: rows replaced or re-sorted, or a row's persisted status changed;
+    - ``selection_changed(path | None)``: another run is selected (or none);
+    - ``overlay_changed()``: runs were ticked or unticked (the runs drawn together changed);
+    - ``statuses_changed({path: status})``: the live statuses that changed.
+    """
+
+    rows_changed = Signal()
+    selection_changed = Signal(object)
+    overlay_changed = Signal()
+    statuses_changed = Signal(dict)
 
     def __init__(self) -> None:
         self.rows: list[RunRow] = []
@@ -119,18 +138,42 @@ class RunListState:
         self._live_status: dict[Path, str] = {}
         self.overlaid: dict[Path, int] = {}   # runs ticked to be drawn together -> palette index
 
-    def set_rows(self, rows) -> None:
+    def set_rows(self, rows, select=None, reselect: bool = False) -> None:
         """Replace the rows (after a workspace scan); keeps the selection and the ticks of runs that
-        still exist."""
+        still exist. ``reselect`` (or no run selected any more): select ``select`` instead, if listed."""
+        before_rows, before_selected, before_ticks = self.rows, self.selected, dict(self.overlaid)
         self.rows = list(rows)
         self._apply_sort()
         if self.selected is not None and self.index_of(self.selected) is None:
             self.selected = None
+        if reselect or self.selected is None:
+            index = self.index_of(select) if select is not None else None
+            self.selected = self.rows[index].path if index is not None else None
         self.overlaid = {path: colour for path, colour in self.overlaid.items() if self.index_of(path) is not None}
+        # everything is consistent before the first signal goes out
+        if not _same_rows(before_rows, self.rows):
+            self.rows_changed.emit()
+        if self.overlaid != before_ticks:
+            self.overlay_changed.emit()
+        if self.selected != before_selected:
+            self.selection_changed.emit(self.selected)
 
     def set_overlaid(self, path, on: bool) -> None:
         """Tick (or untick) a run to draw it with the others; a ticked run keeps its colour."""
-        key = Path(path)
+        before = dict(self.overlaid)
+        self._tick(Path(path), on)
+        if self.overlaid != before:
+            self.overlay_changed.emit()
+
+    def set_overlaid_runs(self, paths) -> None:
+        """Tick exactly the runs at ``paths`` (one ``overlay_changed`` for all of them)."""
+        before, wanted = dict(self.overlaid), {Path(p) for p in paths}
+        for row in self.rows:
+            self._tick(row.path, row.path in wanted)
+        if self.overlaid != before:
+            self.overlay_changed.emit()
+
+    def _tick(self, key: Path, on: bool) -> None:
         if not on:
             self.overlaid.pop(key, None)
         elif key not in self.overlaid and self.index_of(key) is not None:
@@ -145,13 +188,27 @@ class RunListState:
         return ticked or ([(row.path, 0)] if row is not None and not row.damaged else [])
 
     def set_live_status(self, path, status: str | None) -> None:
-        """Show ``status`` instead of the scan's (the Training panel sets what
-        ``app.state.runs_status.derive_status`` decides); ``None`` falls back to the scan's."""
-        key = Path(path)
-        if status is None:
-            self._live_status.pop(key, None)
-        else:
-            self._live_status[key] = status
+        """Show ``status`` instead of the scan's; ``None`` falls back to the scan's."""
+        self.set_live_statuses({Path(path): status})
+
+    def set_live_statuses(self, statuses: dict) -> dict[Path, str]:
+        """Set several live statuses (``{path: status or None}``, as ``app.state.runs_status.derive_status``
+        decides them); emits ``statuses_changed`` once with those shown differently now, and returns them."""
+        changed = {}
+        for path, status in statuses.items():
+            key = Path(path)
+            index = self.index_of(key)
+            persisted = self.rows[index].status if index is not None else None
+            before = self._live_status.get(key, persisted)
+            if status is None:
+                self._live_status.pop(key, None)
+            else:
+                self._live_status[key] = status
+            if self._live_status.get(key, persisted) != before:
+                changed[key] = self._live_status.get(key, persisted)
+        if changed:
+            self.statuses_changed.emit(changed)
+        return changed
 
     def status_of(self, row: RunRow) -> str:
         return self._live_status.get(row.path, row.status)
@@ -159,8 +216,11 @@ class RunListState:
     def sort_by(self, column: str, descending: bool = False) -> None:
         if column not in COLUMNS:
             raise ValueError(f"cannot sort runs by '{column}'; columns: {', '.join(COLUMNS)}")
+        before = list(self.rows)
         self.sort_column, self.descending = column, descending
         self._apply_sort()
+        if self.rows != before:
+            self.rows_changed.emit()
 
     def _apply_sort(self) -> None:
         column = self.sort_column
@@ -173,12 +233,12 @@ class RunListState:
         self.rows.sort(key=key, reverse=self.descending)
 
     def select(self, path) -> RunRow | None:
-        """Select the run at ``path`` (``None`` clears); returns the selected row."""
-        if path is None:
-            self.selected = None
-            return None
-        index = self.index_of(path)
-        self.selected = None if index is None else self.rows[index].path
+        """Select the run at ``path`` (``None``, or a run not listed, clears); returns the selected row."""
+        index = self.index_of(path) if path is not None else None
+        selected = None if index is None else self.rows[index].path
+        if selected != self.selected:
+            self.selected = selected
+            self.selection_changed.emit(selected)
         return self.selected_row
 
     @property
@@ -193,8 +253,16 @@ class RunListState:
     def with_status(self, path, status: str) -> None:
         """Record a new persisted status for a row (e.g. after its process ended)."""
         index = self.index_of(path)
-        if index is not None:
+        if index is not None and self.rows[index].status != status:
             self.rows[index] = replace(self.rows[index], status=status)
+            self.rows_changed.emit()
+
+
+def _same_rows(before: list[RunRow], after: list[RunRow]) -> bool:
+    """Same rows in the same order, down to the fields that row equality leaves out."""
+    return len(before) == len(after) and all(
+        a == b and a.metrics_by_dataset == b.metrics_by_dataset and a.selection == b.selection
+        for a, b in zip(before, after))
 
 
 def _first_free(used) -> int:

@@ -1,7 +1,8 @@
 """The one place a run's status is decided for the Training panel: process liveness + events.
 
 The panel gathers :class:`RunFacts` for every listed run on a timer (and whenever events arrive or a
-job ends) and shows :func:`derive_status` in the table, the title and the buttons alike.
+job ends) and hands them to :class:`app.state.training.TrainingState`, which applies
+:func:`derive_status` and emits what changed: the table, the title and the buttons agree.
 
 Liveness comes first: a process this window started, or any live process holding the run's
 ``train.lock``, means "running". Without one, the events decide: a ``run_finished`` status, else how
@@ -29,6 +30,7 @@ class RunFacts:
     job_ended: str | None = None         # how this window's process for it ended (its final status)
     writer: bool = False                 # a live process holds RUN_DIR/train.lock
     lock_left: bool = False              # train.lock exists although no live process holds it
+    started_here: bool = False           # this window started a process for it (running or ended)
 
 
 def derive_status(facts: RunFacts) -> str:

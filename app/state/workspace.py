@@ -1,9 +1,12 @@
-"""What the window says about the workspace it opened (demo missing, folder missing, empty, ready)."""
+"""The workspace the window shows: what it says about it (demo missing, folder missing, empty, ready)
+and :class:`WorkspaceState`, which emits after every scan so that the panels and the window redraw."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from psygnal import Signal
 
 READY, EMPTY, MISSING, MISSING_DEMO, NOT_A_FOLDER = "ready", "empty", "missing", "missing-demo", "not-a-folder"
 
@@ -59,3 +62,24 @@ def describe_workspace(path, num_runs: int, is_default_demo: bool) -> WorkspaceS
     if num_runs == 0 and is_default_demo:
         return WorkspaceStatus(folder, MISSING_DEMO, 0)
     return WorkspaceStatus(folder, READY if num_runs else EMPTY, num_runs)
+
+
+class WorkspaceState:
+    """The open workspace as of its last scan: ``status`` (a :class:`WorkspaceStatus`) and ``rows`` (every
+    run, damaged ones included). ``app.services.workspace.WorkspaceService`` scans and calls
+    :meth:`set_scan`; every panel and then the window subscribe to ``workspace_changed(path, rows)``,
+    emitted after each scan (of the same workspace or another), even when nothing changed on disk."""
+
+    workspace_changed = Signal(object, list)
+
+    def __init__(self) -> None:
+        self.status: WorkspaceStatus | None = None
+        self.rows: list = []
+
+    @property
+    def path(self) -> Path | None:
+        return self.status.path if self.status is not None else None
+
+    def set_scan(self, status: WorkspaceStatus, rows) -> None:
+        self.status, self.rows = status, list(rows)
+        self.workspace_changed.emit(status.path, self.rows)

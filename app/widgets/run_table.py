@@ -1,7 +1,9 @@
 """The run table of the Training panel, drawn from ``app.state.runs.RunListState``.
 
-Clicking a row selects the run (its details, log and, while no run is ticked, its plots); the tick in
-front of a name overlays that run with the other ticked ones, each in the colour its swatch shows.
+The table subscribes to the state and redraws when its rows, ticks or statuses change. Clicking a row
+selects the run in the state (the panel, subscribed too, shows its details, log and, while no run is
+ticked, its plots); the tick in front of a name overlays that run with the other ticked ones, each in
+the colour its swatch shows.
 Names are shown whole where they fit and elided in the middle otherwise (``scing-quick-…-seed2``
 keeps the part that tells runs apart); the tooltip has the full name.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
@@ -24,10 +26,7 @@ DATASET_COLUMN_MAX_PX = 120   # "Evaluated on" gives way to the run names (elide
 
 
 class RunTable(QTableWidget):
-    """Emits ``runSelected(Path | None)`` and ``overlayChanged()``; the header sorts (through the state)."""
-
-    runSelected = Signal(object)
-    overlayChanged = Signal()
+    """Draws the state; a click selects, a tick overlays and the header sorts — all through the state."""
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(0, len(COLUMNS), parent)
@@ -51,6 +50,10 @@ class RunTable(QTableWidget):
         self.itemSelectionChanged.connect(self._emit_selection)
         self.itemChanged.connect(self._on_item_changed)
         self._refreshing = False
+        state.rows_changed.connect(self.refresh)
+        state.statuses_changed.connect(self.refresh)
+        state.overlay_changed.connect(self._refresh_soon)   # may come while Qt still holds a ticked item
+        state.selection_changed.connect(self._show_selection)
 
     def refresh(self) -> None:
         """Redraw every row from the state and restore the selection."""
@@ -62,7 +65,21 @@ class RunTable(QTableWidget):
                 for c, item in enumerate(self._row_items(row, colours.get(row.path))):
                     self.setItem(r, c, item)
             self._fit_dataset_column()
-            selected = self.state.index_of(self.state.selected) if self.state.selected else None
+        finally:
+            self._refreshing = False
+        self._show_selection()
+
+    def _refresh_soon(self) -> None:
+        QTimer.singleShot(0, self, self.refresh)
+
+    def _show_selection(self) -> None:
+        """Highlight the state's selected row (no-op when it already is: a click selected it)."""
+        selected = self.state.index_of(self.state.selected) if self.state.selected else None
+        current = {index.row() for index in self.selectedIndexes()}
+        if current == ({selected} if selected is not None else set()):
+            return
+        self._refreshing = True
+        try:
             if selected is None:
                 self.clearSelection()
             else:
@@ -104,17 +121,13 @@ class RunTable(QTableWidget):
         rows = {index.row() for index in self.selectedIndexes()}
         path = Path(self.item(min(rows), 0).data(Qt.ItemDataRole.UserRole)) if rows else None
         self.state.select(path)
-        self.runSelected.emit(path)
 
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
         if self._refreshing or item.column() != 0 or not item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
             return
         self.state.set_overlaid(Path(item.data(Qt.ItemDataRole.UserRole)), item.checkState() == Qt.CheckState.Checked)
-        QTimer.singleShot(0, self.refresh)   # colour swatches follow the ticks (not while Qt still holds the item)
-        self.overlayChanged.emit()
 
     def _sort_by_section(self, section: int) -> None:
         column = COLUMNS[section]
         descending = not self.state.descending if self.state.sort_column == column else column in ("mAP", "R1")
         self.state.sort_by(column, descending)
-        self.refresh()

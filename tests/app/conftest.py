@@ -38,6 +38,5 @@ def open_window(qtbot):
 
     yield factory
     for window in windows:
-        for pool in (window.workspace.workers, window.training.workers, window.retrieval.workers,
-                     window.saliency.workers, window.gap.workers, window.study.workers):
+        for pool in (window.workspace.workers, *(panel.workers for panel in window.panels.values())):
             pool.wait(60000)

@@ -122,3 +122,16 @@ def test_every_registered_panel_follows_the_protocol_the_window_relies_on(qtbot)
         missing = [name for name in PANEL_PROTOCOL if not hasattr(panel, name)]
         assert not missing, f"{type(panel).__name__} lacks {missing} (app/panels/registry.py)"
         panel.workers.wait(10000)
+
+
+def test_the_window_finds_optional_panel_members_by_their_registered_names_only(qtbot):
+    from app.panels.registry import PANEL_OPTIONAL, optional_members
+    from app.panels.training_panel import TrainingPanel
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    assert all(optional_members([panel], name) == [panel] for name in PANEL_OPTIONAL)
+    with pytest.raises(ValueError, match="runsChanged"):
+        optional_members([panel], "refresh_everything")
+    panel.shutdown()
+    panel.workers.wait(10000)

@@ -153,6 +153,30 @@ def test_a_job_started_here_says_running_in_the_title_and_the_table_alike(open_w
     assert panel.title.text() == "fresh — failed"
 
 
+def test_the_table_title_and_buttons_follow_the_state_with_no_refresh_call(qtbot, monkeypatch):
+    """The panel only draws: facts handed to its state reach the table, the title and the buttons."""
+    from app.panels.training_panel import TrainingPanel
+    from app.state.runs import RunRow
+    from app.state.runs_status import RunFacts
+    from app.state.training import STOP_ELSEWHERE_TOOLTIP
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.status_timer.stop()                                       # no facts but ours
+    monkeypatch.setattr(panel.sources, "show", lambda *args, **kwargs: None)   # and no events read
+    run = Path("/ws/runs/a")
+    panel.runs.set_rows([RunRow("a", run, "scing", "synthped", "stopped"),
+                         RunRow("b", Path("/ws/runs/b"), "scing", "synthped", "completed")])
+    panel.runs.select(run)
+    assert panel.table.rowCount() == 2 and panel.table.selectedIndexes()[0].row() == 0
+    assert panel.resume_button.isEnabled() and _table_status(panel, run) == "stopped"
+    panel.runs.set_facts({run: RunFacts("stopped", writer=True)})   # resumed in another process
+    assert _table_status(panel, run) == "running" and panel.title.text() == "a — running"
+    assert not panel.resume_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert panel.stop_button.toolTip() == STOP_ELSEWHERE_TOOLTIP
+    panel.shutdown()
+
+
 # -- 3. layout -----------------------------------------------------------------------------------------
 def test_long_errors_wrap_or_elide_and_never_widen_the_window(open_window, tiny_runs, tmp_path, qtbot, monkeypatch):
     message = "CUDA error: out of memory while allocating " + " ".join(["tensor"] * 80) + " at /very/long/" + "x" * 300
