@@ -51,3 +51,25 @@ def test_import_scan_sees_violations(tmp_path):
     bad.write_text("import os\nfrom PySide6.QtWidgets import QWidget\nfrom scing_core import engine\n")
     modules = [m for _, m in imported_modules(bad)]
     assert "PySide6.QtWidgets" in modules and "scing_core.engine" in modules
+
+
+MAX_MODULE_LINES = 400   # STYLE.md: modules small; split by responsibility before one grows past this
+
+
+def test_no_module_of_the_core_the_app_or_the_benchmarks_grows_past_400_lines():
+    long = [f"{path.relative_to(REPO)}: {n} lines"
+            for folder in ("scing_core", "app", "benchmarks") for path in sorted((REPO / folder).rglob("*.py"))
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES]
+    assert not long, "split these modules by responsibility:\n" + "\n".join(long)
+
+
+def test_the_engine_is_imported_only_by_training_entry_points():
+    """Analysis, the API's run loading, runs/ and the app load finished runs through runs.TrainedRun."""
+    offenders = []
+    for folder in ("scing_core/analysis", "scing_core/runs", "scing_core/evaluation", "scing_core/data",
+                   "scing_core/models", "scing_core/api.py", "app"):
+        paths = [REPO / folder] if folder.endswith(".py") else sorted((REPO / folder).rglob("*.py"))
+        for path in paths:
+            offenders += [f"{path.relative_to(REPO)}:{line} imports {module}"
+                          for line, module in imported_modules(path) if module.startswith("scing_core.engine")]
+    assert not offenders, "\n".join(offenders)
