@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_gradcam.py [--images 16] [--method gradcam] [--stride 16]
                                                  [--batch-size 8] [--repeats 2] [--device cpu]
 
-The model is a randomly initialised ViT-B-16 ReID model (``build_model`` with ``pretrained=""``;
+The model is a randomly initialised ViT-B-16 ReID model (``create_reid_model`` with ``pretrained=""``;
 speed does not depend on the weights). The images are random pictures written as Market-style
 files to a temporary folder, so the measured path is the real one: ``compute_saliency`` loads and
 transforms each file, builds the prototype target, runs pytorch-grad-cam in batches with the
@@ -40,7 +40,7 @@ from scing_core.analysis.saliency import EmbeddingOutput, cam_session, compute_s
 from scing_core.analysis.saliency_images import load_input  # noqa: E402
 from scing_core.analysis.saliency_targets import PrototypeSimilarity  # noqa: E402
 from scing_core.config.schema import DataConfig, ModelConfig, TrainConfig  # noqa: E402
-from scing_core.models import model_from_config  # noqa: E402
+from scing_core.models import build_model  # noqa: E402
 
 TARGET_SECONDS_PER_IMAGE = 1.0
 
@@ -60,7 +60,7 @@ def build(stride: int, device: str, classes: int = 751):
     cfg = TrainConfig(model=dataclasses.replace(ModelConfig(), arch="ViT-B-16", pretrained="", stride=stride),
                       data=dataclasses.replace(DataConfig(), image_size=(256, 128), root="/nonexistent"))
     torch.manual_seed(0)
-    model = model_from_config(cfg, classes, 6).to(device).eval()
+    model = build_model(cfg, classes, 6).to(device).eval()
     prototypes = torch.nn.functional.normalize(torch.randn(classes, model.backbone.embed_dim), dim=1)
     return model, cfg, prototypes
 

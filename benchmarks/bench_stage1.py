@@ -23,7 +23,7 @@ from scing_core.runs.events import EventWriter
 from scing_core.engine.feature_cache import FeatureCache, ViewBank
 from scing_core.runs.layout import RunDir
 from scing_core.engine.stage1 import PromptStage
-from scing_core.models import model_from_config
+from scing_core.models import build_model
 
 
 def random_cache(model, num_classes: int, per_id: int, views: int, image_size) -> tuple[FeatureCache, ViewBank]:
@@ -53,7 +53,7 @@ def main() -> None:
     args = ap.parse_args()
     cfg = resolve_config(f"market1501/{args.method}", ["model.pretrained=", f"model.arch={args.arch}", "model.sie=false", "device=cpu"])
     torch.manual_seed(0)
-    model = model_from_config(cfg, args.num_classes, 6)
+    model = build_model(cfg, args.num_classes, 6)
     size = cfg.data.image_size
     cache, bank = random_cache(model, args.num_classes, 4, cfg.perturb.views_per_image, size)
     with tempfile.TemporaryDirectory() as tmp:

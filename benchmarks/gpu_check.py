@@ -39,7 +39,7 @@ from scing_core.runs.events import EventWriter  # noqa: E402
 from scing_core.runs.layout import RunDir  # noqa: E402
 from scing_core.engine.stage2 import ImageStage  # noqa: E402
 from scing_core.evaluation import evaluate_rank  # noqa: E402
-from scing_core.models import model_from_config  # noqa: E402
+from scing_core.models import build_model  # noqa: E402
 
 
 def synchronize(device: torch.device) -> None:
@@ -88,7 +88,7 @@ def stage2_throughput(device: torch.device, amp: str, quick: bool, steps: int) -
                                               f"data.ids_per_batch={ids}", f"data.instances_per_id={per_id}",
                                               "data.num_workers=0"])
     torch.manual_seed(0)
-    model = model_from_config(cfg, classes, 6).to(device)
+    model = build_model(cfg, classes, 6).to(device)
     train = [ReIDSample(f"/none/{i}.jpg", i % classes, i % 6) for i in range(classes * per_id)]
     batch_size = ids * per_id
     pids = torch.arange(ids).repeat_interleave(per_id)

@@ -30,7 +30,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
 from scing_core.config.schema import DataConfig, ModelConfig, TrainConfig
-from scing_core.models import ReIDModel, model_from_config, list_methods
+from scing_core.models import ReIDModel, build_model, list_methods
 
 MAC = 2  # FlopCounterMode counts 2 FLOPs per multiply-add
 LINEAR_OPS = ("aten.mm", "aten.addmm", "aten.convolution", "aten._convolution", "aten.cudnn_convolution",
@@ -169,7 +169,7 @@ def measure_method(
 ) -> MethodCost:
     """Build ``method`` and measure its parameters, inference MACs and latency."""
     cfg = efficiency_config(method, arch, stride, image_size, sie=num_cams > 0)
-    model = model_from_config(cfg, num_classes=num_classes, num_cams=num_cams)
+    model = build_model(cfg, num_classes=num_classes, num_cams=num_cams)
     groups = parameter_groups(model)
     complete, linear, _ = count_inference_macs(model)
     device = torch.device(device)

@@ -31,7 +31,7 @@ from scing_core.engine.stage1 import PromptStage
 from scing_core.engine.stage2 import ImageStage
 from scing_core.engine.trainer import TrainingStopped, run_stage
 from scing_core.errors import DatasetError, ScingError
-from scing_core.models import model_from_config
+from scing_core.models import build_model
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def build_context(cfg: TrainConfig, run: RunDir, hooks=()) -> TrainContext:
     if cfg.model_selection == "val":
         dataset, validation = hold_out_validation(dataset, cfg.data.val_ids, min_train_ids=cfg.data.ids_per_batch)
     seed_everything(cfg.seed)
-    model = model_from_config(cfg, dataset.num_train_pids, dataset.num_cams).to(device)
+    model = build_model(cfg, dataset.num_train_pids, dataset.num_cams).to(device)
     pdca = pdca_enabled(cfg, model)   # decided once, before any work: a ConfigError when it cannot run
     events = EventWriter(run.events, enabled=dist.is_main)
     return TrainContext(cfg, run, model, dataset, device, events, dist, hooks=list(hooks), validation=validation,

@@ -1,12 +1,12 @@
 """Models: the open_clip backbone adapter, the text encoder, prompt learners and the ReID model.
 
-``model_from_config(cfg, num_classes, num_cams)`` is the entry point (``build_model`` its explicit form); methods ``clipreid``, ``cocoop``
-and ``scing`` (``list_methods()``); architectures are open_clip names plus the project's
+``build_model(cfg, num_classes, num_cams)`` is the entry point (``create_reid_model`` its explicit
+form); methods ``clipreid``, ``cocoop`` and ``scing`` (``list_methods()``); architectures are open_clip names plus the project's
 ``scing-tiny`` and ``synthclip-s`` (``list_archs()``).
 """
 
 from scing_core.models.archs import PROJECT_ARCHS, list_archs
-from scing_core.models.build import build_model, model_from_config
+from scing_core.models.build import build_model, create_reid_model
 from scing_core.models.clip_backbone import ClipBackbone, ImageFeatures, create_backbone
 from scing_core.models.prompts import list_methods
 from scing_core.models.reid_model import ReIDModel, TrainOutput
@@ -20,10 +20,10 @@ __all__ = [
     "ReIDModel",
     "TextEncoder",
     "TrainOutput",
-    "build_model",
+    "create_reid_model",
     "create_backbone",
     "list_archs",
     "list_methods",
     "load_pretrained",
-    "model_from_config",
+    "build_model",
 ]

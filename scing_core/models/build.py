@@ -1,4 +1,4 @@
-"""``build_model``: a ReIDModel of one method, from explicit arguments; ``model_from_config`` maps a
+"""``create_reid_model``: a ReIDModel of one method, from explicit arguments; ``build_model`` maps a
 TrainConfig onto them (the one place that does)."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from scing_core.models.prompts import PROMPT_LEARNERS, create_prompt_learner
 from scing_core.models.reid_model import ReIDModel
 
 
-def model_from_config(cfg: TrainConfig, num_classes: int, num_cams: int) -> ReIDModel:
+def build_model(cfg: TrainConfig, num_classes: int, num_cams: int) -> ReIDModel:
     """The model ``cfg`` asks for: its ``model`` section at its ``data.image_size``."""
-    return build_model(cfg.model, tuple(cfg.data.image_size), num_classes, num_cams)
+    return create_reid_model(cfg.model, tuple(cfg.data.image_size), num_classes, num_cams)
 
 
-def build_model(model_cfg: ModelConfig, image_size: tuple[int, int], num_classes: int, num_cams: int) -> ReIDModel:
+def create_reid_model(model_cfg: ModelConfig, image_size: tuple[int, int], num_classes: int, num_cams: int) -> ReIDModel:
     """Build ``model_cfg.method`` over ``model_cfg.arch`` at ``image_size`` (H, W) for ``num_classes`` identities.
 
     Weights come from ``model_cfg.pretrained`` (an open_clip tag or a local file; "" = random init).

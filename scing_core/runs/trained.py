@@ -28,7 +28,7 @@ if TYPE_CHECKING:   # torch and the models load when a model is rebuilt, not wit
 
 def model_from_checkpoint(state: dict, device="cpu", cfg: TrainConfig | None = None):
     """``(model, cfg)`` from a loaded checkpoint dict; weights come from the checkpoint only."""
-    from scing_core.models import model_from_config   # torch and open_clip load here, not with the module
+    from scing_core.models import build_model   # torch and open_clip load here, not with the module
     if cfg is None:
         if "config" not in state:
             raise CheckpointError("checkpoint has no config; pass the run directory instead")
@@ -36,7 +36,7 @@ def model_from_checkpoint(state: dict, device="cpu", cfg: TrainConfig | None = N
     if "num_classes" not in state:
         raise CheckpointError("checkpoint does not record num_classes; was it written by `scing train`?")
     build_cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, pretrained=""))
-    model = model_from_config(build_cfg, int(state["num_classes"]), int(state.get("num_cams", 1)))
+    model = build_model(build_cfg, int(state["num_classes"]), int(state.get("num_cams", 1)))
     missing, unexpected = model.load_state_dict(state["model"], strict=False)
     if missing or unexpected:
         raise CheckpointError(

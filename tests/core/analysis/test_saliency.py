@@ -26,7 +26,7 @@ from scing_core.analysis.saliency_targets import PrototypeSimilarity
 from scing_core.config.schema import DataConfig, ModelConfig, TrainConfig
 from scing_core.data import load_dataset
 from scing_core.errors import InputError, RegistryError
-from scing_core.models import model_from_config
+from scing_core.models import build_model
 
 
 def tiny_bundle(root=None, image_size=(64, 32), arch="scing-tiny", stride=16, method="clipreid", classes=16):
@@ -36,7 +36,7 @@ def tiny_bundle(root=None, image_size=(64, 32), arch="scing-tiny", stride=16, me
         model=dataclasses.replace(ModelConfig(), method=method, arch=arch, pretrained="", stride=stride),
         data=dataclasses.replace(DataConfig(), image_size=image_size, root=str(root or "missing")),
     )
-    model = model_from_config(cfg, classes, 3).eval()
+    model = build_model(cfg, classes, 3).eval()
     prototypes = torch.nn.functional.normalize(torch.randn(classes, model.backbone.embed_dim), dim=1)
     return model, cfg, prototypes
 

@@ -11,7 +11,7 @@ from scing_core.config import StageConfig
 from scing_core.engine.stage import Stage
 from scing_core.engine.stage2 import ImageStage
 from scing_core.engine.trainer import Hook, run_stage
-from scing_core.models import build_model, model_from_config
+from scing_core.models import create_reid_model, build_model
 
 from tests.support import tiny_context
 
@@ -86,9 +86,9 @@ def test_stage2_keeps_one_loader_for_every_epoch(tiny_synthped, tmp_path):
     assert [b[3].tolist() for b in stage.epoch_batches(0, skip=1)] == first[1:]
 
 
-def test_build_model_takes_explicit_arguments_and_model_from_config_maps_a_config_onto_them(tiny_synthped, tmp_path):
+def test_create_reid_model_takes_explicit_arguments_and_build_model_maps_a_config_onto_them(tiny_synthped, tmp_path):
     ctx = tiny_context("occluded_duke/scing", tiny_synthped, tmp_path / "run")
-    explicit = build_model(ctx.cfg.model, (64, 32), num_classes=5, num_cams=3)
-    configured = model_from_config(ctx.cfg, num_classes=5, num_cams=3)
+    explicit = create_reid_model(ctx.cfg.model, (64, 32), num_classes=5, num_cams=3)
+    configured = build_model(ctx.cfg, num_classes=5, num_cams=3)
     assert explicit.backbone.image_size == configured.backbone.image_size
     assert [n for n, _ in explicit.named_parameters()] == [n for n, _ in configured.named_parameters()]

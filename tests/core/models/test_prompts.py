@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from scing_core.errors import ConfigError, InputError, RegistryError
-from scing_core.models import model_from_config, create_backbone, list_methods
+from scing_core.models import build_model, create_backbone, list_methods
 from scing_core.models.prompts import build_template, create_prompt_learner
 
 from .conftest import TINY_SIZE, tiny_config
@@ -110,7 +110,7 @@ def test_n_cond_must_fit_in_n_ctx(backbone):
 def test_unknown_method_lists_valid_ones():
     assert list_methods() == ["clipreid", "cocoop", "scing"]
     with pytest.raises(RegistryError) as info:
-        model_from_config(tiny_config(method="scingg"), num_classes=3, num_cams=0)
+        build_model(tiny_config(method="scingg"), num_classes=3, num_cams=0)
     assert "clipreid, cocoop, scing" in str(info.value) and "Did you mean 'scing'" in str(info.value)
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from scing_core.errors import ConfigError, InputError
-from scing_core.models import ImageFeatures, model_from_config
+from scing_core.models import ImageFeatures, build_model
 
 from .conftest import tiny_config
 
@@ -15,7 +15,7 @@ NUM_CLASSES = 5
 
 def make_model(method: str = "scing", **model_fields):
     torch.manual_seed(0)
-    return model_from_config(tiny_config(method=method, **model_fields), num_classes=NUM_CLASSES, num_cams=3)
+    return build_model(tiny_config(method=method, **model_fields), num_classes=NUM_CLASSES, num_cams=3)
 
 
 def params_with_grad(model) -> set[str]:
@@ -119,4 +119,4 @@ def test_bad_descriptor_settings_are_config_errors():
     with pytest.raises(ConfigError, match="test_feature"):
         make_model(test_feature="both")
     with pytest.raises(ConfigError, match="sie"):
-        model_from_config(tiny_config(sie=True), num_classes=3, num_cams=0)
+        build_model(tiny_config(sie=True), num_classes=3, num_cams=0)

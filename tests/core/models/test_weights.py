@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from scing_core.errors import CheckpointError
-from scing_core.models import model_from_config, create_backbone, load_pretrained
+from scing_core.models import build_model, create_backbone, load_pretrained
 from scing_core.models.pos_embed import resize_grid_embedding
 
 from .conftest import TINY_SIZE, tiny_config
@@ -16,11 +16,11 @@ from .conftest import TINY_SIZE, tiny_config
 
 def test_random_model_saved_then_loaded_by_path_gives_identical_outputs(tmp_path, images, labels):
     torch.manual_seed(1)
-    first = model_from_config(tiny_config(method="clipreid"), num_classes=5, num_cams=0).eval()
+    first = build_model(tiny_config(method="clipreid"), num_classes=5, num_cams=0).eval()
     path = tmp_path / "clip.pt"
     torch.save(first.backbone.clip.state_dict(), path)
     torch.manual_seed(2)  # a different random init everywhere the file does not reach
-    second = model_from_config(tiny_config(method="clipreid", pretrained=str(path)), num_classes=5, num_cams=0).eval()
+    second = build_model(tiny_config(method="clipreid", pretrained=str(path)), num_classes=5, num_cams=0).eval()
     with torch.no_grad():
         assert torch.equal(first(images), second(images))
         prompts = first.prompt_learner(labels)
@@ -43,7 +43,7 @@ def test_backbone_checkpoint_with_sie_and_wrappers_round_trips(tmp_path, images,
 
 def test_whole_reid_model_state_dict_is_accepted_as_backbone_weights(tmp_path, images):
     torch.manual_seed(5)
-    model = model_from_config(tiny_config(method="scing"), num_classes=4, num_cams=0).eval()
+    model = build_model(tiny_config(method="scing"), num_classes=4, num_cams=0).eval()
     path = tmp_path / "reid.pt"
     torch.save({"state_dict": model.state_dict()}, path)
     backbone = create_backbone("scing-tiny", image_size=TINY_SIZE, pretrained=str(path)).eval()

@@ -13,7 +13,7 @@ import torch
 from scing_core.cli import main as scing
 from scing_core.config import resolve_config
 from scing_core.errors import InputError
-from scing_core.models import model_from_config, create_backbone
+from scing_core.models import build_model, create_backbone
 from scing_core.pretrain import evaluate_synthclip
 from scing_core.pretrain.probing import ATTRIBUTE_PROBES
 
@@ -64,7 +64,7 @@ def test_checkpoint_loads_as_pretrained_weights_of_a_reid_model(quick_run):
     out, _ = quick_run
     cfg = resolve_config("synthped/scing/quick", ["model.arch=synthclip-s", f"model.pretrained={out}",
                                                   "data.image_size=[128, 64]"])
-    model = model_from_config(cfg, num_classes=4, num_cams=2)
+    model = build_model(cfg, num_classes=4, num_cams=2)
     saved = torch.load(out, weights_only=True)["state_dict"]
     loaded = model.backbone.clip.state_dict()
     assert set(saved) == set(loaded)
