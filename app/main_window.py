@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
             else:
                 self.gap.start_umap_warm_up()
         except Exception as error:  # the analysis extra missing: PCA still works
-            self.gap.umap_status.setText(f"UMAP unavailable ({error}); use PCA")
+            self.gap.umap_unavailable(error)
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu("&File")

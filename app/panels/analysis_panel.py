@@ -2,20 +2,18 @@
 the request and runs the core in a worker, an Export button that writes the core's paper-style
 figure, and one error banner. Subclasses build their own options and draw their own results.
 
-A different workspace clears the view before anything of it is shown (:meth:`set_workspace`), and
-results of a computation started before are dropped when they arrive; a failed computation shows
-its error in place of the results (:meth:`_show_failure`).
+The panel's model is an :class:`app.state.analysis.AnalysisState` (``self.state``): clicks and workers
+only write to it (a workspace scan, a tick, a computation's ticket, progress and outcome); the widgets
+subscribe and draw. A different workspace clears everything at once, and the outcome of a computation
+started before is dropped when it arrives; a failed computation shows its error in place of the results.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QWidget
 
 from app.services.workers import WorkerPool
-from app.state.runs import default_comparison_runs
 from app.widgets.error_banner import ErrorBanner
 from app.widgets.run_checklist import RunChecklist
 
@@ -24,10 +22,9 @@ class AnalysisPanel(QWidget):
     """Base of a panel that computes one analysis over several runs.
 
     Subclasses set ``compute_label`` / ``export_name`` / ``export_tooltip``, call
-    :meth:`_build_common` first in their constructor, and implement :meth:`request`,
-    :meth:`_compute_function`, :meth:`_export_function`, :meth:`_export_payload` and
-    :meth:`_show_results`. ``_compute_started`` / ``_compute_failed_view`` adjust their own view;
-    ``_clear_results`` empties it (a new workspace).
+    :meth:`_build_common` with their state first in their constructor, then build their widgets and call
+    :meth:`_subscribe`; they implement :meth:`_compute_function`, :meth:`_export_function`,
+    :meth:`_draw_shown` (a ``Placeholder`` or the results) and :meth:`_draw_inputs`.
     """
 
     errorOccurred = Signal(str)
@@ -37,11 +34,11 @@ class AnalysisPanel(QWidget):
     export_name = "figure.png"     # default file name of the export dialog; also names the analysis
     export_tooltip = "Paper-style figure (PNG + PDF) with the core's figure code"
 
-    def _build_common(self) -> None:
+    def _build_common(self, state) -> None:
+        self.state = state
         self.workers = WorkerPool(self)
-        self.run_methods: dict[str, str] = {}
         self.banner = ErrorBanner()
-        self.runs = RunChecklist()
+        self.runs = RunChecklist(state)
         self.compute_button = QPushButton(self.compute_label)
         self.compute_button.setDefault(True)
         self.compute_button.clicked.connect(self.compute)
@@ -51,43 +48,48 @@ class AnalysisPanel(QWidget):
         self.export_button.clicked.connect(self._export_clicked)
         self.progress = QLabel("")
         self.progress.setWordWrap(True)
-        self.workspace: Path | None = None
-        self._token = 0   # bumped by clear_view: results of earlier computations are dropped
+
+    def _subscribe(self) -> None:
+        """The state emits, the widgets draw (the run list subscribes itself)."""
+        state = self.state
+        state.reset.connect(self._draw_all)
+        state.busy_changed.connect(lambda busy: self.compute_button.setEnabled(not busy))
+        state.progress_changed.connect(lambda text: self.progress.setText(text))
+        state.exportable_changed.connect(lambda exportable: self.export_button.setEnabled(exportable))
+        state.shown_changed.connect(self._draw_shown)
+        state.error_reported.connect(self._error_reported)
+        state.error_cleared.connect(lambda: self.banner.hide())
+        self._draw_all()
+
+    def _draw_all(self) -> None:
+        """Everything from the state (a new panel, another workspace)."""
+        state = self.state
+        self.compute_button.setEnabled(not state.busy)
+        self.progress.setText(state.progress)
+        self.export_button.setEnabled(state.exportable)
+        if state.error:
+            self.banner.show_error(state.error)
+        else:
+            self.banner.hide()
+        self._draw_inputs()
+        self._draw_shown(state.shown)
 
     # -- what subclasses provide -----------------------------------------------------------------------
-    def request(self):
-        """The analysis request from the widgets (has ``problems() -> list[str]``)."""
-        raise NotImplementedError
-
     def _compute_function(self):
         raise NotImplementedError
 
     def _export_function(self):
         raise NotImplementedError
 
-    def _export_payload(self):
+    def _draw_shown(self, shown) -> None:
         raise NotImplementedError
 
-    def _show_results(self, outcome) -> None:
-        raise NotImplementedError
+    def _draw_inputs(self, *_) -> None:
+        """Show the state's inputs in the option widgets."""
 
-    def _compute_started(self, request) -> None:
-        """Update the view when a computation starts."""
-
-    def _compute_failed_view(self) -> None:
-        """Update the view when a computation failed."""
-
-    def _show_failure(self, message: str) -> None:
-        """Show a failed computation's error in place of the results (default: ``_compute_failed_view``)."""
-        self._compute_failed_view()
-
-    def _clear_results(self) -> None:
-        """Empty the results view (a new workspace is shown)."""
-
-    # -- shared behaviour ------------------------------------------------------------------------------
     # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------
     def workspace_changed(self, path, rows) -> None:
-        self.set_workspace(path, [row for row in rows if not row.damaged])
+        self.state.set_workspace(path, rows)
 
     def screenshot_wanted(self) -> bool:
         return True
@@ -95,61 +97,31 @@ class AnalysisPanel(QWidget):
     def screenshot_start(self, runs):
         return self.compute
 
-    def set_workspace(self, workspace, rows) -> None:
-        """A workspace scan's runs; a different workspace than the one shown clears the view first."""
-        path = Path(workspace) if workspace is not None else None
-        if path != self.workspace:
-            self.workspace = path
-            self.clear_view()
-        self.set_runs(rows)
+    # -- shared behaviour ------------------------------------------------------------------------------
+    @property
+    def workspace(self):
+        return self.state.workspace
 
-    def clear_view(self) -> None:
-        """Forget what is shown: results, errors, progress; computations still running are dropped."""
-        self._token += 1
-        self.banner.hide()
-        self.progress.setText("")
-        self.export_button.setEnabled(False)
-        self.compute_button.setEnabled(True)
-        self._clear_results()
-
-    def set_runs(self, rows) -> None:
-        self.runs.set_runs(rows, default_comparison_runs(rows))
-        self.run_methods = {row.name: row.method for row in rows}
+    def request(self):
+        """The analysis request of the inputs shown (has ``problems() -> list[str]``)."""
+        return self.state.request()
 
     def compute(self) -> bool:
         """Validate the request and start the computation in a worker; False when the request is invalid."""
-        request = self.request()
-        problems = request.problems()
-        if problems:
-            self._report_error("; ".join(problems))
+        started = self.state.start()
+        if started is None:
             return False
-        self.banner.hide()
-        self.compute_button.setEnabled(False)
-        self._compute_started(request)
-        token = self._token
-
-        def current() -> bool:   # False once clear_view dropped this computation
-            return token == self._token
-
+        ticket, request = started
+        state = self.state
         self.workers.start(self._compute_function(), request,
-                           on_result=lambda outcome: self._results_arrived(outcome) if current() else None,
-                           on_error=lambda message: self._compute_failed(message) if current() else None,
-                           on_progress=lambda text: self.progress.setText(text) if current() else None)
+                           on_result=lambda outcome: state.finish(ticket, outcome),
+                           on_error=lambda message: state.fail(ticket, message),
+                           on_progress=lambda text: state.set_progress(ticket, text))
         return True
 
-    def _results_arrived(self, outcome) -> None:
-        self.compute_button.setEnabled(True)
-        self._show_results(outcome)
-
-    def _report_failed_runs(self, failed_runs: dict) -> None:
-        if failed_runs:
-            self._report_error("; ".join(f"{run}: {message}" for run, message in failed_runs.items()))
-
-    def _compute_failed(self, message: str) -> None:
-        self.compute_button.setEnabled(True)
-        self.progress.setText("")
-        self._show_failure(message)
-        self._report_error(message)
+    def _error_reported(self, message: str) -> None:
+        self.banner.show_error(message)
+        self.errorOccurred.emit(message)
 
     def _export_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export figure", self.export_name, "PNG (*.png)")
@@ -158,10 +130,6 @@ class AnalysisPanel(QWidget):
 
     def export_figure(self, out_path):
         """Write the figure in a worker; returns the worker (its ``signals.result`` carries the path)."""
-        return self.workers.start(self._export_function(), self._export_payload(), out_path,
+        return self.workers.start(self._export_function(), self.state.export_payload(), out_path,
                                   on_result=lambda p: self.statusMessage.emit(f"figure written: {p}"),
-                                  on_error=self._report_error)
-
-    def _report_error(self, message: str) -> None:
-        self.banner.show_error(message)
-        self.errorOccurred.emit(message)
+                                  on_error=self.state.report_error)

@@ -5,6 +5,10 @@ first one that a loader recognises opens by default): the table gives identities
 images per identity and occluded images per split; the bar charts the distribution of images per
 identity; the grid an identity's images (occluded ones outlined, SynthPed-Occluded). Loading and
 thumbnails run in workers; a dataset that cannot be read shows its error in place of the data.
+
+The panel's model is :class:`app.state.dataset_summary.DatasetState` (``self.state``): the data folders,
+the loader and folder to open, the dataset shown, the identities and the one browsed; the widgets write
+to it and draw what it emits (a new identity browsed: its thumbnails load in a worker).
 """
 
 from __future__ import annotations
@@ -18,16 +22,15 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHeade
 
 from app.services import core_client
 from app.services.workers import WorkerPool
-from app.state.dataset_summary import DatasetSummary, guess_dataset_name
+from app.state.dataset_summary import GROUPS, DatasetState
+from app.state.evented import Placeholder
 from app.widgets.dataset_views import SampleGridWidget, SplitHistogramsWidget, load_thumbnails
 from app.widgets.error_banner import ErrorBanner
 from app.widgets.layout import hbox, vbox, widget_of
 
 HEADERS = ("split", "identities", "images", "cameras", "images per id (min / med / max)", "occluded")
-GROUPS = {"all": None, "train identities": "train", "query + gallery identities": "test"}
-NO_DATA = ("No dataset open. Pick a loader and a dataset folder above (the workspace's data/ folders are listed), "
-           "then press Open.")
 MESSAGE_STYLES = {"note": "color: #666; font-size: 11pt;", "error": "color: #8A1C12; font-size: 11pt;"}
+NO_IDENTITY = "Pick an identity to see its images."
 
 
 class DatasetPanel(QWidget):
@@ -39,12 +42,9 @@ class DatasetPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.workers = WorkerPool(self)
-        self.summary: DatasetSummary | None = None
-        self.workspace: Path | None = None
-        self._token = 0          # the latest dataset load
-        self._samples_token = 0  # the latest thumbnail load
+        self.state = DatasetState(core_client.dataset_names())
         self._build()
-        self.show_message(NO_DATA)
+        self._subscribe()
 
     def _build(self) -> None:
         self.banner = ErrorBanner()
@@ -61,18 +61,21 @@ class DatasetPanel(QWidget):
         layout.addWidget(self.pages, 1)
 
     def _build_header(self):
+        state = self.state
         self.loader = QComboBox()
-        self.loader.addItems(core_client.dataset_names())
+        self.loader.addItems(state.loader_names)
         self.loader.setToolTip("the dataset loader (api.list_datasets)")
+        self.loader.currentTextChanged.connect(state.set_loader)
         self.folder = QComboBox()
         self.folder.setEditable(True)
         self.folder.setMinimumWidth(380)
-        self.folder.activated.connect(lambda _: self._folder_picked())
+        self.folder.editTextChanged.connect(state.set_folder)
+        self.folder.activated.connect(lambda _: state.pick_folder(self.folder.currentText()))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.open_button = QPushButton("Open")
         self.open_button.setDefault(True)
-        self.open_button.clicked.connect(lambda: self.load(self.loader.currentText(), self.folder.currentText()))
+        self.open_button.clicked.connect(lambda: self.load(state.source.loader, state.source.folder))
         return hbox(QLabel("Dataset"), self.loader, QLabel("Folder"), (self.folder, 1), browse, self.open_button)
 
     def _build_content(self) -> QWidget:
@@ -84,7 +87,7 @@ class DatasetPanel(QWidget):
         self.histograms = SplitHistogramsWidget()
         self.group = QComboBox()
         self.group.addItems(GROUPS)
-        self.group.currentIndexChanged.connect(lambda _: self._fill_identities())
+        self.group.currentTextChanged.connect(self.state.set_group)
         self.identities = QListWidget()
         self.identities.currentItemChanged.connect(lambda item, _: self.show_identity(item.data(Qt.ItemDataRole.UserRole)
                                                                                       if item else None))
@@ -97,7 +100,26 @@ class DatasetPanel(QWidget):
         self.caption = QLabel("")
         return widget_of(vbox(self.caption, self.table, self.histograms, (lower, 1)))
 
-    # -- workspace and folder choice ---------------------------------------------------------------------
+    def _subscribe(self) -> None:
+        """The state emits, the widgets draw."""
+        state = self.state
+        state.reset.connect(self._draw_all)
+        state.folders_changed.connect(self._draw_folders)
+        state.source_changed.connect(self._draw_source)
+        state.shown_changed.connect(self._draw_shown)
+        state.group_changed.connect(self._draw_group)
+        state.identities_changed.connect(self._draw_identities)
+        state.identity_changed.connect(self._identity_changed)
+        state.samples_changed.connect(self._draw_samples)
+        state.loaded.connect(self._loaded)
+        state.error_reported.connect(self._error_reported)
+        state.error_cleared.connect(lambda: self.banner.hide())
+        self._draw_all()
+
+    @property
+    def workspace(self) -> Path | None:
+        return self.state.workspace
+
     # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------
     def workspace_changed(self, path, rows) -> None:
         self.set_workspace(path)
@@ -110,122 +132,130 @@ class DatasetPanel(QWidget):
 
     def set_workspace(self, workspace) -> None:
         """Offer the workspace's data folders; a different workspace clears the view and opens its first dataset."""
-        path = Path(workspace) if workspace is not None else None
-        if path == self.workspace:
+        if workspace is not None and Path(workspace) == self.state.workspace:
             return
-        self.workspace = path
-        self.clear_view()
-        folders = core_client.data_folders(path) if path is not None else []
-        names = core_client.dataset_names()
-        known = [(folder, guess_dataset_name(folder, names)) for folder in folders]
-        known = [(folder, name) for folder, name in known if name is not None]
-        self.folder.clear()
-        for folder, _ in known:
-            self.folder.addItem(str(folder))
-        if known:
-            self.loader.setCurrentText(known[0][1])
-            self.load(known[0][1], known[0][0])
-
-    def _folder_picked(self) -> None:
-        name = guess_dataset_name(self.folder.currentText(), core_client.dataset_names())
-        if name is not None:
-            self.loader.setCurrentText(name)
+        folders = core_client.data_folders(workspace) if workspace is not None else []
+        self._read(self.state.set_workspace(workspace, folders))
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Dataset folder", self.folder.currentText() or str(Path.home()))
         if folder:
-            self.folder.setEditText(folder)
-            self._folder_picked()
+            self.state.pick_folder(folder)
 
     # -- loading ------------------------------------------------------------------------------------------
-    def clear_view(self) -> None:
-        """Forget the dataset shown (loads still running are dropped when they arrive)."""
-        self._token += 1
-        self._samples_token += 1
-        self.summary = None
-        self.banner.hide()
-        self.table.setRowCount(0)
-        self.histograms.clear()
-        self.identities.clear()
-        self.grid.show_message("Pick an identity to see its images.")
-        self.show_message(NO_DATA)
-
     def load(self, name: str, root) -> None:
         """Load dataset ``name`` from ``root`` in a worker; the view is cleared first."""
-        self.clear_view()
-        token = self._token
-        self.show_message(f"Loading {name} from {root}…")
-        self.folder.setEditText(str(root))
-        self.workers.start(core_client.load_dataset_summary, name, str(root),
-                           on_result=lambda summary: self._loaded(token, summary),
-                           on_error=lambda message: self._failed(token, name, root, message))
+        self._read(self.state.load(name, root))
 
-    def _loaded(self, token: int, summary: DatasetSummary) -> None:
-        if token != self._token:
+    def _read(self, load) -> None:
+        if load is not None:
+            ticket, name, root = load
+            self.workers.start(core_client.load_dataset_summary, name, root,
+                               on_result=lambda summary: self.state.show_loaded(ticket, summary),
+                               on_error=lambda message: self.state.show_failure(ticket, name, root, message))
+
+    def show_identity(self, key) -> None:
+        """Show identity ``key`` (``(group, pid)``): its thumbnails load in a worker."""
+        self.state.select_identity(key)
+
+    def busy(self) -> bool:
+        return self.workers.busy
+
+    # -- drawing the state ----------------------------------------------------------------------------------
+    def _draw_all(self) -> None:
+        state = self.state
+        self._draw_folders(state.folders)
+        self._draw_source(state.source)
+        self._draw_shown(state.shown)
+        self._draw_group(state.group)
+        self._draw_identities(state.identities)
+        self._draw_identity(state.identity)
+        self._draw_samples(state.samples)
+        if state.error:
+            self.banner.show_error(state.error)
+        else:
+            self.banner.hide()
+
+    def _draw_folders(self, folders) -> None:
+        self.folder.blockSignals(True)   # drawing the state is no choice by hand
+        self.folder.clear()
+        self.folder.addItems(folders)
+        self.folder.setEditText(self.state.source.folder)
+        self.folder.blockSignals(False)
+
+    def _draw_source(self, source) -> None:
+        if source.loader and self.loader.currentText() != source.loader:
+            self.loader.setCurrentText(source.loader)
+        if self.folder.currentText() != source.folder:
+            self.folder.setEditText(source.folder)
+
+    def _draw_shown(self, shown) -> None:
+        if isinstance(shown, Placeholder):
+            self.table.setRowCount(0)
+            self.histograms.clear()
+            self.message.setText(shown.text)
+            self.message.setStyleSheet(MESSAGE_STYLES["error" if shown.error else "note"])
+            self.pages.setCurrentWidget(self.message)
             return
-        self.summary = summary
         self.pages.setCurrentIndex(0)
-        self.caption.setText(f"<b>{summary.name}</b> · {summary.root}" +
-                             ("" if summary.has_captions else " · <span style='color:#777'>no captions / occlusion "
-                                                              "records</span>"))
-        rows = summary.table_rows()
+        self.caption.setText(f"<b>{shown.name}</b> · {shown.root}" +
+                             ("" if shown.has_captions else " · <span style='color:#777'>no captions / occlusion "
+                                                            "records</span>"))
+        rows = shown.table_rows()
         self.table.setRowCount(len(rows))
         for r, values in enumerate(rows):
             for c, value in enumerate(values):
                 self.table.setItem(r, c, QTableWidgetItem(value))
         self._fit_table()
-        self.histograms.show_stats(summary.stats)
-        self._fill_identities()
-        self.statusMessage.emit(f"dataset {summary.name} loaded from {summary.root}")
-        self.loaded.emit(summary)
+        self.histograms.show_stats(shown.stats)
 
     def _fit_table(self) -> None:
         """As tall as its rows: no scroll bar for three splits."""
         rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
         self.table.setFixedHeight(self.table.horizontalHeader().height() + rows + 2 * self.table.frameWidth() + 2)
 
-    def _failed(self, token: int, name: str, root, message: str) -> None:
-        if token != self._token:
-            return
-        text = f"Cannot open {name} at {root}: {message}"
-        self.show_message(text, error=True)
-        self.banner.show_error(text)
-        self.errorOccurred.emit(text)
+    def _loaded(self, summary) -> None:
+        self.statusMessage.emit(f"dataset {summary.name} loaded from {summary.root}")
+        self.loaded.emit(summary)
 
-    def show_message(self, text: str, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet(MESSAGE_STYLES["error" if error else "note"])
-        self.pages.setCurrentWidget(self.message)
+    def _error_reported(self, message: str) -> None:
+        self.banner.show_error(message)
+        self.errorOccurred.emit(message)
 
     # -- identities and their images ---------------------------------------------------------------------
-    def _fill_identities(self) -> None:
+    def _draw_group(self, group: str) -> None:
+        self.group.setCurrentText(group)
+
+    def _draw_identities(self, keys) -> None:
+        self.identities.blockSignals(True)   # the state says which identity is browsed
         self.identities.clear()
-        if self.summary is None:
-            return
-        for key in self.summary.identity_keys(GROUPS[self.group.currentText()]):
-            item = QListWidgetItem(self.summary.identity_label(key))
+        summary = self.state.summary
+        for key in keys:
+            item = QListWidgetItem(summary.identity_label(key))
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.identities.addItem(item)
-        if self.identities.count():
-            self.identities.setCurrentRow(0)
+        self.identities.blockSignals(False)
+        self._draw_identity(self.state.identity)
 
-    def show_identity(self, key) -> None:
-        """Show identity ``key`` (``(group, pid)``): its thumbnails load in a worker."""
-        if self.summary is None or key is None:
+    def _draw_identity(self, key) -> None:
+        row = self.state.identities.index(key) if key in self.state.identities else -1
+        if row >= 0 and self.identities.currentRow() != row:
+            self.identities.setCurrentRow(row)
+        self.grid_title.setText(f"<b>{self.state.identity_label()}</b> — orange frame: occluded" if key else "")
+
+    def _identity_changed(self, key) -> None:
+        """Another identity browsed: select it, title the grid and load its thumbnails in a worker."""
+        self._draw_identity(key)
+        load = self.state.samples_load()
+        if load is not None:
+            ticket, key, samples = load
+            self.workers.start(load_thumbnails, [s.path for s in samples],
+                               on_result=lambda images: self.state.show_samples(ticket, key, samples, images),
+                               on_error=self.state.report_error)
+
+    def _draw_samples(self, shown) -> None:
+        if shown is None:
+            self.grid.show_message(NO_IDENTITY)
             return
-        key = tuple(key)
-        samples = self.summary.samples_of(key)
-        self._samples_token += 1
-        token = self._samples_token
-        self.grid_title.setText(f"<b>{self.summary.identity_label(key)}</b> — orange frame: occluded")
-        self.workers.start(load_thumbnails, [s.path for s in samples],
-                           on_result=lambda images: self._thumbnails_ready(token, key, samples, images),
-                           on_error=self.banner.show_error)
-
-    def _thumbnails_ready(self, token: int, key, samples, images) -> None:
-        if token == self._samples_token:
-            self.grid.show_samples(samples, images)
-            self.samplesShown.emit(key)
-
-    def busy(self) -> bool:
-        return self.workers.busy
+        self.grid.show_samples(shown.samples, shown.images)
+        self.samplesShown.emit(shown.key)

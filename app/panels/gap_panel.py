@@ -6,6 +6,10 @@ prototype, or the image's own conditioned text for CoCoOp / SCING) are projected
 drawn as red (image) and blue (text) points joined by grey pair lines; the table gives the metrics.
 Like an embedding projector, hovering a point shows its image, identity and caption, clicking an
 image point opens it in Retrieval (``openQuery``), and the plots zoom and pan.
+
+The panel's model is :class:`app.state.gap.GapState` (``self.state``): the inputs, the runs, the
+computation, the plots and metrics, the hovered point and the UMAP warm-up hint; the widgets write to it
+and draw what it emits. The projection itself runs in the projection process, the rest in a worker.
 """
 
 from __future__ import annotations
@@ -21,18 +25,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHeade
 from app.panels.analysis_panel import AnalysisPanel
 from app.services import core_client
 from app.services.embedding_process import ProjectionProcess
-from app.state.gap import METRIC_COLUMNS, TEXT_KINDS, GapRequest, best_in_column, metric_headers, metric_rows
-from app.state.gap_view import IMAGE
+from app.state.evented import Placeholder
+from app.state.gap import (METRIC_COLUMNS, PROJECTION_LABELS, SPLIT_LABELS, TEXT_KINDS, GapState, best_in_column,
+                           metric_headers, metric_rows)
 from app.widgets.gap_plots import GapPlotsWidget
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
-
-PROJECTION_LABELS = {"pca": "PCA (instant)", "umap": "UMAP (cosine)", "tsne": "t-SNE (cosine)"}
-SPLIT_LABELS = {"train": "training identities", "test": "query + gallery identities"}
-INTRO = ("Tick runs and press Compute: each run's image (red) and text (blue) embeddings are projected together; "
-         "grey lines join the pairs. A small gap means short lines and overlapping clouds. Hover a point to see "
-         "its image; with query + gallery identities, click an image to open it in Retrieval.")
-HOVER_HINT = "<span style='color:#777'>Hover a point: its image, identity and caption show here. Wheel: zoom · " \
-             "drag: pan.</span>"
 
 
 class GapPanel(AnalysisPanel):
@@ -44,15 +41,16 @@ class GapPanel(AnalysisPanel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._build_common()
-        self.results: list = []
-        self.views: list = []
+        self._build_common(GapState(core_client.gap_projections()))
         self.projector = ProjectionProcess()
-        self.umap_thread = None
         self.umap_timer = QTimer(self)
         self.umap_timer.setInterval(500)
         self.umap_timer.timeout.connect(self._poll_umap)
         self._build()
+        self._subscribe()
+        self.state.inputs_changed.connect(self._draw_inputs)
+        self.state.hover_changed.connect(self._draw_hover)
+        self.state.umap_status_changed.connect(self._draw_umap_status)
 
     def _build(self) -> None:
         left = self._build_options()
@@ -64,10 +62,9 @@ class GapPanel(AnalysisPanel):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setMaximumHeight(130)
         self.plots = GapPlotsWidget()
-        self.plots.show_message(INTRO)
-        self.plots.pointHovered.connect(self._point_hovered)
+        self.plots.pointHovered.connect(self.state.set_hovered)
         self.plots.pointClicked.connect(self._point_clicked)
-        self.hover_info = QLabel(HOVER_HINT)
+        self.hover_info = QLabel()
         self.hover_info.setMinimumHeight(136)
         self.hover_info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.hover_info.setWordWrap(True)
@@ -83,25 +80,30 @@ class GapPanel(AnalysisPanel):
         layout.addWidget(splitter, 1)
 
     def _build_options(self) -> QWidget:
+        state = self.state
         self.projection = QComboBox()
         for key in core_client.gap_projections():
             self.projection.addItem(PROJECTION_LABELS.get(key, key), key)
-        self.projection.currentIndexChanged.connect(self._poll_umap)
+        self.projection.currentIndexChanged.connect(
+            lambda _: state.set_inputs(projection=self.projection.currentData()))
         self.umap_status = QLabel("")
         self.umap_status.setWordWrap(True)
         self.umap_status.setStyleSheet("color: #666;")
         self.ids = QSpinBox()
         self.ids.setRange(2, 500)
-        self.ids.setValue(30)
+        self.ids.setValue(state.inputs.ids)
         self.ids.setToolTip("identities drawn from the chosen split (8 images each at most)")
+        self.ids.valueChanged.connect(lambda value: state.set_inputs(ids=value))
         self.text = QComboBox()
         self.text.addItems(TEXT_KINDS)
         self.text.setToolTip("auto: the image's own conditioned text for CoCoOp / SCING, the prototype for CLIP-ReID")
+        self.text.currentTextChanged.connect(lambda text: state.set_inputs(text=text))
         self.split = QComboBox()
         for key, label in SPLIT_LABELS.items():
             self.split.addItem(label, key)
         self.split.setToolTip("query + gallery: test identities, each paired with its nearest training prototype; "
                               "their query images open in Retrieval when clicked")
+        self.split.currentIndexChanged.connect(lambda _: state.set_inputs(split=self.split.currentData()))
         self.reset_zoom_button = QPushButton("Reset zoom")
         self.reset_zoom_button.clicked.connect(lambda: self.plots.reset_zoom())
         form = QFormLayout()
@@ -115,6 +117,11 @@ class GapPanel(AnalysisPanel):
                               STRETCH))
 
     # -- UMAP warm-up hint -----------------------------------------------------------------------------
+    @property
+    def umap_thread(self):
+        """The UMAP warm-up followed (a thread, or the projection process's handle; None: none)."""
+        return self.state.umap_warm_up
+
     def start_umap_warm_up(self):
         """Compile UMAP in the projection process now (niced, off this process: the window stays responsive)."""
         handle = self.projector.start_warm_up()
@@ -123,72 +130,45 @@ class GapPanel(AnalysisPanel):
 
     def watch_umap_warm_up(self, thread) -> None:
         """Show 'compiling…' while the warm-up (a thread, or the projection process's handle) runs."""
-        self.umap_thread = thread
-        self._poll_umap()
+        self.state.watch_umap_warm_up(thread)
         if thread is not None:
             self.umap_timer.start()
 
-    def _poll_umap(self, *_) -> None:
-        compiling = self.umap_thread is not None and self.umap_thread.is_alive()
-        if not compiling:
+    def umap_unavailable(self, reason) -> None:
+        self.state.umap_unavailable(reason)
+
+    def _poll_umap(self) -> None:
+        if not self.state.poll_umap():
             self.umap_timer.stop()
-        wants_umap = self.projection.currentData() == "umap"
-        if compiling:
-            self.umap_status.setText("UMAP is compiling in the background (first use: 15–40 s); a UMAP projection "
-                                     "started now waits for it." if wants_umap else "UMAP: compiling in the background…")
-        else:
-            failed = getattr(self.umap_thread, "error", lambda: "")()
-            if failed:
-                self.umap_status.setText(f"UMAP warm-up failed ({failed}); a UMAP projection compiles when it starts.")
-            else:
-                self.umap_status.setText("UMAP ready." if self.umap_thread is not None and wants_umap else "")
 
-    # -- compute ---------------------------------------------------------------------------------------
-    def request(self) -> GapRequest:
-        return GapRequest(tuple(self.runs.checked_paths()), self.projection.currentData(), self.ids.value(),
-                          self.text.currentText(), split=self.split.currentData())
+    # -- drawing the state -----------------------------------------------------------------------------
+    def _draw_inputs(self, *_) -> None:
+        inputs = self.state.inputs
+        self.projection.setCurrentIndex(self.projection.findData(inputs.projection))
+        self.ids.setValue(inputs.ids)
+        self.text.setCurrentText(inputs.text)
+        self.split.setCurrentIndex(self.split.findData(inputs.split))
 
-    def _compute_function(self):
-        return partial(core_client.compute_gap_view, projector=self.projector.project)
+    def _draw_all(self) -> None:
+        super()._draw_all()
+        self._draw_hover(self.state.hover)
+        self._draw_umap_status(self.state.umap_status)
 
-    def _export_function(self):
-        return core_client.export_gap_figure
+    def _draw_hover(self, text: str) -> None:
+        self.hover_info.setText(text)
 
-    def _export_payload(self):
-        return list(self.results)
+    def _draw_umap_status(self, text: str) -> None:
+        self.umap_status.setText(text)
 
-    def _compute_started(self, request) -> None:
-        self.progress.setText("collecting embeddings…")
-
-    def _clear_results(self) -> None:
-        self.results, self.views = [], []
-        self.table.setRowCount(0)
-        self.plots.show_message(INTRO)
-        self.hover_info.setText(HOVER_HINT)
-
-    def _show_failure(self, message: str) -> None:
-        """The error in place of the plots: nothing of an earlier computation stays on screen."""
-        self.results, self.views = [], []
-        self.table.setRowCount(0)
-        self.export_button.setEnabled(False)
-        self.plots.show_message(f"The modality gap could not be computed: {message}", error=True)
-        self.hover_info.setText(HOVER_HINT)
-
-    def _show_results(self, outcome) -> None:
-        views, results, failed_runs = outcome
-        self._report_failed_runs(failed_runs)
-        if not results:
-            self.progress.setText("")
-            self._show_failure("no run could be used — " + "; ".join(f"{run}: {m}" for run, m in failed_runs.items()))
+    def _draw_shown(self, shown) -> None:
+        if isinstance(shown, Placeholder):
+            self.table.setRowCount(0)
+            self.plots.show_message(shown.text, error=shown.error)
             return
-        self.results, self.views = results, views
-        self._fill_table(results)
-        self.plots.show_views(views)
-        self.hover_info.setText(HOVER_HINT)
-        self.export_button.setEnabled(True)
-        self.progress.setText(f"{len(results)} run(s), {self.projection.currentText()}")
+        self._fill_table(shown.results)
+        self.plots.show_views(shown.views)
         self.statusMessage.emit("modality gap computed")
-        self.computed.emit(results)
+        self.computed.emit(shown.results)
 
     def _fill_table(self, results) -> None:
         rows = metric_rows(results)
@@ -203,14 +183,15 @@ class GapPanel(AnalysisPanel):
                     item.setFont(bold)
                 self.table.setItem(r, c, item)
 
-    # -- linked view -------------------------------------------------------------------------------------
-    def _point_hovered(self, point, text: str) -> None:
-        if point is not None:
-            self.hover_info.setText(f"<b>{Path(point.run).name}</b>{text}")
+    # -- compute and the linked view ---------------------------------------------------------------------
+    def _compute_function(self):
+        return partial(core_client.compute_gap_view, projector=self.projector.project)
+
+    def _export_function(self):
+        return core_client.export_gap_figure
 
     def _point_clicked(self, point) -> None:
-        view = next((v for v in self.views if v.run == point.run), None)
-        path = view.image_path(point.index) if view is not None and point.kind == IMAGE else ""
+        path = self.state.query_of(point)
         if path:
             self.statusMessage.emit(f"opening {Path(path).name} of {Path(point.run).name} in Retrieval")
             self.openQuery.emit(point.run, path)

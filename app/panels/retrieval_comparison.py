@@ -12,15 +12,15 @@ from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 from app.panels.retrieval_loading import LoadFailure, load_retrieval_state
 from app.services import core_client
-from app.state.retrieval import describe_comparison, describe_summary
 from app.state.retrieval_side_by_side import describe_versus, side_by_side
 from app.widgets.layout import vbox, widget_of
 
 
 class RunComparisonMixin:
-    """Mixed into ``RetrievalPanel``: uses its ``state``, ``run_paths``, ``eval_combo``, ``summary``,
-    ``model``, ``workers``, ``filters``, ``strip``, ``_token``, ``_new_strip``, ``_hit_specs``,
-    ``_after_list_change`` and ``_report_error``."""
+    """Mixed into ``RetrievalPanel``: uses its ``state``, ``run_paths``, ``eval_combo``, ``workers``,
+    ``strip``, ``_token``, ``_new_strip``, ``_hit_specs`` and ``_report_error``. It only writes the
+    compared run to the eval shown (``RetrievalState.set_reference_state`` / ``clear_reference``); the
+    Δ AP column, the header, the filters and the strips follow ``reference_changed``."""
 
     preferred_reference: Path | None = None   # compared with when the user has chosen nothing
     _compare_token = 0
@@ -93,24 +93,16 @@ class RunComparisonMixin:
         """``loaded``: the other run's RetrievalState, a LoadFailure / message, or None (no comparison)."""
         if tokens != (self._token, self._compare_token) or self.state is None:
             return
-        self.state.clear_reference()
-        if isinstance(loaded, (LoadFailure, str)):
-            self._report_error(f"cannot compare with {name}: {getattr(loaded, 'message', loaded)}")
-        elif loaded is not None:
-            try:
-                self.state.set_reference_state(name, loaded)
-            except ValueError as error:
-                self._report_error(str(error))
-        self.filters.set_comparison(self.state.reference_name is not None)
-        self._describe()
-        self.model.refresh()
-        self._after_list_change()
-        self._show_selected()
-
-    def _drop_comparison(self) -> None:
-        self._compare_token += 1
-        self.filters.set_comparison(False)
-        self._show_versus(None, None)
+        if loaded is None or isinstance(loaded, (LoadFailure, str)):
+            self.state.clear_reference()
+            if loaded is not None:
+                self._report_error(f"cannot compare with {name}: {getattr(loaded, 'message', loaded)}")
+            return
+        try:
+            self.state.set_reference_state(name, loaded)
+        except ValueError as error:
+            self.state.clear_reference()
+            self._report_error(str(error))
 
     def _rankings(self, query_index: int, k: int):
         """``(SideBySide or None, this run's hits)`` of a query."""
@@ -126,8 +118,3 @@ class RunComparisonMixin:
         self.versus_title.setText(describe_versus(pair))
         self.versus_strip.set_empty_text(f"{pair.reference_name} has no ranked list for this query.")
         self.versus_strip.set_tiles(self._hit_specs(pair.theirs, row, pair, theirs=True))
-
-    def _describe(self) -> None:
-        text = describe_summary(self.state.summary())
-        comparison = describe_comparison(self.state.reference_summary()) if self.state.reference_name else ""
-        self.summary.setText(f"{text}<br>{comparison}" if comparison else text)

@@ -8,6 +8,10 @@ With a run chosen under "vs", that run's ranked gallery for the same query sits 
 column for column (:mod:`app.panels.retrieval_comparison`); a click on any tile offers to enlarge
 it, make it the query or explain the pair in Saliency (:mod:`app.panels.retrieval_tiles`).
 
+What is shown lives in a Qt-free, evented :class:`app.state.retrieval_browser.RetrievalBrowser` (the
+eval folder's :class:`app.state.retrieval.RetrievalState`, or why there is none): the panel, its mixins
+and the query table write to it and subscribe to it, and draw only from its signals.
+
 Eval artefacts load in a worker (``api.load_eval``); while they load, and when they cannot be read,
 nothing of the previous selection stays on screen. Thumbnails decode off the GUI thread.
 """
@@ -26,13 +30,14 @@ from app.panels.retrieval_query_list import QueryListMixin
 from app.panels.retrieval_tiles import GalleryTileActionsMixin
 from app.services import core_client
 from app.services.workers import WorkerPool
-from app.state.retrieval import RetrievalState, camera_number, describe_query
+from app.state.retrieval import RetrievalState, describe_query
+from app.state.retrieval_browser import RetrievalBrowser
 from app.widgets.error_banner import ErrorBanner
 from app.widgets.image_strip import ImageStripWidget, ThumbnailTile, TileSpec, legend_html
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.plotting import PALETTE, make_plot, pen
 from app.widgets.query_filter_bar import QueryFilterBar
-from app.widgets.query_table import QueryTableModel, build_query_table
+from app.widgets.query_table import QueryTable
 
 THUMB = QSize(64, 128)        # Market-1501 / SynthPed images are 64 x 128: shown at their own size
 QUERY_SIZE = QSize(64, 128)
@@ -47,12 +52,31 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.state: RetrievalState | None = None
+        self.browser = RetrievalBrowser()
         self.run_paths: list[Path] = []
         self.workers = WorkerPool(self)
         self._token = 0
-        self._sort_key = "ap_ascending"   # kept from one eval folder to the next
         self._build()
+        self._subscribe()
+
+    @property
+    def state(self) -> RetrievalState | None:
+        """The eval shown (``browser.state``): write to it, the panel follows."""
+        return self.browser.state
+
+    def _subscribe(self) -> None:
+        """The browser emits, the panel draws (the query table subscribes itself)."""
+        b = self.browser
+        for signal in (b.eval_changed, b.notice_changed):
+            signal.connect(self._show_page)
+            signal.connect(self._forget_error)
+        for signal in (b.eval_changed, b.notice_changed, b.reference_changed):
+            signal.connect(self._show_header)
+        b.eval_changed.connect(self._draw_cmc)
+        for signal in (b.eval_changed, b.selection_changed, b.reference_changed, b.k_changed):
+            signal.connect(self._show_selected)
+        b.k_changed.connect(self._show_k)
+        self._subscribe_query_list()
 
     def _build(self) -> None:
         self.banner = ErrorBanner()
@@ -88,12 +112,12 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
 
     def _build_query_list(self) -> QWidget:
         self.filters = QueryFilterBar()
-        self.filters.filterChanged.connect(self._filter_changed)
+        self.filters.show_filter(self.browser.query_filter)
+        self.filters.filterChanged.connect(self.browser.set_filter)
         self.failures_only = self.filters.failures_only
-        self.model = QueryTableModel()
-        self.table = build_query_table(self.model, self.fontMetrics().height() + 8)
+        self.table = QueryTable(self.browser, self.fontMetrics().height() + 8)
+        self.model = self.table.query_model
         self.table.horizontalHeader().sectionClicked.connect(self._header_clicked)
-        self.table.selectionModel().selectionChanged.connect(self._query_selected)
         self.list_title = QLabel()
         self.count_label = QLabel("")
         self._show_sort()
@@ -109,9 +133,9 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         self.query_info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.k_spin = QSpinBox()
         self.k_spin.setRange(1, 100)
-        self.k_spin.setValue(10)
+        self.k_spin.setValue(self.browser.k)
         self.k_spin.setPrefix("top-")
-        self.k_spin.valueChanged.connect(self._show_selected)
+        self.k_spin.valueChanged.connect(self.browser.set_k)
         self.send_button = QPushButton("Compare saliency of query + top-3 →")
         self.send_button.setToolTip("Send the query and its three nearest gallery images to the Saliency tab "
                                     "(target: similarity to the query)")
@@ -183,8 +207,7 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
             self.run_combo.setCurrentIndex(self.run_paths.index(current))
         self.run_combo.blockSignals(False)
         if not self.run_paths:
-            self._clear("No run in this workspace has eval artefacts yet.\n\nThey appear when a run completes "
-                        "(or after `scing eval --run-dir RUN`); the Training tab shows the runs in progress.")
+            self._clear()
             return
         if self.current_run() != current or self.state is None:
             self._run_changed()
@@ -217,10 +240,9 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         if run is None or not dataset:
             return
         self._token += 1
+        self._compare_token += 1
         token = self._token
-        self._drop_view()
-        self._show_message(f"Loading {run.name} / {dataset}…")
-        self.summary.setText(f"loading {run.name} / {dataset}…")
+        self.browser.show_loading(run.name, dataset)
         self.workers.start(load_retrieval_state, run, dataset,
                            on_result=lambda loaded: self._eval_loaded(token, run, dataset, loaded),
                            on_error=lambda message: self._eval_failed(token, run, dataset, message))
@@ -231,42 +253,36 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         if isinstance(loaded, LoadFailure):
             self._eval_failed(token, run, dataset, loaded.message)
             return
-        self.state = loaded
-        self.pages.setCurrentWidget(self.splitter)
-        self.filters.set_cameras(camera_number(c) for c in set(loaded.query_camids.tolist()))
-        self.state.set_filter(self.filters.current())
-        self.state.set_sort(self._sort_key)
-        self._describe()
-        self._draw_cmc()
-        self.model.set_state(self.state)
-        self._after_list_change()
-        self._update_compare_choices()   # after the model holds the new state: a comparison refreshes it
-        self.evalLoaded.emit(self.state)
+        self.browser.show_eval(loaded)
+        self._update_compare_choices()   # loads the run compared with, if any
+        self.evalLoaded.emit(loaded)
 
     def _eval_failed(self, token: int, run: Path, dataset: str, message: str) -> None:
         """The error in place of the data; nothing of the previous run stays clickable."""
         if token != self._token:
             return
-        self._drop_view()
-        self._show_message(f"Could not load {run.name} / {dataset}.\n\n{message}")
-        self.summary.setText(f"<span style='color:#B3261E'>could not load {run.name} / {dataset}</span>")
+        self.browser.show_failure(run.name, dataset, message)
         self.errorOccurred.emit(message)
 
-    def _drop_view(self) -> None:
-        """Forget the eval shown: table, query, strips, CMC, comparison (before a new one loads)."""
-        self.state = None
+    # -- drawing what the browser shows ----------------------------------------------------------------
+    def _show_page(self, *_) -> None:
+        """The eval's page, or the notice in its place (loading, could not load, nothing evaluated)."""
+        if self.state is not None:
+            self.pages.setCurrentWidget(self.splitter)
+        elif self.browser.notice is not None:
+            self.empty_state.setText(self.browser.notice.page)
+            self.pages.setCurrentWidget(self.empty_state)
+
+    def _show_header(self, *_) -> None:
+        self.summary.setText(self.browser.header_text())
+
+    def _forget_error(self, *_) -> None:
         self.banner.hide()
-        self.model.set_state(None)
-        self.count_label.setText("")
-        self._draw_cmc()
-        self._show_selected()
-        self._drop_comparison()
 
-    def _show_message(self, text: str) -> None:
-        self.empty_state.setText(text)
-        self.pages.setCurrentWidget(self.empty_state)
+    def _show_k(self, k: int) -> None:
+        self.k_spin.setValue(k)
 
-    def _draw_cmc(self) -> None:
+    def _draw_cmc(self, *_) -> None:
         item = self.cmc_plot.getPlotItem()
         item.clear()
         cmc = self.state.cmc if self.state is not None else []
@@ -286,7 +302,7 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         self._forget_highlight()
         if row is None:
             self.query_tile.hide()
-            self.query_info.setText("Select a query" if self.state is None else "No query matches the filters.")
+            self.query_info.setText(self.browser.selection_text())
             for strip in (self.strip, self.matches):
                 strip.set_tiles([])
             self._show_versus(None, None)
@@ -294,7 +310,7 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         self.query_tile.show()
         self.query_tile.set_spec(TileSpec(row.path, "query", "", tooltip=row.path))
         self.query_tile.cache.request([row.path], QUERY_SIZE)
-        pair, hits = self._rankings(row.index, self.k_spin.value())
+        pair, hits = self._rankings(row.index, self.browser.k)
         self.query_info.setText(describe_query(self.state, row, hits))
         self.ranked_title.setText(f"<b>Ranked gallery · {self.current_run().name}</b>")
         self.strip.set_tiles(self._hit_specs(hits, row, pair, theirs=False))
@@ -320,17 +336,16 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         row = self.state.selected_row if self.state is not None else None
         if row is None:
             return None
-        k = min(self.k_spin.value(), self.state.topk)
+        k = min(self.browser.k, self.state.topk)
         return self.workers.start(core_client.export_ranking_figure, self.current_run(), self.eval_combo.currentText(),
                                   [row.index], k, out_path,
                                   on_result=lambda p: self.statusMessage.emit(f"ranking figure written: {p}"),
                                   on_error=self._report_error)
 
-    def _clear(self, message: str) -> None:
+    def _clear(self) -> None:
         self._token += 1   # a load still running belongs to the previous workspace
-        self._drop_view()
-        self._show_message(message)
-        self.summary.setText("")
+        self._compare_token += 1
+        self.browser.show_nothing()
         self.eval_combo.clear()
         self.compare_combo.clear()
 

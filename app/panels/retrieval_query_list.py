@@ -1,82 +1,62 @@
-"""The Retrieval panel's query list: sorting by a header click, filtering, keeping the selected query
-selected, and selecting a query by its index (the Modality-gap plot opens queries this way).
+"""The Retrieval panel's query list: its title and count, the filter bar, sorting by a header click, and
+selecting a query by its index (the Modality-gap plot opens queries this way).
 
-A mixin of :class:`app.panels.retrieval_panel.RetrievalPanel`: it uses the panel's ``state``
-(:class:`app.state.retrieval.RetrievalState`), ``model``, ``table``, ``filters``, ``list_title``,
-``count_label``, ``_sort_key`` and ``_show_selected``.
+A mixin of :class:`app.panels.retrieval_panel.RetrievalPanel`: it uses the panel's ``browser``
+(:class:`app.state.retrieval_browser.RetrievalBrowser`), ``state`` (the eval shown), ``table``,
+``filters``, ``list_title`` and ``count_label``. The rules (what a filter or a sort does to the list,
+that the selection follows the list, that a hidden query clears the filters) live in
+:class:`app.state.retrieval.RetrievalState`; here the clicks write to it and the labels follow it.
 """
 
 from __future__ import annotations
 
 from app.state.query_filter import describe_filter
-from app.state.retrieval import describe_sort
-from app.widgets.query_table import SORT_INDICATOR, sort_after_click
+from app.state.retrieval import camera_number, describe_sort
+from app.widgets.query_table import sort_after_click
 
 
 class QueryListMixin:
-    def _filter_changed(self, query_filter) -> None:
-        if self.state is None:
-            return
-        self.state.set_filter(query_filter)
-        self.model.refresh()
-        self._after_list_change()
+    def _subscribe_query_list(self) -> None:
+        b = self.browser
+        for signal in (b.eval_changed, b.sort_changed, b.reference_changed):
+            signal.connect(self._show_sort)
+        for signal in (b.eval_changed, b.rows_changed, b.filter_changed):
+            signal.connect(self._show_count)
+        b.eval_changed.connect(self._show_filter_choices)
+        b.reference_changed.connect(self._show_delta_choice)
+        b.filter_changed.connect(self.filters.show_filter)
 
     def _header_clicked(self, section: int) -> None:
-        key = sort_after_click(section, self._sort_key)
-        if self.state is None or key is None:
-            self._show_sort()
+        key = sort_after_click(section, self.browser.sort_key)
+        if self.state is None or key is None or key == self.state.sort_key:
+            self.table.show_sort()   # Qt moved the indicator on the click: back to the sort shown
             return
-        self._sort_key = key
         self.state.set_sort(key)
-        self.model.refresh()
-        self._after_list_change()
-
-    def _after_list_change(self) -> None:
-        """The list was re-sorted, re-filtered or reloaded: title, indicator, count, and a selection."""
-        self._show_sort()
-        self._update_count()
-        if not self._reselect():
-            if self.model.rowCount():
-                self.table.selectRow(0)
-            else:
-                self.state.select(None)
-                self._show_selected()
-
-    def _show_sort(self) -> None:
-        key = self.state.sort_key if self.state is not None else self._sort_key
-        reference = self.state.reference_name if self.state is not None else None
-        self.list_title.setText(f"<b>Queries</b> — {describe_sort(key, reference)} (click a header to re-sort)")
-        column, order = SORT_INDICATOR[key]
-        self.table.horizontalHeader().setSortIndicator(column, order)
-
-    def _reselect(self) -> bool:
-        """Select the state's query in the table again (False when it is not listed)."""
-        if self.state is None or self.state.selected is None:
-            return False
-        for r, row in enumerate(self.model.rows):
-            if row.index == self.state.selected:
-                self.table.selectRow(r)
-                return True
-        return False
 
     def select_query(self, query_index: int) -> bool:
         """Show query ``query_index`` (clearing the filters when they hide it); False when out of range."""
-        if self.state is None or not 0 <= query_index < self.state.num_queries:
-            return False
-        self.state.select(query_index)
-        if not self._reselect():
-            self.filters.reset()        # refilters the list, which selects the state's query again
-        return self.state.selected == query_index
+        return self.state is not None and self.state.show_query(query_index)
 
-    def _update_count(self) -> None:
-        if self.state is not None:
-            s = self.state.summary()
-            shown = describe_filter(self.state.query_filter, self.model.rowCount(), s["num_query"])
-            self.count_label.setText(f"{shown} · {s['num_failures']} rank-1 failures")
+    # -- drawing -----------------------------------------------------------------------------------------
+    def _show_sort(self, *_) -> None:
+        reference = self.state.reference_name if self.state is not None else None
+        self.list_title.setText(f"<b>Queries</b> — {describe_sort(self.browser.sort_key, reference)} "
+                                "(click a header to re-sort)")
 
-    def _query_selected(self, *_) -> None:
-        rows = self.table.selectionModel().selectedRows()
-        if self.state is None or not rows:
+    def _show_count(self, *_) -> None:
+        if self.state is None:
+            self.count_label.setText("")
             return
-        self.state.select(self.model.rows[rows[0].row()].index)
-        self._show_selected()
+        s = self.state.summary()
+        shown = describe_filter(self.state.query_filter, self.state.num_visible, s["num_query"])
+        self.count_label.setText(f"{shown} · {s['num_failures']} rank-1 failures")
+
+    def _show_filter_choices(self, *_) -> None:
+        """The cameras of the eval shown, whether a ΔAP criterion applies, and the filters it uses."""
+        if self.state is not None:
+            self.filters.set_cameras(camera_number(c) for c in set(self.state.query_camids.tolist()))
+        self._show_delta_choice()
+        self.filters.show_filter(self.browser.query_filter)
+
+    def _show_delta_choice(self, *_) -> None:
+        self.filters.set_comparison(self.state is not None and self.state.reference_name is not None)

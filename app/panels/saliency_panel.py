@@ -6,30 +6,27 @@ paper-style grid with ``api.saliency_grid_figure``.
 The Retrieval tab sends images here: a query and its top-3 (target: similarity to the query), or one
 query–gallery pair (:meth:`SaliencyPanel.explain_pair`: each image explained by its similarity to the
 other). Opening another workspace clears what the previous one left (images, grid, errors).
+
+The panel's model is :class:`app.state.saliency.SaliencyState` (``self.state``): the inputs, the runs,
+the computation and the grid; the widgets write to it and draw what it emits.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QSplitter,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from app.panels.analysis_panel import AnalysisPanel
 from app.services import core_client
+from app.state.evented import Placeholder
 from app.state.runs import method_title
-from app.state.saliency import (MAX_IMAGES, TARGET_KINDS, SaliencyGrid, SaliencyRequest, pair_target,
-                                workspace_changed)
-from app.widgets.images import load_pixmap
+from app.state.saliency import MAX_IMAGES, TARGET_KINDS, SaliencyState
 from app.widgets.layout import hbox, vbox, widget_of
 from app.widgets.saliency_grid import FALLBACK_FOOTNOTE, SaliencyGridWidget
+from app.widgets.saliency_images import ImageListWidget
 
-FALLBACK_METHODS = ["gradcam"]
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp)"
-START_TEXT = ("Pick images (or press 'Compare saliency' in the Retrieval tab, or click a gallery tile there), tick "
-              "the runs to compare, then Compute saliency.")
 
 
 def compute_saliency_rows(request, progress=None) -> tuple[dict[str, list], dict[str, str]]:
@@ -53,19 +50,18 @@ class SaliencyPanel(AnalysisPanel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._build_common()
-        self.results_by_run: dict[str, list] = {}
-        self.grid: SaliencyGrid | None = None
+        self._build_common(SaliencyState())
         self._methods_loaded = False
-        self._run_dirs: list[Path] = []
         self._build()
+        self._subscribe()
+        self.state.inputs_changed.connect(self._draw_inputs)
+        self.state.methods_changed.connect(self._draw_methods)
 
     def _build(self) -> None:
         left = widget_of(vbox(QLabel(f"<b>Images</b> (rows, at most {MAX_IMAGES})"), (self._build_image_list(), 1),
                               QLabel("<b>Runs</b> (columns)"), self._build_options(), self.progress))
         left.setMaximumWidth(380)
         self.grid_widget = SaliencyGridWidget(QSize(88, 176))
-        self.grid_widget.show_message(START_TEXT)
         self.footnote = QLabel(FALLBACK_FOOTNOTE)
         self.footnote.setWordWrap(True)
         self.footnote.setStyleSheet("color: #8A5A00;")
@@ -82,29 +78,29 @@ class SaliencyPanel(AnalysisPanel):
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)
-        self._target_changed()
 
     def _build_image_list(self) -> QWidget:
-        self.images = QListWidget()
-        self.images.setIconSize(QSize(24, 48))
-        self.images.setMinimumHeight(120)
+        self.images = ImageListWidget(self.state)
         add = QPushButton("Add files…")
         add.clicked.connect(self._add_files)
         remove = QPushButton("Remove")
-        remove.clicked.connect(lambda: [self.images.takeItem(self.images.row(i)) for i in self.images.selectedItems()])
+        remove.clicked.connect(self.images.remove_selected)
         clear = QPushButton("Clear")
         clear.clicked.connect(self.images.clear)
         return widget_of(vbox((self.images, 1), hbox(add, remove, clear)))
 
     def _build_options(self) -> QWidget:
+        state = self.state
         self.method = QComboBox()
-        self.method.addItems(FALLBACK_METHODS)
+        self.method.addItems(state.methods)
+        self.method.currentTextChanged.connect(state.set_method)
         self.target = QComboBox()
         for kind, text in TARGET_KINDS.items():
             self.target.addItem(text, kind)
-        self.target.currentIndexChanged.connect(self._target_changed)
+        self.target.currentIndexChanged.connect(lambda _: state.set_target(self.target.currentData()))
         self.pair_path = QLineEdit()
         self.pair_path.setPlaceholderText("pair image (e.g. the query)")
+        self.pair_path.textChanged.connect(state.set_pair_image)
         pair_browse = QToolButton()
         pair_browse.setText("…")
         pair_browse.clicked.connect(self._browse_pair)
@@ -113,6 +109,7 @@ class SaliencyPanel(AnalysisPanel):
         self.checkpoint.addItems(["selected", "last"])
         self.checkpoint.setToolTip("selected: the checkpoint each run reports (its model selection; the final "
                                    "epoch by default); last: the final epoch")
+        self.checkpoint.currentTextChanged.connect(state.set_checkpoint)
         form = QFormLayout()
         form.addRow("CAM method", self.method)
         form.addRow("Target", self.target)
@@ -130,121 +127,72 @@ class SaliencyPanel(AnalysisPanel):
         """Fetch the CAM methods once (imports torch and pytorch-grad-cam: done in a worker)."""
         if not self._methods_loaded:
             self._methods_loaded = True
-            self.workers.start(core_client.cam_methods, on_result=self._methods_ready, on_error=self._report_error)
-
-    def _methods_ready(self, methods: list[str]) -> None:
-        current = self.method.currentText()
-        self.method.clear()
-        self.method.addItems(methods)
-        self.method.setCurrentText(current if current in methods else "gradcam")
+            self.workers.start(core_client.cam_methods, on_result=self.state.set_methods,
+                               on_error=self.state.report_error)
 
     def set_images(self, paths, pair_with_first: bool = False) -> None:
         """Replace the image list (e.g. a query and its top matches from the Retrieval tab); with
         ``pair_with_first`` every image is explained by its similarity to the first (the query): the
         pair-image target, since test identities have no text prototype of their own."""
-        self.images.clear()
-        for path in list(paths)[:MAX_IMAGES]:
-            self.add_image(path)
-        if pair_with_first and paths:
-            self.pair_path.setText(str(paths[0]))
-            self._set_target("image")
+        self.state.set_images(paths, pair_with_first)
 
     def explain_pair(self, query_path, gallery_path) -> None:
         """A query–gallery pair from the Retrieval tab: both images, each explained by its similarity to
         the other (the 'pair' target); Compute saliency then compares the ticked runs."""
-        self.set_images([query_path, gallery_path])
-        self.pair_path.setText(str(query_path))
-        self._set_target("pair")
-        self.progress.setText("Query–gallery pair ready: tick the runs, then Compute saliency.")
-
-    def _set_target(self, kind: str) -> None:
-        self.target.setCurrentIndex(self.target.findData(kind))
+        self.state.explain_pair(query_path, gallery_path)
 
     def suggest_images(self, paths) -> None:
         """Default images when the list is empty (the retrieval tab's worst queries)."""
-        if self.images.count() == 0:
-            self.set_images(paths)
+        self.state.suggest_images(paths)
 
     def add_image(self, path) -> None:
-        item = QListWidgetItem(QIcon(load_pixmap(path, QSize(24, 48))), Path(path).name)
-        item.setData(Qt.ItemDataRole.UserRole, str(path))
-        item.setToolTip(str(path))
-        self.images.addItem(item)
+        self.state.add_images([path])
 
     def image_paths(self) -> list[str]:
-        return [self.images.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.images.count())]
+        return list(self.state.inputs.images)
 
     def _add_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Images to explain", "", IMAGE_FILTER)
-        for path in files:
-            self.add_image(path)
+        self.state.add_images(files)
 
     def _browse_pair(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Pair image", "", IMAGE_FILTER)
         if path:
-            self.pair_path.setText(path)
+            self.state.set_pair_image(path)
 
-    def _target_changed(self, *_) -> None:
-        self.pair_widget.setVisible(self.target.currentData() == "image")
+    # -- drawing the state -----------------------------------------------------------------------------
+    def _draw_methods(self, methods) -> None:
+        self.method.blockSignals(True)   # drawing the state is no choice by hand
+        self.method.clear()
+        self.method.addItems(methods)
+        self.method.setCurrentText(self.state.inputs.method)
+        self.method.blockSignals(False)
 
-    # -- workspace ------------------------------------------------------------------------------------------
-    def set_runs(self, rows) -> None:
-        """The workspace's runs; when they come from another workspace, nothing of the previous one stays."""
-        run_dirs = [row.path for row in rows]
-        if workspace_changed(self._run_dirs, run_dirs):
-            self.clear_view()      # errors, progress, export; drops computations still running
-        self._run_dirs = run_dirs
-        super().set_runs(rows)
+    def _draw_inputs(self, *_) -> None:
+        inputs = self.state.inputs
+        if self.method.currentText() != inputs.method:
+            self.method.setCurrentText(inputs.method)
+        self.target.setCurrentIndex(self.target.findData(inputs.target))
+        if self.pair_path.text() != inputs.pair_image:
+            self.pair_path.setText(inputs.pair_image)
+        self.checkpoint.setCurrentText(inputs.checkpoint)
+        self.pair_widget.setVisible(inputs.target == "image")
 
-    def _clear_results(self) -> None:
-        """Images, grid and run ticks of the previous workspace (``clear_view`` does the rest)."""
-        self.images.clear()
-        self.pair_path.clear()
-        self.results_by_run, self.grid = {}, None
-        self.grid_widget.show_message(START_TEXT)
-        self.footnote.hide()
-        self.runs.clear()          # its ticks mean nothing here: the default runs get ticked
+    def _draw_shown(self, shown) -> None:
+        if isinstance(shown, Placeholder):
+            self.grid_widget.show_message(shown.text)
+            self.footnote.hide()
+            return
+        titles = {run: f"{run}<br><span style='font-weight:normal; color:#555'>"
+                       f"{method_title(self.state.method_of(run))}</span>" for run in shown.run_names}
+        self.grid_widget.show_grid(shown, titles)
+        self.footnote.setVisible(shown.has_fallbacks)
+        self.statusMessage.emit("saliency computed")
+        self.computed.emit(shown)
 
-    def request(self) -> SaliencyRequest:
-        kind = self.target.currentData()
-        target = pair_target(self.pair_path.text().strip()) if kind == "image" else kind
-        return SaliencyRequest(tuple(self.image_paths()), tuple(self.runs.checked_paths()),
-                               self.method.currentText(), target, self.checkpoint.currentText())
-
-    # -- compute and show ------------------------------------------------------------------------------
+    # -- compute ---------------------------------------------------------------------------------------
     def _compute_function(self):
         return compute_saliency_rows
 
     def _export_function(self):
         return core_client.export_saliency_figure
-
-    def _export_payload(self):
-        return dict(self.results_by_run)
-
-    def _compute_started(self, request) -> None:
-        self.footnote.hide()
-        self.progress.setText("loading models…")
-        self.grid_widget.show_message(f"Computing {request.method} for {len(request.image_paths)} image(s) × "
-                                      f"{len(request.run_dirs)} run(s)…")
-
-    def _compute_failed_view(self) -> None:
-        self.grid_widget.show_message("Saliency could not be computed — see the message above.")
-
-    def _show_results(self, outcome) -> None:
-        results_by_run, failed_runs = outcome
-        self._report_failed_runs(failed_runs)
-        if not results_by_run:
-            self.progress.setText("")
-            self.grid_widget.show_message("No run could be explained — see the message above.")
-            return
-        self.results_by_run = results_by_run
-        self.grid = SaliencyGrid.from_results(results_by_run)
-        titles = {run: f"{run}<br><span style='font-weight:normal; color:#555'>"
-                       f"{method_title(self.run_methods.get(run, ''))}</span>" for run in self.grid.run_names}
-        self.grid_widget.show_grid(self.grid, titles)
-        self.footnote.setVisible(self.grid.has_fallbacks)
-        self.export_button.setEnabled(True)
-        method = next((r.method for results in results_by_run.values() for r in results), "")
-        self.progress.setText(f"{method}: {len(self.grid.image_paths)} image(s) × {len(self.grid.run_names)} run(s)")
-        self.statusMessage.emit("saliency computed")
-        self.computed.emit(self.grid)

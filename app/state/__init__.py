@@ -2,8 +2,11 @@
 
 Nothing in this package imports Qt, pyqtgraph or the core: the panels feed it plain data (run
 summaries, eval arrays, events) and render what it computes, so it is unit-tested without a display.
-State that changes while it is shown is evented with psygnal signals — ``workspace.WorkspaceState``
-(``workspace_changed``), ``runs.RunListState`` (``rows_changed``, ``selection_changed``,
-``overlay_changed``, ``statuses_changed``) and ``training.TrainingState`` (``actions_changed``,
-``runs_ended_elsewhere``) — and the widgets subscribe and draw (docs/architecture.md, "State that emits").
+Every panel's state is evented with psygnal signals, emitted once per real change: the workspace
+(``workspace.WorkspaceState``), Training (``runs.RunListState``, ``training.TrainingState``),
+Retrieval (``retrieval.RetrievalState`` per eval, ``retrieval_browser.RetrievalBrowser`` for the eval
+on screen), and the analysis panels on ``evented.EventedState`` (``analysis.AnalysisState`` for
+Saliency and Modality gap, ``saliency.SaliencyState``, ``gap.GapState``, ``study.StudyState``,
+``dataset_summary.DatasetState``). Whoever changes a state only writes to it; the widgets subscribe
+and draw (docs/architecture.md, "State that emits").
 """

@@ -4,18 +4,29 @@ identity's images with camera, caption and occlusion.
 Train identities are relabelled 0..N-1 by the loaders while query and gallery keep the dataset's own
 ids, so identities are keyed by *group*: ``train``, or ``test`` (query + gallery share their ids).
 Gallery distractors (pid <= 0) count as images of the split but belong to no identity.
+
+:class:`DatasetState` is the Dataset panel's evented model: the workspace's data folders, the loader and
+folder to open, the dataset shown (loaded in a worker: a load overtaken by another, or by another
+workspace, is dropped), the identities of the group chosen and the identity whose images are shown.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
+from psygnal import Signal
+
+from app.state.evented import EventedState, Placeholder
 
 SPLITS = ("train", "query", "gallery")
 GROUP_OF_SPLIT = {"train": "train", "query": "test", "gallery": "test"}
+GROUPS = {"all": None, "train identities": "train", "query + gallery identities": "test"}   # label -> group
+NO_DATA = ("No dataset open. Pick a loader and a dataset folder above (the workspace's data/ folders are listed), "
+           "then press Open.")
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,7 @@ class SplitStats:
         return f"{min(counts)} / {float(np.median(counts)):g} / {max(counts)}"
 
 
-@dataclass
+@dataclass(eq=False)
 class DatasetSummary:
     name: str
     root: str
@@ -138,3 +149,167 @@ def guess_dataset_name(folder, names) -> str | None:
     folder_name = _normalised(Path(folder).name)
     matches = [name for name in names if _normalised(name) and folder_name.startswith(_normalised(name))]
     return max(matches, key=lambda name: len(_normalised(name))) if matches else None
+
+
+@dataclass(frozen=True)
+class DatasetSource:
+    """The loader and the folder the panel's header shows (what Open opens)."""
+
+    loader: str = ""
+    folder: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class DatasetSamples:
+    """An identity's images with their thumbnails (decoded in a worker; opaque here)."""
+
+    key: tuple
+    samples: list
+    images: list
+
+
+class DatasetState(EventedState):
+    """The dataset shown and the identity browsed. Signals (each once per change):
+
+    - ``reset()``: another workspace: its data folders, the dataset loading (or none), nothing browsed;
+    - ``folders_changed(tuple)``, ``source_changed(DatasetSource)``: the header;
+    - ``shown_changed(DatasetSummary | Placeholder)``: the dataset, 'Loading…', an error or nothing open;
+    - ``group_changed(str)``, ``identities_changed(tuple)``: the identity list (keys ``(group, pid)``);
+    - ``identity_changed(key | None)``: the identity browsed (its thumbnails are to be loaded);
+    - ``samples_changed(DatasetSamples | None)``: the images in the grid;
+    - ``loaded(DatasetSummary)``: a dataset was read; ``error_reported(str)`` / ``error_cleared()``.
+    """
+
+    reset = Signal()
+    folders_changed = Signal(tuple)
+    source_changed = Signal(object)
+    shown_changed = Signal(object)
+    group_changed = Signal(str)
+    identities_changed = Signal(tuple)
+    identity_changed = Signal(object)
+    samples_changed = Signal(object)
+    loaded = Signal(object)
+    error_reported = Signal(str)
+    error_cleared = Signal()
+
+    EVENTED: ClassVar[dict[str, str]] = {
+        "folders": "folders_changed", "source": "source_changed", "shown": "shown_changed", "group": "group_changed",
+        "identities": "identities_changed", "identity": "identity_changed", "samples": "samples_changed"}
+
+    def __init__(self, loader_names=()) -> None:
+        super().__init__()
+        self.loader_names = tuple(loader_names)
+        self.workspace: Path | None = None
+        self.folders: tuple[str, ...] = ()
+        self.source = DatasetSource(self.loader_names[0] if self.loader_names else "")
+        self.shown: object = Placeholder(NO_DATA)
+        self.group = next(iter(GROUPS))
+        self.identities: tuple = ()
+        self.identity: tuple | None = None
+        self.samples: DatasetSamples | None = None
+        self._ticket = 0            # the dataset load awaited
+        self._samples_ticket = 0    # the thumbnails awaited
+
+    @property
+    def summary(self) -> DatasetSummary | None:
+        return self.shown if isinstance(self.shown, DatasetSummary) else None
+
+    # -- the workspace and the header -----------------------------------------------------------------------
+    def set_workspace(self, path, folders) -> tuple[int, str, str] | None:
+        """Offer the workspace's data folders that a loader recognises; another workspace clears the view
+        (one ``reset``) and opens the first of them: returns that load ``(ticket, loader, folder)``."""
+        path = Path(path) if path is not None else None
+        if path == self.workspace:
+            return None
+        known = [(str(folder), guess_dataset_name(folder, self.loader_names)) for folder in folders]
+        known = [(folder, name) for folder, name in known if name is not None]
+        with self._changing(reset=True):
+            self.workspace, self.folders = path, tuple(folder for folder, _ in known)
+            self._clear()
+            self.source = DatasetSource(known[0][1], known[0][0]) if known else replace(self.source, folder="")
+            return self.load(known[0][1], known[0][0]) if known else None
+
+    def set_loader(self, name: str) -> None:
+        with self._changing():
+            self.source = replace(self.source, loader=name)
+
+    def set_folder(self, folder: str) -> None:
+        with self._changing():
+            self.source = replace(self.source, folder=str(folder))
+
+    def pick_folder(self, folder) -> None:
+        """A folder chosen: the loader whose name starts the folder's name, when one does."""
+        name = guess_dataset_name(folder, self.loader_names)
+        with self._changing():
+            self.source = DatasetSource(name or self.source.loader, str(folder))
+
+    # -- loading --------------------------------------------------------------------------------------------
+    def load(self, name: str, root) -> tuple[int, str, str]:
+        """Open dataset ``name`` at ``root`` (read by the caller, in a worker): the view is cleared until it
+        arrives. Returns ``(ticket, name, root)``."""
+        with self._changing():
+            self._clear()
+            self._ticket += 1
+            self.shown = Placeholder(f"Loading {name} from {root}…")
+            self.source = replace(self.source, folder=str(root))
+        return self._ticket, name, str(root)
+
+    def _clear(self) -> None:
+        self._ticket += 1               # loads still running are dropped when they arrive
+        self._samples_ticket += 1
+        self.shown, self.identities, self.identity, self.samples = Placeholder(NO_DATA), (), None, None
+        self._clear_error()
+
+    def show_loaded(self, ticket: int, summary: DatasetSummary) -> None:
+        if ticket == self._ticket:
+            with self._changing():
+                self.shown = summary
+                self._list_identities()
+                self._event(self.loaded, summary)
+
+    def show_failure(self, ticket: int, name: str, root, message: str) -> None:
+        if ticket == self._ticket:
+            text = f"Cannot open {name} at {root}: {message}"
+            with self._changing():
+                self.shown = Placeholder(text, error=True)
+                self.report_error(text)
+
+    # -- identities -----------------------------------------------------------------------------------------
+    def set_group(self, label: str) -> None:
+        """Browse the identities of a group (a ``GROUPS`` label): the first one is shown."""
+        with self._changing():
+            self.group = label
+            self._list_identities()
+
+    def _list_identities(self) -> None:
+        summary = self.summary
+        self.identities = tuple(summary.identity_keys(GROUPS[self.group])) if summary is not None else ()
+        if self.identities:
+            self._browse(self.identities[0])
+        else:
+            self.identity = None   # the grid keeps what it shows
+
+    def select_identity(self, key) -> None:
+        """Show identity ``key`` (``(group, pid)``); its thumbnails are loaded by the caller (:meth:`samples_load`)."""
+        if self.summary is not None and key is not None:
+            with self._changing():
+                self._browse(tuple(key))
+
+    def _browse(self, key: tuple) -> None:
+        if key != self.identity:
+            self.identity = key
+            self._samples_ticket += 1
+
+    def identity_label(self) -> str:
+        return self.summary.identity_label(self.identity) if self.summary is not None and self.identity else ""
+
+    def samples_load(self) -> tuple[int, tuple, list] | None:
+        """The thumbnails to load for the identity browsed: ``(ticket, key, samples)``."""
+        if self.summary is None or self.identity is None:
+            return None
+        return self._samples_ticket, self.identity, self.summary.samples_of(self.identity)
+
+    def show_samples(self, ticket: int, key, samples, images) -> None:
+        if ticket == self._samples_ticket:
+            with self._changing():
+                self.samples = DatasetSamples(tuple(key), list(samples), list(images))

@@ -3,17 +3,35 @@
 ``api.collect_gap_embeddings`` gives a ``GapResult`` per run (paired image and text embeddings,
 ``metrics``), ``api.project_2d`` adds the joint 2-D coordinates; this module validates the request and
 turns the metrics into table rows, without Qt.
+
+:class:`GapState` is the panel's evented model (:class:`app.state.analysis.AnalysisState`: runs,
+computation, errors, results) plus its inputs (``inputs_changed(GapInputs)``), the line about the hovered
+point (``hover_changed(str)``) and the UMAP warm-up hint (``umap_status_changed(str)``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
+
+from psygnal import Signal
+
+from app.state.analysis import AnalysisState
+from app.state.evented import Placeholder
+from app.state.gap_view import IMAGE
 
 PROJECTIONS = ("pca", "umap", "tsne")
 TEXT_KINDS = ("auto", "prototype", "conditioned")
 SPLITS = ("train", "test")   # test: query + gallery identities (their images open in Retrieval)
+PROJECTION_LABELS = {"pca": "PCA (instant)", "umap": "UMAP (cosine)", "tsne": "t-SNE (cosine)"}
+SPLIT_LABELS = {"train": "training identities", "test": "query + gallery identities"}
+INTRO = ("Tick runs and press Compute: each run's image (red) and text (blue) embeddings are projected together; "
+         "grey lines join the pairs. A small gap means short lines and overlapping clouds. Hover a point to see "
+         "its image; with query + gallery identities, click an image to open it in Retrieval.")
+HOVER_HINT = "<span style='color:#777'>Hover a point: its image, identity and caption show here. Wheel: zoom · " \
+             "drag: pan.</span>"
 # (metrics key, column title, better direction)
 METRIC_COLUMNS = (
     ("mean_paired_cosine_distance", "paired cos. distance", "lower"),
@@ -92,3 +110,127 @@ def best_in_column(results, key: str) -> set[int]:
         return set()
     best = min(values.values()) if better == "lower" else max(values.values())
     return {i for i, value in values.items() if math.isclose(value, best, rel_tol=1e-9, abs_tol=1e-12)}
+
+
+@dataclass(frozen=True)
+class GapInputs:
+    """What the next computation projects, as the panel's inputs show it."""
+
+    projection: str = "pca"
+    ids: int = 30
+    text: str = "auto"
+    split: str = "train"
+
+
+@dataclass(frozen=True, eq=False)
+class GapShown:
+    """A computation's plots (``GapView`` per run) and metrics (``GapResult`` per run)."""
+
+    views: list
+    results: list
+
+
+class GapState(AnalysisState):
+    """The Modality-gap panel's model: inputs, plots and metrics, the hovered point, the UMAP warm-up."""
+
+    inputs_changed = Signal(object)      # GapInputs
+    hover_changed = Signal(str)          # the rich text under the plots
+    umap_status_changed = Signal(str)    # the UMAP warm-up hint under the projection
+
+    EVENTED: ClassVar[dict[str, str]] = {**AnalysisState.EVENTED, "inputs": "inputs_changed",
+                                         "hover": "hover_changed", "umap_status": "umap_status_changed"}
+    start_text = INTRO
+
+    def __init__(self, projections=PROJECTIONS) -> None:
+        super().__init__()
+        self.inputs = GapInputs(projection=next(iter(projections)))
+        self.hover = HOVER_HINT
+        self.umap_warm_up = None    # the warm-up's handle (``is_alive()``, optionally ``error()``); None: none
+        self.umap_missing = ""      # why UMAP cannot run at all (the analysis extra missing); "": it can
+        self.umap_status = ""
+
+    @property
+    def views(self) -> list:
+        return self.shown.views if isinstance(self.shown, GapShown) else []
+
+    # -- inputs ---------------------------------------------------------------------------------------------
+    def set_inputs(self, **changes) -> None:
+        """Change some inputs (``projection``, ``ids``, ``text``, ``split``)."""
+        with self._changing():
+            self.inputs = replace(self.inputs, **changes)
+            self.umap_status = self._umap_text()
+
+    def request(self) -> GapRequest:
+        inputs = self.inputs
+        return GapRequest(self.checked, inputs.projection, inputs.ids, inputs.text, split=inputs.split)
+
+    def export_payload(self) -> list:
+        return list(self.results or [])
+
+    # -- the UMAP warm-up -----------------------------------------------------------------------------------
+    def watch_umap_warm_up(self, handle) -> None:
+        """Follow a UMAP warm-up (a thread, or the projection process's handle): 'compiling…' while it runs."""
+        with self._changing():
+            self.umap_warm_up = handle
+            self.umap_status = self._umap_text()
+
+    def umap_unavailable(self, reason: str) -> None:
+        """UMAP cannot run here (its warm-up could not even start): say so, and that PCA still works."""
+        with self._changing():
+            self.umap_missing = str(reason)
+            self.umap_status = self._umap_text()
+
+    def poll_umap(self) -> bool:
+        """Read the warm-up again; True while it still compiles (worth asking again)."""
+        with self._changing():
+            self.umap_status = self._umap_text()
+        return self._umap_compiling()
+
+    def _umap_compiling(self) -> bool:
+        return self.umap_warm_up is not None and self.umap_warm_up.is_alive()
+
+    def _umap_text(self) -> str:
+        if self.umap_missing:
+            return f"UMAP unavailable ({self.umap_missing}); use PCA"
+        wants_umap = self.inputs.projection == "umap"
+        if self._umap_compiling():
+            return ("UMAP is compiling in the background (first use: 15–40 s); a UMAP projection started now waits "
+                    "for it." if wants_umap else "UMAP: compiling in the background…")
+        failed = getattr(self.umap_warm_up, "error", lambda: "")()
+        if failed:
+            return f"UMAP warm-up failed ({failed}); a UMAP projection compiles when it starts."
+        return "UMAP ready." if self.umap_warm_up is not None and wants_umap else ""
+
+    # -- the plots ------------------------------------------------------------------------------------------
+    def set_hovered(self, point, text: str) -> None:
+        """The point under the mouse and what it says (``None``: the mouse left the points; the text stays)."""
+        if point is not None:
+            with self._changing():
+                self.hover = f"<b>{Path(point.run).name}</b>{text}"
+
+    def query_of(self, point) -> str:
+        """The image file of a clicked image point ('' for a text point or an unknown run)."""
+        view = next((v for v in self.views if v.run == point.run), None)
+        return view.image_path(point.index) if view is not None and point.kind == IMAGE else ""
+
+    def _clear_inputs(self) -> None:
+        self.hover = HOVER_HINT
+
+    def _started(self, request) -> None:
+        self.progress = "collecting embeddings…"
+
+    def _show_outcome(self, outcome) -> dict:
+        views, results, failed_runs = outcome
+        if not results:
+            self.progress = ""
+            self._show_failure("no run could be used — " + "; ".join(f"{run}: {m}" for run, m in failed_runs.items()))
+            return failed_runs
+        self.results, self.shown, self.hover = results, GapShown(views, results), HOVER_HINT
+        projection = self.inputs.projection
+        self.progress = f"{len(results)} run(s), {PROJECTION_LABELS.get(projection, projection)}"
+        return failed_runs
+
+    def _show_failure(self, message: str) -> None:
+        """The error in place of the plots: nothing of an earlier computation stays on screen."""
+        self.results, self.hover = None, HOVER_HINT
+        self.shown = Placeholder(f"The modality gap could not be computed: {message}", error=True)

@@ -1,9 +1,11 @@
-"""Which queries the retrieval browser lists: a frozen filter and the pure function that applies it.
+"""Which queries the retrieval browser lists, and in which order: a frozen filter and the pure
+functions that apply it and the sort.
 
 A query is kept when it passes every criterion that is set: the search text (a part of its file
 name, or its identity number), the identity, the camera (the dataset's own number, 1-based as in
 ``0002_c3s1_…`` names), the AP range, rank-1 failures only, and — when another run is compared —
-a ΔAP threshold in a direction (lost / gained / changed by at least so many points).
+a ΔAP threshold in a direction (lost / gained / changed by at least so many points). Queries the
+protocol skipped (no true match) always come last, whatever the sort.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+SORT_KEYS = ("ap_ascending", "ap_descending", "first_hit_descending", "query_order", "delta_ascending",
+             "delta_descending")
 DELTA_DIRECTIONS = {   # direction -> what the combo box says
     "any": "any ΔAP",
     "worse": "lost ≥",
@@ -51,7 +55,9 @@ class QueryFilter:
                     or self.only_failures or (with_reference and self.uses_delta))
 
     def cleared(self) -> "QueryFilter":
-        return QueryFilter()
+        """Every query shown again; the ΔAP threshold stays for the next time a direction is chosen (as
+        the filter bar's Reset leaves it)."""
+        return QueryFilter(delta_threshold=self.delta_threshold)
 
     def with_failures(self, enabled: bool) -> "QueryFilter":
         return replace(self, only_failures=bool(enabled))
@@ -84,6 +90,28 @@ def filter_queries(rows, query_filter: QueryFilter, delta=None) -> list:
             continue
         kept.append(row)
     return kept
+
+
+def order_queries(rows, sort_key: str, delta) -> list:
+    """The rows in the order ``sort_key`` (one of :data:`SORT_KEYS`) names; ``delta(query_index)`` as in
+    :func:`filter_queries` (queries without a ΔAP come last in either ΔAP order)."""
+    skipped = [r for r in rows if not r.evaluated]
+    rows = [r for r in rows if r.evaluated]
+    if sort_key == "ap_ascending":
+        rows.sort(key=lambda r: (r.ap, -r.first_hit, r.index))
+    elif sort_key == "ap_descending":
+        rows.sort(key=lambda r: (-r.ap, r.first_hit, r.index))
+    elif sort_key == "first_hit_descending":
+        rows.sort(key=lambda r: (-r.first_hit, r.ap, r.index))
+    elif sort_key.startswith("delta"):
+        sign = 1.0 if sort_key == "delta_ascending" else -1.0
+
+        def by_delta(row):
+            value = delta(row.index)
+            return (math.isnan(value), 0.0 if math.isnan(value) else sign * value, row.index)
+
+        rows.sort(key=by_delta)
+    return rows + skipped
 
 
 def passes_delta(value: float, direction: str, threshold: float) -> bool:

@@ -7,6 +7,11 @@ Built from the arrays of an eval folder (``api.load_eval``): query/gallery pids,
 (``first_hit`` = 0-based rank of the first true match after junk removal, -1 when the query has no
 true match and the protocol skips it). Camera ids are 0-based as the core stores them; the user sees
 the dataset's own numbers (:func:`camera_number`, 1-based as in ``0002_c3s1_…`` file names).
+
+:class:`RetrievalState` is evented (psygnal) and owns the browser's rules: what a change of the filters,
+the sort or the compared run does to the list, and that the selection follows the list. Whoever
+changes it (a click, a worker's result) only writes to it; the panel's widgets subscribe and draw
+(through :class:`app.state.retrieval_browser.RetrievalBrowser`, which relays the eval shown).
 """
 
 from __future__ import annotations
@@ -16,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from psygnal import Signal
 
-from app.state.query_filter import QueryFilter, filter_queries
+from app.state.query_filter import SORT_KEYS, QueryFilter, filter_queries, order_queries
 
 SAME, DIFFERENT, JUNK = "same", "different", "junk"   # match kinds of a gallery hit
-SORT_KEYS = ("ap_ascending", "ap_descending", "first_hit_descending", "query_order", "delta_ascending",
-             "delta_descending")
 SORT_TEXT = {"ap_ascending": "worst AP first", "ap_descending": "best AP first",
              "first_hit_descending": "latest first true match first", "query_order": "in query order",
              "delta_ascending": "largest AP loss vs {reference} first",
@@ -77,7 +81,24 @@ class GalleryHit:
 
 
 class RetrievalState:
-    """Queries of one eval folder, ordered and filtered for browsing, and their top-k lists."""
+    """Queries of one eval folder, ordered and filtered for browsing, and their top-k lists.
+
+    Signals (each emitted once per change, never when nothing changed; the state is consistent before
+    the first one goes out, and they go out in this order):
+
+    - ``rows_changed()``: the listed queries or their order changed (filters, sort, compared run);
+    - ``sort_changed(key)``: another sort (a ΔAP sort falls back to worst AP first without a compared run);
+    - ``filter_changed(QueryFilter)``: other filters;
+    - ``reference_changed(name | None)``: another run compared, or none any more;
+    - ``selection_changed(index | None)``: another query selected. The selection follows the list: when
+      the list no longer shows the selected query, the first one listed is selected (None: empty list).
+    """
+
+    rows_changed = Signal()
+    sort_changed = Signal(str)
+    filter_changed = Signal(object)
+    reference_changed = Signal(object)
+    selection_changed = Signal(object)
 
     def __init__(self, query_paths, query_pids, query_camids, gallery_paths, gallery_pids, gallery_camids,
                  topk_indices, topk_distances, topk_junk, ap, first_hit, metrics: dict | None = None) -> None:
@@ -102,11 +123,11 @@ class RetrievalState:
         self.reference_ap = np.full(len(self.ap), np.nan)
         self.reference: RetrievalState | None = None   # that run's whole eval, for the side-by-side strip
         self.reference_index = np.full(len(self.ap), -1, dtype=np.int64)   # query index there, -1: absent
-        self.selected: int | None = None
         self._rows = [QueryRow(i, self.query_paths[i], int(self.query_pids[i]), int(self.query_camids[i]),
                                float(self.ap[i]), int(self.first_hit[i])) for i in range(len(self.query_paths))]
         self._query_by_path = {path: i for i, path in enumerate(self.query_paths)}
-        self._visible = self._compute_visible()
+        self._set_visible()
+        self.selected: int | None = self._visible[0].index if self._visible else None
 
     @classmethod
     def from_artifacts(cls, artifacts) -> "RetrievalState":
@@ -119,8 +140,9 @@ class RetrievalState:
     def set_sort(self, key: str) -> None:
         if key not in SORT_KEYS:
             raise ValueError(f"unknown sort '{key}'; valid: {', '.join(SORT_KEYS)}")
+        before = self._snapshot()
         self.sort_key = key
-        self._visible = self._compute_visible()
+        self._publish(before)
 
     def set_only_failures(self, enabled: bool) -> None:
         self.set_filter(self.query_filter.with_failures(enabled))
@@ -130,8 +152,11 @@ class RetrievalState:
         return self.query_filter.only_failures
 
     def set_filter(self, query_filter: QueryFilter) -> None:
+        if query_filter == self.query_filter:
+            return
+        before = self._snapshot()
         self.query_filter = query_filter
-        self._visible = self._compute_visible()
+        self._publish(before)
 
     def query_index_of(self, path) -> int | None:
         """The index of the query with this image path, None when the path is not a query of this eval."""
@@ -141,31 +166,40 @@ class RetrievalState:
     def set_reference(self, name: str, query_paths, ap) -> int:
         """Compare with another run's eval of the same test set: its per-query AP, matched by query path.
         Returns the number of queries matched; raises ValueError when none is."""
+        aligned, matched = self._align(name, query_paths, ap)
+        before = self._snapshot()
+        self.reference_name, self.reference_ap = name, aligned
+        self.reference, self.reference_index = None, np.full(len(self.ap), -1, dtype=np.int64)
+        self._publish(before)
+        return matched
+
+    def set_reference_state(self, name: str, other: "RetrievalState") -> int:
+        """Compare with another run's whole eval: per-query AP (as :meth:`set_reference`) and its ranked
+        lists, query by query (matched by path), for the side-by-side strip. Replaces the run compared
+        before (a ΔAP sort stays)."""
+        aligned, matched = self._align(name, other.query_paths, other.ap)
+        index = np.array([-1 if (i := other.query_index_of(path)) is None else i for path in self.query_paths],
+                         dtype=np.int64)
+        before = self._snapshot()
+        self.reference_name, self.reference_ap, self.reference, self.reference_index = name, aligned, other, index
+        self._publish(before)
+        return matched
+
+    def _align(self, name: str, query_paths, ap) -> tuple[np.ndarray, int]:
         by_path = {str(path): float(value) for path, value in zip(query_paths, np.asarray(ap, dtype=np.float64))}
         aligned = np.array([by_path.get(path, np.nan) for path in self.query_paths], dtype=np.float64)
         matched = int(sum(path in by_path for path in self.query_paths))
         if not matched:
             raise ValueError(f"'{name}' evaluated other queries than this run: nothing to compare")
-        self.reference_name, self.reference_ap = name, aligned
-        self.reference, self.reference_index = None, np.full(len(self.ap), -1, dtype=np.int64)
-        self._visible = self._compute_visible()
-        return matched
-
-    def set_reference_state(self, name: str, other: "RetrievalState") -> int:
-        """Compare with another run's whole eval: per-query AP (as :meth:`set_reference`) and its ranked
-        lists, query by query (matched by path), for the side-by-side strip."""
-        matched = self.set_reference(name, other.query_paths, other.ap)
-        self.reference = other
-        self.reference_index = np.array([-1 if (i := other.query_index_of(path)) is None else i
-                                         for path in self.query_paths], dtype=np.int64)
-        return matched
+        return aligned, matched
 
     def clear_reference(self) -> None:
+        before = self._snapshot()
         self.reference_name, self.reference_ap = None, np.full(len(self.ap), np.nan)
         self.reference, self.reference_index = None, np.full(len(self.ap), -1, dtype=np.int64)
         if self.sort_key.startswith("delta"):
             self.sort_key = "ap_ascending"
-        self._visible = self._compute_visible()
+        self._publish(before)
 
     def delta(self, query_index: int) -> float:
         """AP of this run minus the reference run's, for one query (NaN without a reference or a match)."""
@@ -183,28 +217,65 @@ class RetrievalState:
         """Queries in display order; skipped queries (no true match) always sort last."""
         return list(self._visible)
 
-    def _compute_visible(self) -> list[QueryRow]:
-        rows = filter_queries(self._rows, self.query_filter, self.delta if self.reference_name else None)
-        skipped = [r for r in rows if not r.evaluated]
-        rows = [r for r in rows if r.evaluated]
-        if self.sort_key == "ap_ascending":
-            rows.sort(key=lambda r: (r.ap, -r.first_hit, r.index))
-        elif self.sort_key == "ap_descending":
-            rows.sort(key=lambda r: (-r.ap, r.first_hit, r.index))
-        elif self.sort_key == "first_hit_descending":
-            rows.sort(key=lambda r: (-r.first_hit, r.ap, r.index))
-        elif self.sort_key.startswith("delta"):   # no comparison value: last, in either direction
-            sign = 1.0 if self.sort_key == "delta_ascending" else -1.0
-            rows.sort(key=lambda r: (math.isnan(self.delta(r.index)), sign * np.nan_to_num(self.delta(r.index)),
-                                     r.index))
-        return rows + skipped
+    @property
+    def num_visible(self) -> int:
+        return len(self._visible)
+
+    def is_listed(self, query_index: int | None) -> bool:
+        """Whether the list (filters applied) shows this query."""
+        return query_index in self._listed
+
+    def _set_visible(self) -> None:
+        delta = self.delta if self.reference_name else None
+        self._visible = order_queries(filter_queries(self._rows, self.query_filter, delta), self.sort_key, self.delta)
+        self._listed = {row.index for row in self._visible}
+
+    # -- emitting once per change ----------------------------------------------------------------
+    def _snapshot(self) -> tuple:
+        return ([row.index for row in self._visible], self.sort_key, self.query_filter,
+                (self.reference_name, self.reference, self.reference_ap), self.selected)
+
+    def _publish(self, before: tuple) -> None:
+        """After the filters, the sort or the compared run changed: list again, let the selection follow
+        the list, then emit what differs from ``before`` (a :meth:`_snapshot`)."""
+        rows, sort_key, query_filter, (name, reference, reference_ap), selected = before
+        self._set_visible()
+        if not self.is_listed(self.selected):
+            self.selected = self._visible[0].index if self._visible else None
+        if [row.index for row in self._visible] != rows:
+            self.rows_changed.emit()
+        if self.sort_key != sort_key:
+            self.sort_changed.emit(self.sort_key)
+        if self.query_filter != query_filter:
+            self.filter_changed.emit(self.query_filter)
+        if (self.reference_name != name or self.reference is not reference
+                or not np.array_equal(self.reference_ap, reference_ap, equal_nan=True)):
+            self.reference_changed.emit(self.reference_name)
+        if self.selected != selected:
+            self.selection_changed.emit(self.selected)
 
     # -- selection -----------------------------------------------------------------------------
     def select(self, query_index: int | None) -> QueryRow | None:
+        """Select a query (by index, listed or not; None: none); ``selection_changed`` when it is another."""
         if query_index is not None and not 0 <= query_index < len(self._rows):
             raise IndexError(f"query {query_index} out of range (0..{len(self._rows) - 1})")
-        self.selected = query_index
+        if query_index != self.selected:
+            self.selected = query_index
+            self.selection_changed.emit(query_index)
         return self.selected_row
+
+    def show_query(self, query_index: int) -> bool:
+        """Select query ``query_index`` and make the list show it, clearing the filters when they hide it
+        (as the filter bar's Reset would). False when it is out of range."""
+        if not 0 <= query_index < len(self._rows):
+            return False
+        if self.is_listed(query_index):
+            self.select(query_index)
+            return True
+        before = self._snapshot()
+        self.selected, self.query_filter = query_index, self.query_filter.cleared()
+        self._publish(before)
+        return self.selected == query_index
 
     @property
     def selected_row(self) -> QueryRow | None:

@@ -9,6 +9,10 @@ Targets: an identity's text prototype, a pair image's embedding (``image:PATH``)
 norm, or ``pair`` — a query–gallery pair where each image is explained by its similarity to the
 other (two core calls, :meth:`SaliencyRequest.parts`). A cell is marked † only when the core fell
 back to the nearest prototype (the image's identity has none); other notes go in its tooltip.
+
+:class:`SaliencyState` is the panel's evented model (:class:`app.state.analysis.AnalysisState`: runs,
+computation, errors, results) plus its inputs — images, target, pair image, CAM method, checkpoint —
+with ``inputs_changed(SaliencyInputs)`` and ``methods_changed(tuple)`` (the CAM methods offered).
 """
 
 from __future__ import annotations
@@ -16,6 +20,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
+
+from psygnal import Signal
+
+from app.state.analysis import AnalysisState
+from app.state.evented import Placeholder
 
 MAX_IMAGES = 8          # one Grad-CAM pass per image and run; ~1 s each for ViT-B/16 on a laptop CPU
 TARGET_KINDS = {
@@ -25,6 +35,12 @@ TARGET_KINDS = {
     "norm": "embedding norm",
 }
 FALLBACK_NOTE = "nearest prototype used"   # the core's note when an identity has no prototype (marked †)
+FALLBACK_METHODS = ("gradcam",)             # offered until the CAM methods are loaded
+START_TEXT = ("Pick images (or press 'Compare saliency' in the Retrieval tab, or click a gallery tile there), tick "
+              "the runs to compare, then Compute saliency.")
+FAILED_TEXT = "Saliency could not be computed — see the message above."
+NOTHING_EXPLAINED = "No run could be explained — see the message above."
+PAIR_READY = "Query–gallery pair ready: tick the runs, then Compute saliency."
 
 
 @dataclass(frozen=True)
@@ -75,9 +91,10 @@ def pair_target(path: str | Path) -> str:
     return f"image:{path}"
 
 
-@dataclass
+@dataclass(eq=False)
 class SaliencyGrid:
-    """Results arranged rows = images, columns = runs, with the shared colour range."""
+    """Results arranged rows = images, columns = runs, with the shared colour range (each grid its own:
+    compared by identity)."""
 
     image_paths: list[str]
     run_names: list[str]
@@ -159,3 +176,117 @@ def workspace_changed(previous_runs, runs) -> bool:
     before = {Path(run).parent for run in previous_runs}
     after = {Path(run).parent for run in runs}
     return bool(before) and before != after
+
+
+@dataclass(frozen=True)
+class SaliencyInputs:
+    """What the next computation explains, as the panel's inputs show it."""
+
+    images: tuple[str, ...] = ()
+    pair_image: str = ""          # the pair image's path as typed (the 'image' target)
+    target: str = "prototype"     # a TARGET_KINDS key
+    method: str = "gradcam"
+    checkpoint: str = "selected"
+
+
+class SaliencyState(AnalysisState):
+    """The Saliency panel's model: its inputs, the CAM methods offered, and the grid computed."""
+
+    inputs_changed = Signal(object)    # SaliencyInputs
+    methods_changed = Signal(tuple)    # the CAM methods offered
+
+    EVENTED: ClassVar[dict[str, str]] = {**AnalysisState.EVENTED, "methods": "methods_changed",
+                                         "inputs": "inputs_changed"}
+    start_text = START_TEXT
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs = SaliencyInputs()
+        self.methods: tuple[str, ...] = FALLBACK_METHODS
+
+    # -- inputs ---------------------------------------------------------------------------------------------
+    def _change_inputs(self, **changes) -> None:
+        with self._changing():
+            self.inputs = replace(self.inputs, **changes)
+
+    def set_images(self, paths, pair_with_first: bool = False) -> None:
+        """Replace the images (at most MAX_IMAGES); ``pair_with_first``: each is explained by its similarity
+        to the first (a query and its top matches: test identities have no text prototype of their own)."""
+        paths = [str(path) for path in paths]
+        changes = {"images": tuple(paths[:MAX_IMAGES])}
+        if pair_with_first and paths:
+            changes.update(pair_image=paths[0], target="image")
+        self._change_inputs(**changes)
+
+    def suggest_images(self, paths) -> None:
+        """Default images, used only while there are none."""
+        if not self.inputs.images:
+            self.set_images(paths)
+
+    def add_images(self, paths) -> None:
+        self._change_inputs(images=self.inputs.images + tuple(str(path) for path in paths))
+
+    def remove_images(self, indices) -> None:
+        """Remove the images at list positions ``indices``."""
+        drop = set(indices)
+        self._change_inputs(images=tuple(path for i, path in enumerate(self.inputs.images) if i not in drop))
+
+    def explain_pair(self, query_path, gallery_path) -> None:
+        """A query–gallery pair: both images, each explained by its similarity to the other."""
+        with self._changing():
+            self.inputs = replace(self.inputs, images=(str(query_path), str(gallery_path)),
+                                  pair_image=str(query_path), target="pair")
+            self.progress = PAIR_READY
+
+    def set_pair_image(self, text: str) -> None:
+        self._change_inputs(pair_image=text)
+
+    def set_target(self, kind: str) -> None:
+        self._change_inputs(target=kind)
+
+    def set_method(self, method: str) -> None:
+        self._change_inputs(method=method)
+
+    def set_checkpoint(self, checkpoint: str) -> None:
+        self._change_inputs(checkpoint=checkpoint)
+
+    def set_methods(self, methods) -> None:
+        """The CAM methods the core offers; the method chosen stays when offered, else Grad-CAM."""
+        with self._changing():
+            self.methods = tuple(methods)
+            method = self.inputs.method
+            self.inputs = replace(self.inputs, method=method if method in self.methods else "gradcam")
+
+    def _clear_inputs(self) -> None:
+        self.inputs = replace(self.inputs, images=(), pair_image="")
+
+    def _switches_workspace(self, path, rows) -> bool:
+        return path != self.workspace or workspace_changed([row.path for row in self.rows], [row.path for row in rows])
+
+    # -- computing ------------------------------------------------------------------------------------------
+    def request(self) -> SaliencyRequest:
+        inputs = self.inputs
+        target = pair_target(inputs.pair_image.strip()) if inputs.target == "image" else inputs.target
+        return SaliencyRequest(inputs.images, self.checked, inputs.method, target, inputs.checkpoint)
+
+    def export_payload(self) -> dict:
+        return dict(self.results or {})
+
+    def _started(self, request) -> None:
+        self.progress = "loading models…"
+        self.shown = Placeholder(f"Computing {request.method} for {len(request.image_paths)} image(s) × "
+                                 f"{len(request.run_dirs)} run(s)…")
+
+    def _show_outcome(self, outcome) -> dict:
+        results_by_run, failed_runs = outcome
+        if not results_by_run:
+            self.progress, self.shown = "", Placeholder(NOTHING_EXPLAINED)
+            return failed_runs
+        grid = SaliencyGrid.from_results(results_by_run)
+        self.results, self.shown = results_by_run, grid
+        method = next((r.method for results in results_by_run.values() for r in results), "")
+        self.progress = f"{method}: {len(grid.image_paths)} image(s) × {len(grid.run_names)} run(s)"
+        return failed_runs
+
+    def _show_failure(self, message: str) -> None:
+        self.shown = Placeholder(FAILED_TEXT)

@@ -5,14 +5,25 @@ the rows table (mean and 95 % interval of mAP and R1 over seeds, in AP points), 
 entries (the paired per-query ΔAP of every row against the reference row), a one-line summary with
 the sign tests, and the run directory of a row's seed. Values in study.json are fractions 0..1;
 everything here is in percentage points with one decimal. An interval may be missing (one seed).
+
+:class:`StudyState` is the panel's evented model: the workspace's studies, the one shown (loaded in a
+worker: a load overtaken by another, or by another workspace, is dropped), its test set and the row
+selected.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
+from psygnal import Signal
+
+from app.state.evented import EventedState, Placeholder
 from app.state.runs import format_percent
+
+NO_STUDIES = ("No studies in this workspace. <code>scing study --plan study/table3-synthped --workspace WORKSPACE"
+              "</code> trains one (docs/studies.md); its folder <code>studies/&lt;plan&gt;/</code> then appears here.")
 
 MINUS = "−"   # typographic minus in labels ("SCING − CLIP-ReID")
 
@@ -169,3 +180,112 @@ class StudyView:
 
     def _row(self, row_name: str) -> dict | None:
         return next((row for row in self.rows if row.get("name") == row_name), None)
+
+
+@dataclass(frozen=True)
+class StudyShown:
+    """A loaded study on one of its test sets."""
+
+    view: StudyView
+    test_set: str
+
+
+class StudyState(EventedState):
+    """The studies of a workspace and the one shown. Signals (each once per change):
+
+    - ``reset()``: another workspace: its studies, the one loading (or none) and an empty view at once;
+    - ``studies_changed(tuple)``: the studies listed; ``study_changed(path | None)``: the one shown;
+    - ``shown_changed(StudyShown | Placeholder)``: what the page shows ('loading…', an error, or the study);
+    - ``selection_changed(name | None)``: the table's row selected; ``can_open_changed(bool)``: Open runs;
+    - ``loaded(StudyView)``: a study.json was read; ``error_reported(str)``: it could not be.
+    """
+
+    reset = Signal()
+    studies_changed = Signal(tuple)
+    study_changed = Signal(object)
+    shown_changed = Signal(object)
+    selection_changed = Signal(object)
+    can_open_changed = Signal(bool)
+    loaded = Signal(object)
+    error_reported = Signal(str)
+    error_cleared = Signal()
+
+    EVENTED: ClassVar[dict[str, str]] = {
+        "studies": "studies_changed", "study": "study_changed", "shown": "shown_changed",
+        "selected_row": "selection_changed", "can_open": "can_open_changed"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.workspace: Path | None = None
+        self.studies: tuple[Path, ...] = ()
+        self.study: Path | None = None
+        self.shown: object = Placeholder(NO_STUDIES)
+        self.selected_row: str | None = None
+        self.test_set = ""     # the test set drawn last: kept when the study reloads
+        self._ticket = 0
+
+    @property
+    def view(self) -> StudyView | None:
+        return self.shown.view if isinstance(self.shown, StudyShown) else None
+
+    @property
+    def can_open(self) -> bool:
+        return self.view is not None and self.selected_row is not None
+
+    # -- loading --------------------------------------------------------------------------------------------
+    def set_workspace(self, path, studies) -> tuple[int, Path] | None:
+        """A scan found ``studies``: show the one shown before (when still listed) or the first. Returns the
+        load to start ``(ticket, study folder)``; None without studies. Another workspace is one ``reset``."""
+        path = Path(path) if path is not None else None
+        studies = tuple(Path(folder) for folder in studies)
+        study = self.study if self.study in studies else (studies[0] if studies else None)
+        with self._changing(reset=path != self.workspace):
+            self.workspace, self.studies = path, studies
+            if study is None:
+                self._ticket += 1     # a load still running for the previous workspace is dropped
+                self.study, self.shown, self.selected_row = None, Placeholder(NO_STUDIES), None
+                return None
+            return self.load(study)
+
+    def load(self, study) -> tuple[int, Path]:
+        """Show ``study`` (its study.json is read by the caller, in a worker): 'loading…' until it arrives."""
+        with self._changing():
+            self._ticket += 1
+            self.study, self.selected_row = Path(study), None
+            self.shown = Placeholder(f"loading {self.study.name}…")
+        return self._ticket, self.study
+
+    def show_loaded(self, ticket: int, view: StudyView) -> None:
+        """The study.json of load ``ticket`` (dropped when another load overtook it)."""
+        if ticket != self._ticket:
+            return
+        with self._changing():
+            sets = view.test_sets
+            self.test_set = self.test_set if self.test_set in sets else (sets[0] if sets else "")
+            self.shown = StudyShown(view, self.test_set)
+            self._event(self.loaded, view)
+
+    def show_failure(self, ticket: int, message: str) -> None:
+        """Load ``ticket`` failed: its error in place of the study, and reported."""
+        if ticket != self._ticket:
+            return
+        with self._changing():
+            self.shown = Placeholder(message, error=True)
+            self.report_error(message)
+
+    # -- what is shown --------------------------------------------------------------------------------------
+    def set_test_set(self, test_set: str) -> None:
+        view = self.view
+        if view is not None:
+            with self._changing():
+                self.test_set = test_set
+                self.shown = StudyShown(view, test_set)
+
+    def select_row(self, row_name: str | None) -> None:
+        with self._changing():
+            self.selected_row = row_name
+
+    def run_dir_of(self, row_name: str | None) -> Path | None:
+        """The run directory of the row's first finished seed (None: no study, no row, no finished seed)."""
+        view = self.view
+        return view.run_dir(row_name) if view is not None and row_name else None

@@ -1,6 +1,7 @@
 """The retrieval browser's query filters: a search box (file name / identity), identity, camera, AP
 range, rank-1 failures and — with a compared run — a ΔAP threshold. Emits the whole
-:class:`app.state.query_filter.QueryFilter` on every change; the filtering itself is Qt-free."""
+:class:`app.state.query_filter.QueryFilter` on every change of its widgets, and shows the state's
+(``show_filter``) when the state changes it; the filtering itself is Qt-free."""
 
 from __future__ import annotations
 
@@ -98,21 +99,30 @@ class QueryFilterBar(QWidget):
 
     def reset(self) -> None:
         """Back to 'every query' (one filterChanged)."""
+        self.show_filter(self.current().cleared())
+        self._emit()
+
+    def show_filter(self, query_filter: QueryFilter) -> None:
+        """Show ``query_filter`` (the state's) in the widgets, without emitting ``filterChanged``."""
+        if query_filter == self.current():
+            return
+        f = query_filter
         widgets = (self.search, self.identity, self.camera, self.ap_min, self.ap_max, self.delta_direction,
                    self.delta_threshold, self.failures_only)
         for widget in widgets:
             widget.blockSignals(True)
-        self.search.clear()
-        self.identity.clear()
-        self.camera.setCurrentIndex(0)
-        self.ap_min.setValue(0)
-        self.ap_max.setValue(100)
-        self.delta_direction.setCurrentIndex(0)
-        self.failures_only.setChecked(False)
+        if self.search.text() != f.text:
+            self.search.setText(f.text)
+        self.identity.setText("" if f.identity is None else str(f.identity))
+        self.camera.setCurrentIndex(max(self.camera.findData(f.camera), 0) if f.camera is not None else 0)
+        self.ap_min.setValue(round(100 * f.ap_min))
+        self.ap_max.setValue(round(100 * f.ap_max))
+        self.delta_direction.setCurrentIndex(max(self.delta_direction.findData(f.delta_direction), 0))
+        self.delta_threshold.setValue(round(100 * f.delta_threshold))
+        self.failures_only.setChecked(f.only_failures)
         for widget in widgets:
             widget.blockSignals(False)
         self._delta_enabled()
-        self._emit()
 
     def current(self) -> QueryFilter:
         identity = self.identity.text().strip()

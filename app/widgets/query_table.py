@@ -1,5 +1,6 @@
-"""The retrieval browser's query list: a Qt model over ``app.state.retrieval.RetrievalState``, and
-which sort a header click picks (with the header's sort indicator that shows it)."""
+"""The retrieval browser's query list: a Qt model over ``app.state.retrieval.RetrievalState``, the table
+that follows an ``app.state.retrieval_browser.RetrievalBrowser`` (rows, selected query, Δ AP column,
+sort indicator) and writes a clicked query back to it, and which sort a header click picks."""
 
 from __future__ import annotations
 
@@ -24,25 +25,67 @@ COLUMN_WIDTHS = {0: 48, 2: 44, 3: 48, 4: 58, 5: 64, 6: 62}   # columns other tha
 HEADER_STYLE = "QHeaderView::section { padding: 3px 14px 3px 4px; }"   # room for the sort indicator
 
 
-def build_query_table(model, row_height: int) -> QTableView:
+class QueryTable(QTableView):
     """The query list's view: one selected row at a time, fixed column widths (ResizeToContents would
-    visit every query), fixed row heights, and Qt's sort indicator on the sorting column."""
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().hide()
-    table.setAlternatingRowColors(True)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-    header.setSortIndicatorShown(True)
-    header.setStyleSheet(HEADER_STYLE)
-    for column, width in COLUMN_WIDTHS.items():
-        table.setColumnWidth(column, width)
-    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    table.verticalHeader().setDefaultSectionSize(row_height)
-    return table
+    visit every query), fixed row heights, and Qt's sort indicator on the sorting column.
+
+    Subscribes to ``browser``: the eval shown and its rows reset the model, the selected query is the
+    selected row, a comparison repaints the Δ AP column, the sort moves the indicator. A click selects
+    its query in the eval shown (``RetrievalState.select``), nothing else."""
+
+    def __init__(self, browser, row_height: int, parent=None) -> None:
+        super().__init__(parent)
+        self.browser = browser
+        self.query_model = QueryTableModel(parent=self)
+        self.setModel(self.query_model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.verticalHeader().hide()
+        self.setAlternatingRowColors(True)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicatorShown(True)
+        header.setStyleSheet(HEADER_STYLE)
+        for column, width in COLUMN_WIDTHS.items():
+            self.setColumnWidth(column, width)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(row_height)
+        self.selectionModel().selectionChanged.connect(self._row_clicked)
+        browser.eval_changed.connect(self._show_eval)
+        browser.rows_changed.connect(self._show_rows)
+        browser.selection_changed.connect(self._show_selection)
+        browser.reference_changed.connect(self.query_model.delta_changed)
+        browser.sort_changed.connect(self.show_sort)
+        self.show_sort()
+
+    def _show_eval(self, *_) -> None:
+        self.query_model.set_state(self.browser.state)
+        self._show_rows()
+        self.show_sort()
+
+    def _show_rows(self) -> None:
+        self.query_model.refresh()
+        self._show_selection()
+
+    def _show_selection(self, *_) -> None:
+        state = self.browser.state
+        r = self.query_model.position_of(state.selected) if state is not None else None
+        selected = self.selectionModel().selectedRows()
+        if r is None:
+            self.clearSelection()
+        elif not selected or selected[0].row() != r:
+            self.selectRow(r)
+
+    def show_sort(self, *_) -> None:
+        """The header's indicator on the column (and in the order) of the browser's sort."""
+        column, order = SORT_INDICATOR[self.browser.sort_key]
+        self.horizontalHeader().setSortIndicator(column, order)
+
+    def _row_clicked(self, *_) -> None:
+        rows = self.selectionModel().selectedRows()
+        if self.browser.state is not None and rows:
+            self.browser.state.select(self.query_model.rows[rows[0].row()].index)
 
 
 def sort_after_click(section: int, current: str) -> str | None:
@@ -62,16 +105,29 @@ class QueryTableModel(QAbstractTableModel):
     def __init__(self, state=None, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self.rows = state.visible_rows() if state is not None else []
+        self.rows = []
+        self._position: dict[int, int] = {}
+        self.set_state(state)
 
     def set_state(self, state) -> None:
         self.beginResetModel()
         self.state = state
         self.rows = state.visible_rows() if state is not None else []
+        self._position = {row.index: r for r, row in enumerate(self.rows)}
         self.endResetModel()
 
     def refresh(self) -> None:
+        """The state's rows again (they were re-sorted or re-filtered)."""
         self.set_state(self.state)
+
+    def position_of(self, query_index: int | None) -> int | None:
+        """The table row of a query, None when it is not listed."""
+        return self._position.get(query_index) if query_index is not None else None
+
+    def delta_changed(self, *_) -> None:
+        """Another run compared: the Δ AP column reads again."""
+        if self.rows:
+            self.dataChanged.emit(self.index(0, DELTA_COLUMN), self.index(len(self.rows) - 1, DELTA_COLUMN))
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
         return 0 if parent.isValid() else len(self.rows)

@@ -1,4 +1,6 @@
-"""A checkable list of runs (which runs to compare in Saliency / Modality gap)."""
+"""A checkable list of runs (which runs to compare in Saliency / Modality gap), drawn from an
+:class:`app.state.analysis.AnalysisState`: it lists ``state.rows`` with ``state.checked`` ticked, and a
+tick (by hand, or :meth:`set_checked`) is written to the state."""
 
 from __future__ import annotations
 
@@ -11,31 +13,46 @@ from app.state.runs import method_title
 
 
 class RunChecklist(QListWidget):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, state, parent=None) -> None:
         super().__init__(parent)
+        self.state = state
         self.setMaximumHeight(130)
+        self.itemChanged.connect(lambda _item: self.state.set_checked(self._ticked()))
+        for signal in (state.reset, state.rows_changed):
+            signal.connect(self._draw_rows)
+        state.checked_changed.connect(self._draw_ticks)
+        self._draw_rows()
 
-    def set_runs(self, rows, checked_paths) -> None:
-        """Rows from the workspace scan; keeps earlier ticks for runs still present, else ``checked_paths``."""
-        previous = {Path(p) for p in self.checked_paths()} if self.count() else None
-        checked = previous if previous else {Path(p) for p in checked_paths}
+    def _draw_rows(self, *_) -> None:
+        self.blockSignals(True)   # drawing the state is no tick by hand
         self.clear()
-        for row in rows:
-            label = f"{row.name} — {method_title(row.method)}" + ("" if row.status == "completed" else f"  ({row.status})")
+        for row in self.state.rows:
+            status = "" if row.status == "completed" else f"  ({row.status})"
+            label = f"{row.name} — {method_title(row.method)}{status}"
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, str(row.path))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if row.path in checked else Qt.CheckState.Unchecked)
             item.setToolTip(str(row.path))
             self.addItem(item)
+        self.blockSignals(False)
+        self._draw_ticks()
 
-    def checked_paths(self) -> list[Path]:
+    def _draw_ticks(self, *_) -> None:
+        checked = set(self.state.checked)
+        self.blockSignals(True)
+        for i in range(self.count()):
+            item = self.item(i)
+            ticked = Path(item.data(Qt.ItemDataRole.UserRole)) in checked
+            item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+        self.blockSignals(False)
+
+    def _ticked(self) -> list[Path]:
         return [Path(self.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.count())
                 if self.item(i).checkState() == Qt.CheckState.Checked]
 
+    def checked_paths(self) -> list[Path]:
+        return list(self.state.checked)
+
     def set_checked(self, paths) -> None:
-        wanted = {Path(p) for p in paths}
-        for i in range(self.count()):
-            item = self.item(i)
-            state = Qt.CheckState.Checked if Path(item.data(Qt.ItemDataRole.UserRole)) in wanted else Qt.CheckState.Unchecked
-            item.setCheckState(state)
+        """Tick exactly the runs at ``paths`` (in the state: the list follows)."""
+        self.state.set_checked(paths)

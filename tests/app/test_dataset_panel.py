@@ -30,7 +30,7 @@ def data_workspace(tiny_synthped, tmp_path) -> Path:
 
 def _loaded(window, qtbot):
     panel = window.dataset
-    qtbot.waitUntil(lambda: panel.summary is not None and not panel.workers.busy, timeout=30000)
+    qtbot.waitUntil(lambda: panel.state.summary is not None and not panel.workers.busy, timeout=30000)
     return panel
 
 
@@ -59,7 +59,7 @@ def test_an_identity_shows_all_its_images_and_marks_the_occluded_ones(open_windo
     assert notes and all(note["occlusion"] is not None for note in notes.values())   # every query is occluded
     panel.group.setCurrentText("query + gallery identities")
     key = panel.identities.item(0).data(Qt.ItemDataRole.UserRole)
-    samples = panel.summary.samples_of(tuple(key))
+    samples = panel.state.summary.samples_of(tuple(key))
     with qtbot.waitSignal(panel.samplesShown, timeout=20000):
         panel.show_identity(key)
     assert len(panel.grid.tiles) == len(samples)
@@ -75,7 +75,7 @@ def test_a_dataset_that_cannot_load_shows_its_error_in_place_of_the_data(open_wi
         panel.load("market1501", tmp_path / "no-such-dataset")
     assert "no-such-dataset" in error.args[0]
     assert panel.pages.currentWidget() is panel.message and "Cannot open market1501" in panel.message.text()
-    assert panel.summary is None and panel.table.rowCount() == 0 and panel.identities.count() == 0
+    assert panel.state.summary is None and panel.table.rowCount() == 0 and panel.identities.count() == 0
 
 
 def test_a_new_workspace_clears_the_dataset_view(open_window, data_workspace, tiny_workspace, qtbot):
@@ -84,5 +84,31 @@ def test_a_new_workspace_clears_the_dataset_view(open_window, data_workspace, ti
     scans = window.workspace.scans_done
     window.open_workspace(tiny_workspace)   # no data/ folder
     qtbot.waitUntil(lambda: window.workspace.scans_done > scans, timeout=20000)
-    assert panel.summary is None and panel.table.rowCount() == 0 and panel.folder.count() == 0
+    assert panel.state.summary is None and panel.table.rowCount() == 0 and panel.folder.count() == 0
     assert panel.pages.currentWidget() is panel.message and panel.banner.message == ""
+
+
+def test_the_dataset_view_follows_its_state_without_a_redraw_call(qtbot, tiny_synthped):
+    from app.panels.dataset_panel import DatasetPanel
+    from app.services import core_client
+
+    panel = DatasetPanel()
+    qtbot.addWidget(panel)
+    state = panel.state
+    ticket, name, root = state.load("synthped", tiny_synthped)
+    assert panel.pages.currentWidget() is panel.message and panel.message.text().startswith("Loading synthped")
+    assert panel.folder.currentText() == str(tiny_synthped)
+    summary = core_client.load_dataset_summary(name, root)   # here, not in a worker: the state is what is tested
+    with qtbot.waitSignal(panel.samplesShown, timeout=20000):   # the first identity's thumbnails load in a worker
+        state.show_loaded(ticket, summary)
+        assert panel.pages.currentIndex() == 0 and panel.table.rowCount() == 3
+        assert panel.identities.count() == len(summary.identity_keys()) and panel.identities.currentRow() == 0
+    assert len(panel.grid.tiles) == len(summary.samples_of(state.identity))
+    state.set_group("train identities")
+    assert panel.group.currentText() == "train identities"
+    assert panel.identities.count() == len(summary.identity_keys("train"))
+    state.pick_folder("/elsewhere/synthped_occluded")
+    assert panel.folder.currentText() == "/elsewhere/synthped_occluded" and panel.loader.currentText() == "synthped"
+    state.show_failure(ticket, name, root, "gone")
+    assert "Cannot open synthped" in panel.message.text() and panel.banner.message.endswith("gone")
+    qtbot.waitUntil(lambda: not panel.workers.busy, timeout=20000)

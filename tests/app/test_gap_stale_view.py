@@ -52,7 +52,7 @@ def test_gap_results_of_the_previous_workspace_are_dropped_when_they_arrive(open
     assert panel.compute()
     _open(window, other_workspace, qtbot)
     qtbot.waitUntil(lambda: not panel.workers.busy, timeout=120000)
-    assert panel.plots.plots == [] and panel.table.rowCount() == 0 and panel.results == []
+    assert panel.plots.plots == [] and panel.table.rowCount() == 0 and panel.state.results is None
 
 
 def test_a_failed_gap_computation_replaces_the_earlier_plots_with_its_error(open_window, tiny_workspace, qtbot,
@@ -90,3 +90,42 @@ def test_when_every_run_fails_the_error_is_shown_in_place_of_the_plots(open_wind
     qtbot.waitUntil(lambda: not panel.workers.busy, timeout=60000)
     assert "has no checkpoint" in panel.banner.message
     assert panel.plots.plots == [] and panel.table.rowCount() == 0 and "has no checkpoint" in panel.plots.message
+
+
+def test_the_gap_view_follows_its_state_without_a_redraw_call(qtbot, tmp_path):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from app.panels.gap_panel import GapPanel
+    from app.state.gap import HOVER_HINT, INTRO
+    from app.state.gap_view import GapView, HoveredPoint
+    from app.state.runs import RunRow
+
+    panel = GapPanel()
+    qtbot.addWidget(panel)
+    state = panel.state
+    run = tmp_path / "runs" / "scing"
+    state.set_workspace(tmp_path, [RunRow("scing", run, "scing", "synthped", "completed")])
+    assert panel.runs.checked_paths() == [run]
+    state.set_inputs(ids=7, split="test")
+    assert panel.ids.value() == 7 and panel.split.currentData() == "test"
+    ticket, _ = state.start()
+    assert not panel.compute_button.isEnabled() and panel.progress.text() == "collecting embeddings…"
+    xy = np.arange(8, dtype=np.float64).reshape(4, 2)
+    view = GapView(str(run), "scing", "prototype", xy, xy + 1, np.array([1, 1, 2, 2]), ["/a.jpg"] * 4)
+    result = SimpleNamespace(run=str(run), method="scing", text_kind="prototype", pids=[1, 1, 2, 2],
+                             metrics={"mean_paired_cosine_distance": 0.5, "centroid_gap": 0.2, "i2t_r1": 0.5})
+    with qtbot.waitSignal(panel.computed, timeout=1000):
+        state.finish(ticket, ([view], [result], {}))
+    assert len(panel.plots.plots) == 1 and panel.table.rowCount() == 1 and panel.table.item(0, 4).text() == "0.500"
+    assert panel.compute_button.isEnabled() and panel.export_button.isEnabled()
+    state.set_hovered(HoveredPoint(str(run), "image", 0), " · identity 1")
+    assert panel.hover_info.text() == "<b>scing</b> · identity 1"
+    ticket, _ = state.start()
+    state.fail(ticket, "RuntimeError: boom")
+    assert panel.plots.plots == [] and "boom" in panel.plots.message and panel.banner.message == "RuntimeError: boom"
+    assert panel.hover_info.text() == HOVER_HINT and not panel.export_button.isEnabled()
+    state.set_workspace(tmp_path / "other", [])
+    assert panel.plots.message == INTRO and panel.banner.message == "" and panel.runs.count() == 0
+    panel.shutdown()

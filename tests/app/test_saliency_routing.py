@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+from PySide6.QtCore import Qt
 
 from app.state.saliency import SaliencyGrid, SaliencyRequest
 
@@ -75,12 +76,13 @@ def test_grid_shows_dagger_explanation_outside_the_scrolling_grid(open_window, t
     window = open_window(tiny_workspace)
     panel = window.saliency
     window.tabs.setCurrentWidget(panel)
-    panel._show_results(({"scing": [_result("/a.jpg", FALLBACK), _result("/b.jpg", PAIR_NOTE, "image:/a.jpg")]}, {}))
+    panel.state.show_outcome(({"scing": [_result("/a.jpg", FALLBACK), _result("/b.jpg", PAIR_NOTE, "image:/a.jpg")]},
+                              {}))
     assert panel.grid_widget.cell_labels[(0, 0)].caption.endswith("†")
     assert not panel.grid_widget.cell_labels[(1, 0)].caption.endswith("†")
     assert panel.footnote.isVisible() and "nearest prototype" in panel.footnote.text()
     assert not panel.grid_widget.isAncestorOf(panel.footnote)             # stays in view however the grid scrolls
-    panel._show_results(({"scing": [_result("/b.jpg", PAIR_NOTE, "image:/a.jpg")]}, {}))
+    panel.state.show_outcome(({"scing": [_result("/b.jpg", PAIR_NOTE, "image:/a.jpg")]}, {}))
     assert not panel.footnote.isVisible()
 
 
@@ -109,7 +111,7 @@ def test_opening_another_workspace_clears_the_saliency_tab(open_window, tiny_wor
     picked = tmp_path / "picked.png"
     picked.write_bytes(b"x")
     panel.set_images([str(picked)])
-    panel._show_results(({"scing": [_result(picked)]}, {"cocoop": "no checkpoint yet"}))
+    panel.state.show_outcome(({"scing": [_result(picked)]}, {"cocoop": "no checkpoint yet"}))
     assert panel.banner.message and panel.grid_widget.cell_labels and panel.export_button.isEnabled()
     other = tmp_path / "other"
     shutil.copytree(tiny_workspace / "runs" / "scing", other / "runs" / "scing",
@@ -120,3 +122,30 @@ def test_opening_another_workspace_clears_the_saliency_tab(open_window, tiny_wor
     assert panel.banner.message == "" and panel.grid_widget.cell_labels == {}
     assert str(picked) not in panel.image_paths() and not panel.export_button.isEnabled()
     assert [Path(p).name for p in panel.runs.checked_paths()] == ["scing"]
+
+
+def test_the_saliency_view_follows_its_state_without_a_redraw_call(qtbot, tmp_path):
+    from app.panels.saliency_panel import SaliencyPanel
+    from app.state.runs import RunRow
+    from app.state.saliency import START_TEXT
+
+    panel = SaliencyPanel()
+    qtbot.addWidget(panel)
+    state = panel.state
+    rows = [RunRow(name, tmp_path / "runs" / name, name, "synthped", "completed") for name in ("clipreid", "scing")]
+    state.set_workspace(tmp_path, rows)
+    assert panel.runs.count() == 2 and [Path(p).name for p in panel.runs.checked_paths()] == ["clipreid", "scing"]
+    state.set_checked([tmp_path / "runs" / "scing"])
+    assert [panel.runs.item(i).checkState() == Qt.CheckState.Checked for i in range(2)] == [False, True]
+    state.set_images(["/q.jpg", "/g.jpg"], pair_with_first=True)
+    assert panel.images.count() == 2 and panel.pair_path.text() == "/q.jpg"
+    assert panel.target.currentData() == "image" and panel.pair_widget.isVisibleTo(panel)
+    state.set_methods(["gradcam", "scorecam"])
+    assert [panel.method.itemText(i) for i in range(panel.method.count())] == ["gradcam", "scorecam"]
+    with qtbot.waitSignal(panel.computed, timeout=1000):
+        state.show_outcome(({"scing": [_result("/q.jpg", FALLBACK)]}, {"clipreid": "no checkpoint yet"}))
+    assert panel.grid_widget.cell_labels[(0, 0)].caption.endswith("†") and panel.footnote.isVisibleTo(panel)
+    assert panel.export_button.isEnabled() and panel.banner.message == "clipreid: no checkpoint yet"
+    state.set_workspace(tmp_path / "other", rows[:1])
+    assert panel.images.count() == 0 and panel.grid_widget.cell_labels == {} and panel.banner.message == ""
+    assert not panel.export_button.isEnabled() and panel.grid_widget.widget().text() == START_TEXT

@@ -208,7 +208,7 @@ def test_a_load_overtaken_by_another_workspace_is_dropped(panel, qtbot, tmp_path
     panel.set_workspace(tmp_path / "with")        # its worker is still reading when the workspace changes
     panel.set_workspace(tmp_path / "without")
     qtbot.waitUntil(lambda: not panel.workers.busy, timeout=10000)
-    assert panel.view is None and panel.table.rowCount() == 0 and panel.message.text() == NO_STUDIES
+    assert panel.state.view is None and panel.table.rowCount() == 0 and panel.message.text() == NO_STUDIES
 
 
 # -- in the window -----------------------------------------------------------------------------------------
@@ -231,3 +231,22 @@ def test_opening_a_study_row_opens_its_study_with_that_run_in_the_training_tab(o
     assert window.workspace.path == folder.resolve() and window.tabs.currentWidget() is window.training
     assert window.training.runs.selected == (folder / "runs" / "scing-s1").resolve()
     qtbot.waitUntil(lambda: window.study.table.rowCount() == 2, timeout=10000)   # the study folder is its own study
+
+
+def test_the_study_view_follows_its_state_without_a_redraw_call(panel, tmp_path):
+    folder = tmp_path / "studies" / "abl"
+    state = panel.state
+    ticket, _ = state.set_workspace(tmp_path, [folder])
+    assert panel.study_combo.count() == 1 and panel.message.text() == "loading abl…"
+    state.show_loaded(ticket, StudyView(folder, STUDY))
+    assert panel.pages.currentIndex() == 0 and panel.table.rowCount() == 3 and not panel.open_button.isEnabled()
+    assert [panel.test_set_combo.itemText(i) for i in range(2)] == ["synthped", "occluded"]
+    state.set_test_set("occluded")
+    assert panel.test_set_combo.currentText() == "occluded" and _cell(panel, 0, 2) == "5.0 [4.0, 6.0]"
+    state.select_row("cocoop")
+    assert panel.open_button.isEnabled()
+    state.show_failure(ticket, "study.json is not JSON")
+    assert panel.pages.currentWidget() is panel.message and panel.message.text() == "study.json is not JSON"
+    assert panel.table.rowCount() == 0 and panel.test_set_combo.count() == 0 and not panel.open_button.isEnabled()
+    state.set_workspace(tmp_path / "none", [])
+    assert panel.study_combo.count() == 0 and panel.message.text() == NO_STUDIES
