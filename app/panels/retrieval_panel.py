@@ -34,6 +34,7 @@ from app.state.retrieval import RetrievalState, describe_query
 from app.state.retrieval_browser import RetrievalBrowser
 from app.widgets.error_banner import ErrorBanner
 from app.widgets.image_strip import ImageStripWidget, ThumbnailTile, TileSpec, legend_html
+from app.widgets.combos import refill_texts
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.plotting import PALETTE, make_plot, pen
 from app.widgets.query_filter_bar import QueryFilterBar
@@ -226,13 +227,7 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
     def _run_changed(self, *_) -> None:
         run = self.current_run()
         folders = core_client.eval_folders(run) if run else []
-        current = self.eval_combo.currentText()
-        self.eval_combo.blockSignals(True)
-        self.eval_combo.clear()
-        self.eval_combo.addItems(folders)
-        if current in folders:
-            self.eval_combo.setCurrentText(current)
-        self.eval_combo.blockSignals(False)
+        refill_texts(self.eval_combo, list(folders), self.eval_combo.currentText())
         self._eval_changed()
 
     def _eval_changed(self, *_) -> None:

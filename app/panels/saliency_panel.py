@@ -22,6 +22,7 @@ from app.services import core_client
 from app.state.evented import Placeholder
 from app.state.runs import method_title
 from app.state.saliency import MAX_IMAGES, TARGET_KINDS, SaliencyState
+from app.widgets.combos import refill_texts
 from app.widgets.layout import hbox, vbox, widget_of
 from app.widgets.saliency_grid import FALLBACK_FOOTNOTE, SaliencyGridWidget
 from app.widgets.saliency_images import ImageListWidget
@@ -162,11 +163,7 @@ class SaliencyPanel(AnalysisPanel):
 
     # -- drawing the state -----------------------------------------------------------------------------
     def _draw_methods(self, methods) -> None:
-        self.method.blockSignals(True)   # drawing the state is no choice by hand
-        self.method.clear()
-        self.method.addItems(methods)
-        self.method.setCurrentText(self.state.inputs.method)
-        self.method.blockSignals(False)
+        refill_texts(self.method, list(methods), self.state.inputs.method)
 
     def _draw_inputs(self, *_) -> None:
         inputs = self.state.inputs

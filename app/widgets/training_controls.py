@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QSlider, QWidget
 
 from app.state.training_overlay import DEFAULT_SMOOTHING, MAX_SMOOTHING, PlotOptions, short_dataset
+from app.widgets.combos import refill_entries
 from app.widgets.layout import STRETCH, hbox
 
 SLIDER_STEPS = 100   # the weight moves in steps of 0.01
@@ -60,8 +61,8 @@ class TrainingPlotControls(QWidget):
 
     def set_choices(self, loss_terms: list[str], datasets: list[str], overlay: bool) -> None:
         """The overlay's loss terms and test sets (kept when still offered); hidden for one run."""
-        _refill(self.loss_term, [(term, term) for term in loss_terms])
-        _refill(self.eval_dataset, [(short_dataset(d), d) for d in datasets])
+        refill_entries(self.loss_term, [(term, term) for term in loss_terms])
+        refill_entries(self.eval_dataset, [(short_dataset(d), d) for d in datasets])
         for widget in (self.loss_term, self.eval_dataset, *self.overlay_labels):
             widget.setVisible(overlay)
 
@@ -69,14 +70,3 @@ class TrainingPlotControls(QWidget):
         self.smoothing_value.setText(f"{value / SLIDER_STEPS:.2f}")
         if emit:
             self.changed.emit()
-
-
-def _refill(combo: QComboBox, entries: list[tuple[str, str]]) -> None:
-    """Replace a combo's entries without emitting, keeping the current choice when it is still there."""
-    current = combo.currentData()
-    combo.blockSignals(True)
-    combo.clear()
-    for text, data in entries:
-        combo.addItem(text, data)
-    combo.setCurrentIndex(max(0, combo.findData(current)))
-    combo.blockSignals(False)

@@ -4,8 +4,6 @@ with one ``reset``, and the outcome of a computation or a load that was overtake
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -45,15 +43,6 @@ def _cam_result(path, run="scing"):
     cam[0, 0] = 1.0
     return SimpleNamespace(path=str(path), cam=cam, image=np.zeros((4, 2, 3), np.uint8), person_share=0.5, note="",
                            target="prototype", run=run, method="gradcam")
-
-
-def test_the_analysis_states_import_no_qt():
-    code = ("import sys, app.state.analysis, app.state.evented, app.state.saliency, app.state.gap, app.state.study, "
-            "app.state.dataset_summary; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
-    assert out.stdout.strip() == "[]"
 
 
 # -- Saliency ------------------------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ statuses from facts, when Resume / Stop are allowed, runs ended elsewhere, why a
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -36,14 +34,6 @@ def _record(signal):
     calls = []
     signal.connect(lambda *args: calls.append(args))
     return calls
-
-
-def test_evented_state_modules_import_no_qt():
-    code = ("import sys, app.state.training, app.state.workspace; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
-    assert out.stdout.strip() == "[]"
 
 
 # -- statuses ----------------------------------------------------------------------------------------------

@@ -5,9 +5,6 @@ run), and the query table and the gallery strips follow them with no refresh cal
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -39,15 +36,6 @@ def _record(obj, *names):
 
 def _order(state):
     return [row.index for row in state.visible_rows()]
-
-
-def test_retrieval_state_modules_import_no_qt():
-    code = ("import sys, app.state.retrieval, app.state.retrieval_browser, app.state.query_filter, "
-            "app.state.retrieval_side_by_side, app.state.gallery_tile; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
-    assert out.stdout.strip() == "[]"
 
 
 # -- RetrievalState ------------------------------------------------------------------------------------------

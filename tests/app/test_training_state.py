@@ -4,8 +4,6 @@ runs overlaid and the lines the plots draw."""
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,14 +13,6 @@ from app.state.runs import RunListState, RunRow
 from app.state.runs_status import RunFacts, derive_status
 from app.state.training_overlay import (SYMBOL_MAX_POINTS, PlotOptions, PlottedRun, ema_smooth, loss_terms,
                                         plot_lines)
-
-
-def test_training_state_modules_import_no_qt():
-    code = ("import sys, app.state.runs_status, app.state.training_overlay; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
-    assert out.stdout.strip() == "[]"
 
 
 # -- smoothing -----------------------------------------------------------------------------------------
