@@ -87,11 +87,11 @@ class MainWindow(QMainWindow):
         self.menuBar().addMenu("&Help").addAction("About SCING Studio", self._about)
 
     def _wire(self) -> None:
-        for panel in self.panels.values():   # each clears what belonged to another workspace first
-            self.workspace.state.workspace_changed.connect(panel.workspace_changed)
+        # each panel clears what belonged to another workspace first; the window comes after the panels
+        self.workspace.deliver_in_turns([panel.workspace_changed for panel in self.panels.values()]
+                                        + [self._workspace_changed])
         for panel in optional_members(self.panels.values(), "runsChanged"):
             panel.runsChanged.connect(self.workspace.refresh)
-        self.workspace.state.workspace_changed.connect(self._workspace_changed)   # after the panels
         self.workspace.failed.connect(self.show_error)
         for panel in (self.setup_page, *self.panels.values()):
             panel.errorOccurred.connect(self.show_error)
@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
     def busy(self) -> bool:
         """True while any scan or analysis worker of the window runs (screenshots wait for it)."""
         pools = (self.workspace.workers, self.preloading, *(panel.workers for panel in self.panels.values()))
-        return (self.workspace.scans_done == 0 or any(pool.busy for pool in pools)
+        return (self.workspace.scans_done == 0 or self.workspace.delivering or any(pool.busy for pool in pools)
                 or shared_thumbnails().busy)
 
     def screenshot_steps(self):

@@ -1,7 +1,7 @@
 """GUI-thread stalls of SCING Studio while the first-launch UMAP warm-up runs, and query-switch latency.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_studio.py [--demo /tmp/work/demo]
-        [--queries 3368 --gallery 15913] [--modes none,process,thread] [--clicks 20]
+        [--queries 3368 --gallery 15913] [--modes none,process,thread] [--clicks 20] [--each]
 
 The window is driven offscreen through what a user does — open a workspace, switch every tab, select
 each run (Training and Retrieval), click queries, compute saliency, compute the modality gap — on a
@@ -115,18 +115,21 @@ def spin(seconds: float = 0.0, until=None, timeout: float = 600.0) -> None:
 class Session:
     """One window, one warm-up mode; ``act(name, fn)`` runs an action and records its worst stall."""
 
-    def __init__(self, window, heartbeat: Heartbeat, warm_up) -> None:
-        self.window, self.heartbeat, self.warm_up = window, heartbeat, warm_up
+    def __init__(self, window, heartbeat: Heartbeat, warm_up, verbose: bool = False) -> None:
+        self.window, self.heartbeat, self.warm_up, self.verbose = window, heartbeat, warm_up, verbose
         self.stalls: dict[str, float] = {}
         self.warming: dict[str, bool] = {}
 
-    def act(self, name: str, action) -> None:
+    def act(self, name: str, action, detail: str = "") -> None:
         self.heartbeat.reset()
         warming = self.warm_up is not None and self.warm_up.is_alive()
         action()
         spin(until=lambda: not self.window.busy())
         spin(SETTLE_S)
-        self.stalls[name] = max(self.stalls.get(name, 0.0), self.heartbeat.stall())
+        stall = self.heartbeat.stall()
+        self.stalls[name] = max(self.stalls.get(name, 0.0), stall)
+        if self.verbose:
+            print(f"  {name} ({detail}): {1000 * stall:.0f} ms" if detail else f"  {name}: {1000 * stall:.0f} ms", flush=True)
         self.warming[name] = self.warming.get(name, False) or warming
 
 
@@ -135,13 +138,14 @@ def drive(session: Session, workspace: Path, clicks: int) -> list[float]:
     window = session.window
     session.act("open workspace", lambda: window.open_workspace(workspace))
     for index in list(range(window.tabs.count())) + [0]:
-        session.act("tab switches", lambda index=index: window.tabs.setCurrentIndex(index))
+        session.act("tab switches", lambda index=index: window.tabs.setCurrentIndex(index), window.tabs.tabText(index))
     runs = [row.path for row in window.workspace.rows]
     for run in runs:
-        session.act("run selection", lambda run=run: window.training.select_run(run))
-        session.act("run selection", lambda run=run: window.retrieval.select_run(run))
-    window.tabs.setCurrentWidget(window.retrieval)
-    session.act("run selection", lambda: window.retrieval.select_run(workspace / "runs" / "market"))
+        session.act("run selection", lambda run=run: window.training.select_run(run), f"Training, {run.name}")
+        session.act("run selection", lambda run=run: window.retrieval.select_run(run), f"Retrieval, {run.name}")
+    session.act("tab switches", lambda: window.tabs.setCurrentWidget(window.retrieval), "Retrieval")
+    session.act("run selection", lambda: window.retrieval.select_run(workspace / "runs" / "market"),
+                "Retrieval shown, market")
     latencies = []
     for row in range(clicks):
         def click(row=row):
@@ -153,18 +157,19 @@ def drive(session: Session, workspace: Path, clicks: int) -> list[float]:
         session.act("query clicks", click)
     demo_runs = [run for run in runs if run.name != "market"]
     images = [row.path for row in window.retrieval.state.visible_rows()[:2]] if window.retrieval.state else []
-    window.tabs.setCurrentWidget(window.saliency)
+    session.act("tab switches", lambda: window.tabs.setCurrentWidget(window.saliency), "Saliency")
     window.saliency.set_images(images)
     window.saliency.runs.set_checked(demo_runs)
     session.act("saliency compute", window.saliency.compute)
-    window.tabs.setCurrentWidget(window.gap)
+    session.act("tab switches", lambda: window.tabs.setCurrentWidget(window.gap), "Modality gap")
     window.gap.runs.set_checked(demo_runs)
     window.gap.split.setCurrentIndex(window.gap.split.findData("test"))
     session.act("gap compute", window.gap.compute)
     return latencies
 
 
-def run_mode(mode: str, workspace: Path, empty: Path, cache_root: Path, clicks: int) -> tuple[Session, list[float]]:
+def run_mode(mode: str, workspace: Path, empty: Path, cache_root: Path, clicks: int,
+             verbose: bool = False) -> tuple[Session, list[float]]:
     from app.main_window import MainWindow
 
     os.environ["NUMBA_CACHE_DIR"] = str(cache_root / mode)   # a first launch: nothing compiled yet
@@ -176,7 +181,7 @@ def run_mode(mode: str, workspace: Path, empty: Path, cache_root: Path, clicks: 
     window.show()
     spin(until=lambda: not window.busy())
     heartbeat = Heartbeat()
-    session = Session(window, heartbeat, None)
+    session = Session(window, heartbeat, None, verbose)
     if mode != "none":
         window.start_umap_warm_up(in_process_thread=mode == "thread")
         session.warm_up = window.gap.umap_thread
@@ -219,6 +224,7 @@ def main() -> int:
     parser.add_argument("--gallery", type=int, default=15913)
     parser.add_argument("--modes", default="none,process,thread")
     parser.add_argument("--clicks", type=int, default=20)
+    parser.add_argument("--each", action="store_true", help="print every action's stall as it is measured")
     args = parser.parse_args()
     from PySide6.QtWidgets import QApplication
 
@@ -233,7 +239,8 @@ def main() -> int:
         for number, mode in enumerate(args.modes.split(",")):
             started = time.perf_counter()
             key = mode if mode not in results else f"{mode}#{number + 1}"
-            results[key] = run_mode(mode, workspace, root / "empty", root / f"numba{number}", args.clicks)
+            results[key] = run_mode(mode, workspace, root / "empty", root / f"numba{number}", args.clicks,
+                                    args.each)
             print(f"mode {mode}: {time.perf_counter() - started:.0f} s", flush=True)
         report(results)
     app.quit()

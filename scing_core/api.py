@@ -232,6 +232,14 @@ def eval_folders(run_dir) -> list[str]:
     return RunDir.at(run_dir).eval_folders()
 
 
+def event_log_bytes(run_dir) -> int:
+    """*fast* — the size of the run's event log in bytes (0 while it has none)."""
+    try:
+        return RunDir.at(run_dir).events.stat().st_size
+    except OSError:
+        return 0
+
+
 def follow_events(run_dir) -> EventFollower:
     """An :class:`EventFollower` on the run's event log (the studio polls it while a run trains)."""
     return EventFollower(RunDir.at(run_dir).events)

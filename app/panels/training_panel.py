@@ -56,6 +56,10 @@ class TrainingPanel(QWidget):
         self.workspace: Path | None = None
         self.runs = TrainingState()
         self.jobs: dict[Path, TrainingJob] = {}
+        self._showing = False   # inside _show_plotted: it draws once the runs shown are read
+        self._scanning = False  # inside set_workspace: the plots are drawn on the next event-loop turn
+        self._plot_timer = QTimer(self, singleShot=True, interval=1)   # a real timer: input and paints go first
+        self._plot_timer.timeout.connect(self._show_plotted)
         self.workers = WorkerPool(self)
         self.sources = CurveSources(self.workers, self)
         self.sources.changed.connect(self._curves_changed)
@@ -157,16 +161,20 @@ class TrainingPanel(QWidget):
         """New scan results (same or another workspace); keeps the selection, the ticks and running jobs."""
         new_workspace = self.workspace is None or Path(workspace) != self.workspace
         self.workspace = Path(workspace)
-        self.runs.show_scan(self.workspace, rows, {path: job.status for path, job in self.jobs.items()},
-                            running=[path for path, job in self.jobs.items() if job.is_running()],
-                            new_workspace=new_workspace)
+        self._scanning = True   # the table first; the plots (a dozen new items on a first draw) a turn later
+        try:
+            self.runs.show_scan(self.workspace, rows, {path: job.status for path, job in self.jobs.items()},
+                                running=[path for path, job in self.jobs.items() if job.is_running()],
+                                new_workspace=new_workspace)
+        finally:
+            self._scanning = False
         self.form.set_workspace(self.workspace, [row.name for row in self.runs.rows], self._default_data_root())
         self.refresh_statuses()
 
     def _rows_changed(self) -> None:
         self.empty_label.setText(self.runs.empty_text)
         self.empty_label.setVisible(not self.runs.rows)
-        self._show_plotted(clear=False)
+        self._show_plotted()
 
     def set_presets(self, presets: list[str]) -> None:
         self.form.set_presets(presets)
@@ -195,15 +203,24 @@ class TrainingPanel(QWidget):
             self.sources.load(path)   # selected again: try reading it once more
         self._show_plotted()
 
-    def _show_plotted(self, clear: bool = True) -> None:
-        """Read (or keep) the events of the runs drawn and of the selected one, then draw."""
+    def _show_plotted(self, *_) -> None:
+        """Read (or keep) the events of the runs drawn and of the selected one, then draw exactly their
+        lines: a run still loading or unreadable shows why in place of data, never another run's lines."""
+        if self._scanning:
+            self.plots.hide_lines()
+            self._plot_timer.start()
+            self._show_selected()
+            return
+        self._plot_timer.stop()
         shown = [path for path, _ in self.runs.plotted()]
         row = self.runs.selected_row
         if row is not None and not row.damaged and row.path not in shown:
             shown.append(row.path)
-        self.sources.show(shown, owned=self.jobs)
-        if clear:
-            self.plots.clear(self._empty_message())
+        self._showing = True   # a small log loads at once: draw once, below, not once per run loaded
+        try:
+            self.sources.show(shown, owned=self.jobs)
+        finally:
+            self._showing = False
         self.redraw()
         self._show_selected()
 
@@ -223,6 +240,8 @@ class TrainingPanel(QWidget):
         if path in self.sources.errors:
             self._report_error(f"could not read the events of {path.name}: {self.sources.errors[path]}")
         self.refresh_statuses()
+        if self._showing:
+            return
         if path in {p for p, _ in self.runs.plotted()}:
             self.redraw()
         if path == self.runs.selected:

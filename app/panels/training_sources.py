@@ -1,7 +1,8 @@
 """Where the Training panel's curves come from: the events of the runs it draws.
 
-A run shown that this window did not start is read in a worker (``core_client.read_run_events``)
-and, while it may still be written, followed with an :class:`EventStream` — so a run started
+A run shown that this window did not start is read (``core_client.read_run_events``) at once when its
+event log is small — a few ms, and the run's curves replace the previous run's in one paint, with no
+"loading" frame in between — and in a worker otherwise; while it may still be written, it is followed with an :class:`EventStream` — so a run started
 elsewhere (a terminal, another studio) shows live too. Runs of this window's jobs get their events
 pushed in by the panel. A load that fails keeps its one-line error for the panel to show instead of
 data; a load that finishes after its run stopped being shown is dropped.
@@ -14,8 +15,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.services import core_client
+from app.services.errors import error_message
 from app.services.training_process import EventStream
 from app.state.curves import TrainingCurves
+
+
+SMALL_EVENT_LOG_BYTES = 256 * 1024   # parsed on the GUI thread in well under 50 ms; larger logs in a worker
 
 
 class CurveSources(QObject):
@@ -44,11 +49,19 @@ class CurveSources(QObject):
                 self.load(path)
 
     def load(self, path) -> None:
-        """(Re)read a run's events in a worker; the previous load of it, if any, is dropped."""
+        """(Re)read a run's events, in a worker unless the log is small; a previous load of it is dropped."""
         path = Path(path)
         self._tokens += 1
         token = self._loading[path] = self._tokens
         self.errors.pop(path, None)
+        if core_client.event_log_bytes(path) <= SMALL_EVENT_LOG_BYTES:
+            try:
+                result = core_client.read_run_events(path)
+            except Exception as error:   # the same one line a worker would give
+                self._failed(path, token, error_message(error))
+            else:
+                self._loaded(path, token, result)
+            return
         self.workers.start(core_client.read_run_events, path,
                            on_result=lambda result: self._loaded(path, token, result),
                            on_error=lambda message: self._failed(path, token, message))

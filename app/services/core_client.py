@@ -41,6 +41,11 @@ def read_run_events(run_dir):
     return follower, follower.poll()
 
 
+def event_log_bytes(run_dir) -> int:
+    """*fast* — the size of a run's event log in bytes (0 while it has none)."""
+    return api.event_log_bytes(run_dir)
+
+
 def run_writer(run_dir) -> str | None:
     """*fast* — one line naming the live process that trains ``run_dir``, or None."""
     return api.run_writer(run_dir)

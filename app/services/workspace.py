@@ -1,20 +1,25 @@
 """The open workspace: scans its run directories in a worker and writes what it holds into a
-:class:`app.state.workspace.WorkspaceState`, which emits ``workspace_changed`` to the panels and the window."""
+:class:`app.state.workspace.WorkspaceState`, which emits ``workspace_changed``; the service hands each
+scan to the panels and then the window one per event-loop turn (:meth:`WorkspaceService.deliver_in_turns`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.services import core_client
 from app.services.workers import WorkerPool
 from app.state.workspace import WorkspaceState, WorkspaceStatus, describe_workspace
 
 
+TURN_MS = 1   # a real timer (not a 0 ms posted call): pending input, paints and timers run between two turns
+
+
 class WorkspaceService(QObject):
     """Scans on :meth:`open` / :meth:`refresh`; each result goes to ``state`` (which emits
-    ``workspace_changed``); ``failed(message)`` when a scan fails."""
+    ``workspace_changed``); ``failed(message)`` when a scan fails. ``scans_done`` counts the scans
+    every subscriber of :meth:`deliver_in_turns` has received (and the failed ones)."""
 
     failed = Signal(str)
 
@@ -25,6 +30,10 @@ class WorkspaceService(QObject):
         self.workers = WorkerPool(self)
         self._token = 0
         self.scans_done = 0
+        self._slots: list = []
+        self._delivery = 0          # the scan being handed out (a newer one restarts from the first slot)
+        self.delivering = False
+        self.state.workspace_changed.connect(self._deliver)
 
     @property
     def status(self) -> WorkspaceStatus | None:
@@ -50,8 +59,29 @@ class WorkspaceService(QObject):
         if token != self._token:
             return   # a newer scan (or another workspace) superseded this one
         is_default = path == core_client.default_workspace().expanduser().resolve()
-        self.scans_done += 1
         self.state.set_scan(describe_workspace(path, len(rows), is_default), rows)
+
+    def deliver_in_turns(self, slots) -> None:
+        """After each scan call ``slot(path, rows)`` for every slot, in order, one per event-loop turn: a
+        workspace switch costs each panel tens of ms (tables, plots), and in one go they would hold the
+        GUI thread for hundreds. A newer scan arriving meanwhile restarts from the first slot."""
+        self._slots = list(slots)
+
+    def _deliver(self, path: Path, rows: list) -> None:
+        self._delivery += 1
+        self.delivering = True
+        self._deliver_from(self._delivery, 0, path, rows)
+
+    def _deliver_from(self, delivery: int, index: int, path: Path, rows: list) -> None:
+        if delivery != self._delivery:
+            return   # superseded by a newer scan
+        if index < len(self._slots):
+            self._slots[index](path, rows)
+        if index + 1 < len(self._slots):
+            QTimer.singleShot(TURN_MS, self, lambda: self._deliver_from(delivery, index + 1, path, rows))
+            return
+        self.delivering = False
+        self.scans_done += 1
 
     def _failed(self, message: str) -> None:
         self.scans_done += 1

@@ -2,8 +2,10 @@
 
 The widget draws :class:`app.state.training_overlay.PlotLine` lists and holds no logic of its own:
 ``show_lines`` reuses the item of a line whose key it already draws (following a live run stays
-cheap) and removes the items of lines that are gone; ``clear`` empties every plot and writes a
-message in their place (what is loading, or why nothing can be drawn).
+cheap) and removes the items of lines that are gone; ``clear`` empties every line and writes a
+message in their place (what is loading, or why nothing can be drawn). Emptied lines keep their items,
+hidden, so the next run's lines of the same names reuse them: creating a pyqtgraph item with its legend
+entry costs a few ms each, and selecting a run would otherwise rebuild a dozen of them.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class TrainingPlotsWidget(QWidget):
         layout.setRowStretch(1, 2)
         self._items: dict[tuple, pg.PlotDataItem] = {}
         self._styles: dict[tuple, tuple] = {}
+        self._data: dict[tuple, tuple] = {}   # key -> the (x, y) its item holds: unchanged data is not set again
         self._order: list[tuple] = []   # keys of the lines drawn, in the order they were drawn
         self._messages: dict[str, pg.TextItem] = {}
         self.message = ""
@@ -49,12 +52,11 @@ class TrainingPlotsWidget(QWidget):
 
     # -- what is shown ---------------------------------------------------------------------------------
     def clear(self, message: str = "no events yet") -> None:
-        """Remove every line and show ``message`` in each plot instead."""
-        for plot in self.plots.values():
-            plot.getPlotItem().clear()
-            plot.getPlotItem().legend.clear()
+        """Empty every line (their items stay, hidden, for reuse) and show ``message`` in each plot instead."""
+        self._hide_all()
+        for name, plot in self.plots.items():
             plot.getPlotItem().legend.setVisible(False)
-        self._items, self._styles, self._messages, self._order = {}, {}, {}, []
+            self._drop_message(name)
         self.message = message
         for name in self.plots:
             self._show_message(name, message)
@@ -63,20 +65,27 @@ class TrainingPlotsWidget(QWidget):
                    overlay: bool = False) -> None:
         """Draw exactly ``lines``; a plot without any shows ``empty_message``."""
         order = [line.key for line in lines]
-        if order != self._order:   # other runs or terms: redraw in order, so legends list them in that order
-            for key in list(self._items):
-                self._remove(key)
+        if lines and order != self._order:   # other runs or terms: keep the common start, redraw the rest
+            self._keep_common_start(lines)   # in order (legends list lines in the order their items were added)
             self._order = order
+        if not lines:
+            self._hide_all()
         for line in lines:
-            self._item_for(line).setData(line.x, line.y)
+            item = self._item_for(line)
+            if self._data.get(line.key) != (line.x, line.y):
+                item.setData(line.x, line.y)
+                self._data[line.key] = (line.x, line.y)
+            item.setVisible(True)
         drawn = {line.plot for line in lines}
         for name, plot in self.plots.items():
             if name in drawn:
+                if name in self._messages and name != EVAL_PLOT:
+                    plot.getPlotItem().enableAutoRange()   # the message had fixed the range
                 self._drop_message(name)
             elif name not in self._messages or self._messages[name].textItem.toPlainText() != empty_message:
                 self._drop_message(name)
                 self._show_message(name, empty_message)
-            plot.getPlotItem().legend.setVisible(bool(plot.getPlotItem().legend.items))
+            plot.getPlotItem().legend.setVisible(name in drawn and bool(plot.getPlotItem().legend.items))
         self.message = "" if drawn else empty_message
         self.eval_plot.getPlotItem().setTitle(f"<span style='font-size:11pt'>"
                                               f"{OVERLAY_EVAL_TITLE if overlay else EVAL_TITLE}</span>")
@@ -110,7 +119,8 @@ class TrainingPlotsWidget(QWidget):
         if line.key in self._items:
             self._remove(line.key)
         plot_item = self.plots[line.plot].getPlotItem()
-        item = plot_item.plot([], [], name=line.label, **_item_options(line))
+        item = plot_item.plot(line.x, line.y, name=line.label, **_item_options(line))   # created with its data:
+        self._data[line.key] = (line.x, line.y)                                         # set once, not twice
         if line.faint:
             item.setZValue(-1)
         if line.plot != EVAL_PLOT:
@@ -118,8 +128,35 @@ class TrainingPlotsWidget(QWidget):
         self._items[line.key], self._styles[line.key] = item, style
         return item
 
+    def hide_lines(self) -> None:
+        """Hide every line and legend until the next ``show_lines`` (nothing stale stays on screen)."""
+        self._hide_all()
+        for plot in self.plots.values():
+            plot.getPlotItem().legend.setVisible(False)
+
+    def _hide_all(self) -> None:
+        for key, item in self._items.items():
+            if key in self._data:   # holds data: empty it, so nothing of another run stays in the item
+                item.setData([], [])
+            item.hide()
+        self._data.clear()
+
+    def _keep_common_start(self, lines) -> None:
+        """Per plot, keep the items of the lines that start both the drawn order and ``lines``; remove the rest."""
+        for key in [key for key in self._items if key not in self._order]:
+            self._remove(key)
+        for name in self.plots:
+            drawn = [key for key in self._order if key in self._items and self._styles[key][0] == name]
+            wanted = [line.key for line in lines if line.plot == name]
+            common = 0
+            while common < min(len(drawn), len(wanted)) and drawn[common] == wanted[common]:
+                common += 1
+            for key in drawn[common:]:
+                self._remove(key)
+
     def _remove(self, key) -> None:
         item, style = self._items.pop(key), self._styles.pop(key)
+        self._data.pop(key, None)
         self.plots[style[0]].getPlotItem().removeItem(item)
 
     def _show_message(self, name: str, message: str) -> None:
@@ -146,7 +183,9 @@ def _item_options(line) -> dict:
     item_pen = pg.mkPen(colour, width=line.width)
     if line.dashed:
         item_pen.setStyle(Qt.PenStyle.DashLine)
-    options = dict(pen=item_pen)
+    # dynamicRangeLimit guards against values far outside the view; losses and percentages never are, and
+    # with it every line re-computes itself on each y-range change (adding a line re-ranges the plot)
+    options = dict(pen=item_pen, dynamicRangeLimit=None)
     if line.symbol is not None:
         size = 6 if line.faint else 9
         options.update(symbol=line.symbol, symbolSize=size, symbolBrush=colour, symbolPen=None)
