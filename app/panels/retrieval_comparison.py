@@ -56,6 +56,14 @@ class RunComparisonMixin:
         run, dataset = self.current_run(), self.eval_combo.currentText()
         chosen = self.compare_combo.currentData() or (str(self.preferred_reference) if self.preferred_reference else None)
         others = [path for path in self.run_paths if path != run and dataset in core_client.eval_folders(path)]
+        self._fill_compare_combo(others, chosen)
+        self._compare_changed()
+
+    def clear_compare_choices(self) -> None:
+        """Only "—": no eval is shown (it could not be loaded), so no other run can be compared with it."""
+        self._fill_compare_combo([], None)
+
+    def _fill_compare_combo(self, others: list[Path], chosen: str | None) -> None:
         self.compare_combo.blockSignals(True)
         self.compare_combo.clear()
         self.compare_combo.addItem("—", None)
@@ -64,7 +72,6 @@ class RunComparisonMixin:
         index = self.compare_combo.findData(chosen) if chosen else -1
         self.compare_combo.setCurrentIndex(max(index, 0))
         self.compare_combo.blockSignals(False)
-        self._compare_changed()
 
     def compare_with(self, path) -> bool:
         """Compare the browsed run with the run at ``path`` (False when it is not evaluated on this test set)."""

@@ -257,6 +257,7 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         if token != self._token:
             return
         self.browser.show_failure(run.name, dataset, message)
+        self.clear_compare_choices()   # nothing to compare: the runs listed were for the previous eval
         self.errorOccurred.emit(message)
 
     # -- drawing what the browser shows ----------------------------------------------------------------

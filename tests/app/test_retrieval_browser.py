@@ -31,17 +31,19 @@ def _loaded(window, qtbot):
 
 def test_an_unreadable_eval_shows_its_error_in_place_of_the_previous_runs_data(open_window, tiny_workspace, tmp_path,
                                                                               qtbot, caplog, capfd):
-    workspace = copy_runs(tiny_workspace, tmp_path, {"a-good": "scing", "z-garbage": "clipreid"})
+    workspace = copy_runs(tiny_workspace, tmp_path, {"a-good": "scing", "b-other": "cocoop", "z-garbage": "clipreid"})
     for file in (workspace / "runs" / "z-garbage" / "eval").rglob("*"):
         if file.is_file():
             file.write_bytes(b"\xff\xfe\x00garbage\x9c")
     panel = _loaded(open_window(workspace), qtbot)
     assert panel.current_run().name == "a-good" and panel.strip.tiles and panel.model.rowCount()
+    assert panel.compare_combo.count() > 1   # "—" and the other runs
     caplog.set_level(logging.INFO)
     assert panel.select_run(workspace / "runs" / "z-garbage")
     qtbot.waitUntil(lambda: "could not load" in panel.summary.text(), timeout=20000)
     assert panel.state is None and panel.model.rowCount() == 0
     assert panel.strip.tiles == [] and panel.matches.tiles == [] and panel.versus_strip.tiles == []
+    assert panel.compare_combo.count() == 1   # only "—": the runs listed for a-good's eval are gone
     assert panel.cmc_plot.getPlotItem().listDataItems() == []
     assert not panel.send_button.isEnabled() and not panel.export_button.isEnabled()
     assert panel.pages.currentWidget() is panel.empty_state
