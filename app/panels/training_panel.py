@@ -46,6 +46,9 @@ NOT_STARTED_HERE_LOG = ("This run was not started from this window: its console 
                         "the curves come from its events.jsonl.")
 
 
+NEW_ITEMS_PER_TURN = 6   # plot items made per event-loop turn when the plots are drawn after a scan
+
+
 class TrainingPanel(QWidget):
     errorOccurred = Signal(str)
     statusMessage = Signal(str)
@@ -59,7 +62,7 @@ class TrainingPanel(QWidget):
         self._showing = False   # inside _show_plotted: it draws once the runs shown are read
         self._scanning = False  # inside set_workspace: the plots are drawn on the next event-loop turn
         self._plot_timer = QTimer(self, singleShot=True, interval=1)   # a real timer: input and paints go first
-        self._plot_timer.timeout.connect(self._show_plotted)
+        self._plot_timer.timeout.connect(self._plot_in_turns)
         self.workers = WorkerPool(self)
         self.sources = CurveSources(self.workers, self)
         self.sources.changed.connect(self._curves_changed)
@@ -203,7 +206,12 @@ class TrainingPanel(QWidget):
             self.sources.load(path)   # selected again: try reading it once more
         self._show_plotted()
 
-    def _show_plotted(self, *_) -> None:
+    def _plot_in_turns(self) -> None:
+        """The plots after a scan, a few new plot items per event-loop turn: a first draw makes a dozen
+        or more (each a few ms with its legend entry), and the paints that follow come in between."""
+        self._show_plotted(max_new_items=NEW_ITEMS_PER_TURN)
+
+    def _show_plotted(self, *_, max_new_items: int | None = None) -> None:
         """Read (or keep) the events of the runs drawn and of the selected one, then draw exactly their
         lines: a run still loading or unreadable shows why in place of data, never another run's lines."""
         if self._scanning:
@@ -221,17 +229,19 @@ class TrainingPanel(QWidget):
             self.sources.show(shown, owned=self.jobs)
         finally:
             self._showing = False
-        self.redraw()
+        if self.redraw(max_new_items):
+            self._plot_timer.start()   # the rest on the next turn
         self._show_selected()
 
-    def redraw(self) -> None:
-        """Draw the plotted runs' curves with the current smoothing / loss term / test set."""
+    def redraw(self, max_new_items: int | None = None) -> int:
+        """Draw the plotted runs' curves with the current smoothing / loss term / test set; the lines left
+        for a later turn when ``max_new_items`` limits the new plot items made now."""
         plotted = self.runs.plotted()
         runs = [PlottedRun(path.name, colour, self.curves[path]) for path, colour in plotted if path in self.curves]
         overlay = len(plotted) > 1
         self.controls.set_choices(loss_terms(runs), eval_datasets(runs), overlay)
-        self.plots.show_lines(plot_lines(runs, self.controls.options()), last_eval_epoch(runs),
-                              self._empty_message(), overlay)
+        return self.plots.show_lines(plot_lines(runs, self.controls.options()), last_eval_epoch(runs),
+                                     self._empty_message(), overlay, max_new_items)
 
     def _empty_message(self) -> str:
         return self.runs.plot_placeholder(self.sources.errors, self.sources.loading)

@@ -62,34 +62,45 @@ class TrainingPlotsWidget(QWidget):
             self._show_message(name, message)
 
     def show_lines(self, lines, eval_x_max: float = 0.0, empty_message: str = "nothing to draw yet",
-                   overlay: bool = False) -> None:
-        """Draw exactly ``lines``; a plot without any shows ``empty_message``."""
+                   overlay: bool = False, max_new_items: int | None = None) -> int:
+        """Draw exactly ``lines``; a plot without any shows ``empty_message``. With ``max_new_items``,
+        create at most that many new items now and return how many lines are left to draw (call again
+        with the same lines on a later event-loop turn); otherwise every line is drawn and 0 returned."""
         order = [line.key for line in lines]
         if lines and order != self._order:   # other runs or terms: keep the common start, redraw the rest
             self._keep_common_start(lines)   # in order (legends list lines in the order their items were added)
             self._order = order
         if not lines:
             self._hide_all()
+        drawn, waiting, created = set(), set(), 0
         for line in lines:
+            if max_new_items is not None and not self._has_item(line):
+                if created >= max_new_items:
+                    waiting.add(line.plot)
+                    continue
+                created += 1
             item = self._item_for(line)
             if self._data.get(line.key) != (line.x, line.y):
                 item.setData(line.x, line.y)
                 self._data[line.key] = (line.x, line.y)
             item.setVisible(True)
-        drawn = {line.plot for line in lines}
+            drawn.add(line.plot)
         for name, plot in self.plots.items():
             if name in drawn:
                 if name in self._messages and name != EVAL_PLOT:
                     plot.getPlotItem().enableAutoRange()   # the message had fixed the range
                 self._drop_message(name)
+            elif name in waiting:
+                pass   # its lines come on a later turn
             elif name not in self._messages or self._messages[name].textItem.toPlainText() != empty_message:
                 self._drop_message(name)
                 self._show_message(name, empty_message)
             plot.getPlotItem().legend.setVisible(name in drawn and bool(plot.getPlotItem().legend.items))
-        self.message = "" if drawn else empty_message
+        self.message = "" if drawn or waiting else empty_message
         self.eval_plot.getPlotItem().setTitle(f"<span style='font-size:11pt'>"
                                               f"{OVERLAY_EVAL_TITLE if overlay else EVAL_TITLE}</span>")
         self._range_eval(eval_x_max, overlay and EVAL_PLOT in drawn)
+        return sum(line.plot in waiting and not self._has_item(line) for line in lines)
 
     def _range_eval(self, x_max: float, zoom: bool) -> None:
         """Epochs from 0 (a run evaluated once shows its point at the end of stage 2, not alone);
@@ -112,8 +123,11 @@ class TrainingPlotsWidget(QWidget):
         return {key: item for key, item in self._items.items() if self._styles[key][0] == plot_name}
 
     # -- items -----------------------------------------------------------------------------------------
+    def _has_item(self, line) -> bool:
+        return self._styles.get(line.key) == _style(line)
+
     def _item_for(self, line) -> pg.PlotDataItem:
-        style = (line.plot, line.colour, line.label, line.width, line.dashed, line.faint, line.symbol)
+        style = _style(line)
         if self._styles.get(line.key) == style:
             return self._items[line.key]
         if line.key in self._items:
@@ -174,6 +188,11 @@ class TrainingPlotsWidget(QWidget):
         text = self._messages.pop(name, None)
         if text is not None:
             self.plots[name].getPlotItem().removeItem(text)
+
+
+def _style(line) -> tuple:
+    """What an item is created with: a line whose style changed gets a new item."""
+    return line.plot, line.colour, line.label, line.width, line.dashed, line.faint, line.symbol
 
 
 def _item_options(line) -> dict:
