@@ -37,3 +37,15 @@ def tiny_context(preset: str, root, run_dir, *overrides):
     run = RunDir.at(run_dir)
     run.prepare(False)
     return build_context(cfg, run)
+
+
+def copy_run_record(source, target) -> Path:
+    """A run directory with just what the Training panel reads (config, events, metrics)."""
+    import shutil
+
+    source, target = Path(source), Path(target)
+    target.mkdir(parents=True)
+    for name in ("config.yaml", "events.jsonl", "metrics.json"):
+        if (source / name).exists():
+            shutil.copy(source / name, target / name)
+    return target

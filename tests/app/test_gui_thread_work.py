@@ -4,28 +4,22 @@ and the Training plots reuse their items from one run to the next."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
 from app.services.workspace import WorkspaceService
+from tests.support import copy_run_record
 from app.state.workspace import describe_workspace
 
 
-def _copy_run(source: Path, target: Path) -> Path:
-    target.mkdir(parents=True)
-    for name in ("config.yaml", "events.jsonl", "metrics.json"):
-        if (source / name).exists():
-            shutil.copy(source / name, target / name)
-    return target
 
 
 @pytest.fixture
 def two_runs(tiny_runs, tmp_path) -> Path:
     for name in ("scing", "clipreid"):
-        _copy_run(Path(tiny_runs["scing"]), tmp_path / "runs" / name)   # the same line names, other runs
+        copy_run_record(Path(tiny_runs["scing"]), tmp_path / "runs" / name)   # the same line names, other runs
     return tmp_path
 
 

@@ -20,6 +20,7 @@ from app.services import core_client
 from app.state.launch import LaunchRequest
 from app.state.training_overlay import ema_smooth
 from app.widgets.plotting import pg
+from tests.support import copy_run_record
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]   # a 'training' that never writes events
 HOLD_THE_LOCK = """import sys, time
@@ -34,13 +35,6 @@ def _event(kind, at=None, **fields):
     return json.dumps({"v": 1, "type": kind, "time": round(at or time.time(), 3), **fields}) + "\n"
 
 
-def _copy_run(source: Path, target: Path) -> Path:
-    """A run directory with just what the Training panel reads (config, events, metrics)."""
-    target.mkdir(parents=True)
-    for name in ("config.yaml", "events.jsonl", "metrics.json"):
-        if (source / name).exists():
-            shutil.copy(source / name, target / name)
-    return target
 
 
 def _handmade_run(config_source: Path, target: Path, *events: str) -> Path:
@@ -90,7 +84,7 @@ def _job_that_never_writes(panel, run: Path, qtbot, monkeypatch):
 @pytest.fixture
 def two_runs(tiny_runs, tmp_path) -> Path:
     for name in ("scing", "clipreid"):
-        _copy_run(Path(tiny_runs[name]), tmp_path / "runs" / name)
+        copy_run_record(Path(tiny_runs[name]), tmp_path / "runs" / name)
     return tmp_path
 
 
@@ -200,7 +194,7 @@ def test_long_errors_wrap_or_elide_and_never_widen_the_window(open_window, tiny_
 def test_run_names_are_elided_in_the_middle_so_similar_names_stay_distinct(open_window, tiny_runs, tmp_path):
     names = [f"scing-synthped-demo-lr2e-4-warmup10-seed{seed}" for seed in (1, 2, 3)]
     for name in names:
-        _copy_run(Path(tiny_runs["scing"]), tmp_path / "runs" / name)
+        copy_run_record(Path(tiny_runs["scing"]), tmp_path / "runs" / name)
     panel = open_window(tmp_path).training
     table = panel.table
     available = table.columnWidth(0) - 50        # minus check box, colour swatch and padding
