@@ -1,9 +1,9 @@
 """Where the Training panel's curves come from: the events of the runs it draws.
 
 A run shown that this window did not start is read (``core_client.read_run_events``) at once when its
-event log is small — a few ms, and the run's curves replace the previous run's in one paint, with no
-"loading" frame in between — and in a worker otherwise; while it may still be written, it is followed with an :class:`EventStream` — so a run started
-elsewhere (a terminal, another studio) shows live too. Runs of this window's jobs get their events
+event log is small (a few ms: its curves replace the previous run's in one paint, with no "loading"
+frame) and in a worker otherwise; while it may still be written, it is followed with an
+:class:`EventStream` — so a run started elsewhere (a terminal, another studio) shows live too. Runs of this window's jobs get their events
 pushed in by the panel. A load that fails keeps its one-line error for the panel to show instead of
 data; a load that finishes after its run stopped being shown is dropped.
 """
