@@ -62,6 +62,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.test_feature": ("concat", "proj", "pre_proj"),
     "model.neck_feat": ("before", "after"),
     "model.cond_source": ("pre_proj", "proj"),
+    "model.activation": ("auto", "quick_gelu", "gelu"),
     "prototypes": ("conditioned", "unconditioned"),
     "amp": ("auto", "bf16", "fp16", "off"),
     **{f"{stage}.{key}": values for stage in ("stage1", "stage2")

@@ -52,6 +52,7 @@ class ModelConfig:
     method: str = "scing"                # clipreid | cocoop | scing
     arch: str = "ViT-B-16"               # open_clip architecture name (also RN50, scing-tiny, synthclip-s)
     pretrained: str = ""                 # open_clip tag (e.g. "openai") or a local weights file; "" = random init
+    activation: str = "auto"             # MLP activation: "auto" (what the weights imply: QuickGELU for OpenAI's CLIP, as a tag or a file) | "quick_gelu" | "gelu"; checkpoints record the one built
     stride: int = 16                     # ViT patch stride (12 = overlapping patches)
     sie: bool = False                    # side information embedding: a learned camera vector added to CLS
     sie_coef: float = 1.0                # scale of the SIE vector

@@ -25,6 +25,7 @@ def checkpoint_state(ctx: TrainContext, stage, epoch: int, step_in_epoch: int) -
         "best_epoch": ctx.best_epoch,
         "config": to_dict(ctx.cfg),
         "num_classes": ctx.model.num_classes,
+        "activation": ctx.model.backbone.activation,   # what was built: a reload rebuilds the same network
         "num_cams": ctx.dataset.num_cams,
     }
 

@@ -35,6 +35,7 @@ def create_reid_model(model_cfg: ModelConfig, image_size: tuple[int, int], num_c
         stride=model_cfg.stride,
         sie_cameras=num_cams if model_cfg.sie else 0,
         sie_coef=model_cfg.sie_coef,
+        activation=model_cfg.activation,
     )
     learner = create_prompt_learner(model_cfg.method, model_cfg, num_classes, backbone)
     return ReIDModel(

@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 from typing import NamedTuple
 
 import open_clip
 import torch
 from open_clip.modified_resnet import ModifiedResNet
-from open_clip.transformer import VisionTransformer
+from open_clip.transformer import QuickGELU, VisionTransformer
 from torch import nn
 
 from scing_core.errors import ConfigError, InputError
 from scing_core.models.archs import arch_config
 from scing_core.models.pos_embed import resize_grid_embedding
 
+log = logging.getLogger(__name__)
 
 RESNET_REDUCTION = 32  # ModifiedResNet's total down-sampling
 
@@ -42,7 +44,8 @@ class ClipBackbone(nn.Module):
 
     Attributes: ``arch``, ``image_size`` (H, W), ``stride``, ``grid`` (token / feature-map grid
     (h, w)), ``visual_width`` (D), ``embed_dim`` (E), ``text_width`` (d), ``is_vit``,
-    ``cam_target_layer`` (the module Grad-CAM should hook), ``sie_embed`` (or None).
+    ``cam_target_layer`` (the module Grad-CAM should hook), ``sie_embed`` (or None), ``activation``
+    (``gelu`` | ``quick_gelu``: the MLP activation it was built with).
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class ClipBackbone(nn.Module):
         self.stride = int(stride)
         self.sie_coef = float(sie_coef)
         self.is_vit = isinstance(clip_model.visual, VisionTransformer)
+        self.activation = built_activation(clip_model)
         grid = self._adapt_vit() if self.is_vit else self._adapt_resnet(sie_cameras)
         self.grid = grid
         # the grid the positional embedding is laid out on, saved so weights can be resized on load
@@ -258,6 +262,11 @@ class ClipBackbone(nn.Module):
         return patches.transpose(1, 2).reshape(tokens.shape[0], -1, *self.grid)
 
 
+def built_activation(model: nn.Module) -> str:
+    """``quick_gelu`` when ``model`` holds open_clip's QuickGELU modules, else ``gelu``: read off the network."""
+    return "quick_gelu" if any(isinstance(m, QuickGELU) for m in model.modules()) else "gelu"
+
+
 @contextlib.contextmanager
 def _quiet_open_clip_factory():
     """open_clip's factory logs 'initialized randomly' on the root logger; weights come later here."""
@@ -280,26 +289,33 @@ def create_backbone(
     stride: int = 16,
     sie_cameras: int = 0,
     sie_coef: float = 1.0,
+    activation: str = "auto",
 ) -> ClipBackbone:
     """Build an open_clip architecture as a ReID backbone, then load ``pretrained`` if given.
 
     ``pretrained``: an open_clip tag (e.g. ``"openai"``, fetched through open_clip's cache) or a local
-    weights file. Tags that were trained with QuickGELU (OpenAI's) build the model with it.
+    weights file. ``activation``: "quick_gelu" | "gelu" | "auto" = what the weights imply (OpenAI's
+    weights, as a tag or as a file: QuickGELU; see :func:`scing_core.models.weights.resolve_activation`).
+    The backbone's ``activation`` says which one it was built with.
     """
-    from scing_core.models.weights import load_pretrained, resolve_source, tag_uses_quick_gelu
+    from scing_core.models.weights import load_pretrained, read_weights, resolve_activation, resolve_source
 
     arch_config(arch)  # unknown names fail here with the list of valid ones
     if len(tuple(image_size)) != 2 or min(int(s) for s in image_size) <= 0:
         raise ConfigError(f"image_size must be (height, width) in pixels, got {image_size!r}")
     if sie_cameras < 0:
         raise ConfigError(f"sie_cameras must be >= 0, got {sie_cameras}")
-    quick_gelu = bool(pretrained) and tag_uses_quick_gelu(arch, pretrained)
     weights_file = resolve_source(arch, pretrained) if pretrained else None  # fail before the (slow) build
+    contents = read_weights(weights_file) if weights_file is not None else None
+    is_file = bool(pretrained) and Path(pretrained).expanduser().is_file()
+    activation, reason = resolve_activation(arch, pretrained or "", activation, contents,
+                                            weights_file if is_file else None)
+    log.info("%s built with %s (%s)", arch, activation, reason)
     with _quiet_open_clip_factory():
-        clip_model = open_clip.create_model(arch, pretrained=None, force_quick_gelu=quick_gelu)
+        clip_model = open_clip.create_model(arch, pretrained=None, force_quick_gelu=activation == "quick_gelu")
     if not isinstance(clip_model, open_clip.CLIP):
         raise ConfigError(f"architecture '{arch}' is a {type(clip_model).__name__}; only plain CLIP models are supported")
     backbone = ClipBackbone(clip_model, arch, tuple(image_size), stride, sie_cameras, sie_coef)
     if weights_file is not None:
-        load_pretrained(backbone, str(weights_file))
+        load_pretrained(backbone, str(weights_file), contents)
     return backbone

@@ -14,12 +14,14 @@ import logging
 import pickle
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import open_clip
 import torch
 
-from scing_core.errors import CheckpointError
+from scing_core.config.checks import CHOICES
+from scing_core.errors import CheckpointError, ConfigError
 from scing_core.models.pos_embed import infer_grid, resize_grid_embedding
 
 log = logging.getLogger(__name__)
@@ -30,11 +32,87 @@ LEGACY_KEYS = ("input_resolution", "context_length", "vocab_size")  # OpenAI JIT
 EXAMPLES = 3
 
 
+ACTIVATIONS = CHOICES["model.activation"]   # "auto" = what the weights imply
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """A weights file read once: its tensors, and the activation its own contents imply (None: no sign)."""
+
+    state: dict[str, torch.Tensor]
+    activation: str | None = None
+    reason: str = ""
+
+
 def tag_uses_quick_gelu(arch: str, source: str) -> bool:
     """True when ``source`` is an open_clip tag of ``arch`` trained with QuickGELU (OpenAI's)."""
     if Path(source).expanduser().is_file():
         return False
     return bool(open_clip.get_pretrained_cfg(arch, source).get("quick_gelu", False))
+
+
+def arch_uses_quick_gelu(arch: str) -> bool:
+    """True when the architecture's own config builds QuickGELU (e.g. open_clip's ``*-quickgelu`` names)."""
+    from scing_core.models.archs import arch_config
+
+    return bool(arch_config(arch).get("quick_gelu", False))
+
+
+def _quick_gelu_cache_names(arch: str) -> list[str]:
+    """Folder / file names open_clip's cache gives the QuickGELU tags of ``arch`` (its OpenAI weights)."""
+    names = []
+    for tag in open_clip.list_pretrained_tags_by_model(arch):
+        cfg = open_clip.get_pretrained_cfg(arch, tag)
+        if not cfg.get("quick_gelu", False):
+            continue
+        hub = str(cfg.get("hf_hub") or "").strip("/")
+        if hub:
+            names += [hub.split("/")[-1], "models--" + hub.replace("/", "--")]
+        url = str(cfg.get("url") or "")
+        if url:
+            names.append(url.rstrip("/").split("/")[-1])
+    return [n for n in names if n]
+
+
+def file_activation(arch: str, path: Path, contents: WeightsFile) -> tuple[str | None, str]:
+    """The activation a local weights file implies, and why; ``(None, why not)`` when nothing says."""
+    if contents.activation:
+        return contents.activation, contents.reason
+    names = _quick_gelu_cache_names(arch)
+    if any(part in names for part in path.resolve().parts):
+        return "quick_gelu", f"'{path}' sits in open_clip's cache of {arch}'s OpenAI weights"
+    return None, f"nothing in '{path}' says QuickGELU (not an OpenAI archive or state-dict layout)"
+
+
+def resolve_activation(arch: str, source: str, setting: str = "auto", contents: WeightsFile | None = None,
+                       path: Path | None = None) -> tuple[str, str]:
+    """``(activation, reason)`` of a backbone: ``setting`` unless "auto", then what the weights imply.
+
+    "auto": an open_clip tag's own setting (OpenAI's tags: QuickGELU); a local file's record (a run
+    checkpoint's, a SynthCLIP file's), an OpenAI TorchScript archive or OpenAI state-dict layout
+    (QuickGELU), a file in open_clip's cache of OpenAI weights (QuickGELU); otherwise the
+    architecture's own (GELU for every project and reference architecture).
+    """
+    if setting not in ACTIVATIONS:
+        raise ConfigError(f"model.activation = {setting!r} is not one of {', '.join(ACTIVATIONS)}")
+    arch_quick = arch_uses_quick_gelu(arch)
+    if setting == "gelu" and arch_quick:
+        raise ConfigError(f"model.activation = 'gelu' contradicts architecture '{arch}', whose config builds QuickGELU; "
+                          "choose the architecture without '-quickgelu', or model.activation=auto")
+    if setting != "auto":
+        return setting, "model.activation"
+    if arch_quick:
+        return "quick_gelu", f"architecture '{arch}' builds QuickGELU"
+    if not source:
+        return "gelu", "random initialisation"
+    if path is None and not Path(source).expanduser().is_file():
+        quick = tag_uses_quick_gelu(arch, source)
+        return ("quick_gelu" if quick else "gelu"), f"open_clip tag '{source}' of {arch}"
+    path = path or Path(source).expanduser()
+    activation, reason = file_activation(arch, path, contents or read_weights(path))
+    if activation is None:
+        return "gelu", reason + "; if these are OpenAI's CLIP weights, set model.activation=quick_gelu"
+    return activation, reason
 
 
 def resolve_source(arch: str, source: str) -> Path:
@@ -49,7 +127,9 @@ def resolve_source(arch: str, source: str) -> Path:
         except Exception as exc:  # network, hub or cache failure: say what and how to work around it
             raise CheckpointError(
                 f"could not fetch the open_clip weights '{source}' for {arch} ({type(exc).__name__}: {exc}); "
-                "when offline, download them once elsewhere and pass the local file as model.pretrained"
+                "when offline, download them once elsewhere and pass the local file as model.pretrained (a file "
+                "outside open_clip's cache holding OpenAI's weights in open_clip's layout also needs "
+                "model.activation=quick_gelu)"
             ) from exc
     if path.exists():
         raise CheckpointError(f"weights source '{source}' is a directory; pass a weights file")
@@ -69,15 +149,21 @@ def _is_torchscript(path: Path) -> bool:
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Read a weights file into a flat ``{name: tensor}`` dict, or raise a CheckpointError saying why not."""
+    return read_weights(path).state
+
+
+def read_weights(path: Path) -> WeightsFile:
+    """Read a weights file once: its flat state dict and the activation its contents record or imply."""
+    path = Path(path)
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
 
-            obj = load_file(str(path), device="cpu")
+            obj, torchscript = load_file(str(path), device="cpu"), False
         elif _is_torchscript(path):
-            obj = torch.jit.load(str(path), map_location="cpu").state_dict()
+            obj, torchscript = torch.jit.load(str(path), map_location="cpu").state_dict(), True
         else:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            obj, torchscript = torch.load(path, map_location="cpu", weights_only=True), False
     except pickle.UnpicklingError as exc:
         raise CheckpointError(
             f"'{path}' holds Python objects besides tensors, which weights-only loading refuses; "
@@ -85,7 +171,25 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         ) from exc
     except Exception as exc:
         raise CheckpointError(f"'{path}' is not a PyTorch weights file ({type(exc).__name__}: {exc})") from exc
-    return _unwrap(obj, path)
+    state = _unwrap(obj, path)
+    activation, reason = _recorded_activation(obj, state, torchscript, path)
+    return WeightsFile(state, activation, reason)
+
+
+def _recorded_activation(obj, state: dict, torchscript: bool, path: Path) -> tuple[str | None, str]:
+    """What the file itself says of its activation: a record, or OpenAI's own formats (QuickGELU)."""
+    if torchscript:
+        return "quick_gelu", f"'{path}' is an OpenAI TorchScript archive"
+    if isinstance(obj, Mapping):
+        recorded = obj.get("activation")
+        config = obj.get("config")
+        if recorded is None and isinstance(config, Mapping) and isinstance(config.get("model"), Mapping):
+            recorded = config["model"].get("activation")
+        if recorded in ("quick_gelu", "gelu"):
+            return str(recorded), f"'{path}' records activation {recorded}"
+    if any(key.split(".")[-1] in LEGACY_KEYS and key.count(".") <= 1 for key in state):
+        return "quick_gelu", f"'{path}' has OpenAI's state-dict layout ({', '.join(LEGACY_KEYS)})"
+    return None, ""
 
 
 def _unwrap(obj: object, path: Path) -> dict[str, torch.Tensor]:
@@ -174,9 +278,11 @@ def load_state_into_backbone(backbone, state: dict[str, torch.Tensor], source: s
                         tuple(backbone.sie_embed.shape))
 
 
-def load_pretrained(backbone, source: str) -> None:
-    """Load weights into ``backbone`` from an open_clip tag or a local file (see the module doc)."""
+def load_pretrained(backbone, source: str, contents: WeightsFile | None = None) -> None:
+    """Load weights into ``backbone`` from an open_clip tag or a local file (see the module doc);
+    ``contents``: the file already read (by :func:`read_weights`)."""
     path = resolve_source(backbone.arch, source)
-    state = normalise_keys(read_state_dict(path))
+    contents = contents or read_weights(path)
+    state = normalise_keys(dict(contents.state))
     load_state_into_backbone(backbone, state, str(source))
     log.info("loaded %s weights from %s", backbone.arch, path)

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from scing_core.atomic import atomic_open
 from scing_core.errors import CheckpointError, InputError
 from scing_core.models.archs import arch_config
-from scing_core.models.clip_backbone import create_backbone
+from scing_core.models.clip_backbone import built_activation, create_backbone
 from scing_core.models.text_encoder import TextEncoder
 from scing_core.models.weights import normalise_keys, read_state_dict
 from scing_core.pretrain.captions import IMAGE_SIZE
@@ -83,10 +83,12 @@ def embed_texts(model: open_clip.CLIP, texts: list[str], batch_size: int = 512) 
 
 
 def save_checkpoint(path, model: open_clip.CLIP, *, arch: str, image_size, metrics: dict, config: dict) -> Path:
-    """Write ``{"state_dict", "arch", "image_size", "metrics", "config"}`` atomically (temp + os.replace)."""
+    """Write ``{"state_dict", "arch", "image_size", "activation", "metrics", "config"}`` atomically
+    (temp + os.replace); ``activation`` tells a ReID model built from the file which one to use."""
     path = Path(path)
     payload = {"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "arch": arch,
-               "image_size": [int(s) for s in image_size], "metrics": metrics, "config": config}
+               "image_size": [int(s) for s in image_size], "activation": built_activation(model),
+               "metrics": metrics, "config": config}
     with atomic_open(path, "wb") as fh:
         torch.save(payload, fh)
     return path

@@ -9,7 +9,7 @@
    (:mod:`scing_core.pretrain.training`);
 3. :func:`evaluate_synthclip` on its held-out identities (query + gallery): zero-shot R@k both ways
    against chance, attribute probing against base rates (:mod:`scing_core.pretrain.probing`);
-4. ``out_path``: ``{"state_dict", "arch", "image_size", "metrics", "config"}``, written atomically,
+4. ``out_path``: ``{"state_dict", "arch", "image_size", "activation", "metrics", "config"}``, written atomically,
    loadable with ``torch.load(weights_only=True)`` and as ``model.pretrained`` of a ReID config;
    ``out_path + ".json"``: the metrics alone.
 """

@@ -2,7 +2,9 @@
 
 A checkpoint is a dict: ``model`` (state_dict), ``optimizer``, ``scaler``, ``rng``, ``stage``,
 ``epoch`` (next epoch to run), ``step_in_epoch`` (batches of that epoch already done, >0 only after a
-stop), ``best`` (best mAP so far), ``config`` (resolved config as a plain dict), ``version``.
+stop), ``best`` (best mAP so far), ``config`` (resolved config as a plain dict), ``num_classes``, ``num_cams``,
+``activation`` (the backbone's MLP activation as built: ``gelu`` | ``quick_gelu``; the config may say
+``auto``), ``version``.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ if TYPE_CHECKING:   # torch and the models load when a model is rebuilt, not wit
 
 
 def model_from_checkpoint(state: dict, device="cpu", cfg: TrainConfig | None = None):
-    """``(model, cfg)`` from a loaded checkpoint dict; weights come from the checkpoint only."""
+    """``(model, cfg)`` from a loaded checkpoint dict; weights come from the checkpoint only, and the
+    network is the one that was trained: its recorded activation (:func:`checkpoint_activation`)."""
     from scing_core.models import build_model   # torch and open_clip load here, not with the module
     if cfg is None:
         if "config" not in state:
@@ -35,8 +36,8 @@ def model_from_checkpoint(state: dict, device="cpu", cfg: TrainConfig | None = N
         cfg = from_dict(state["config"])
     if "num_classes" not in state:
         raise CheckpointError("checkpoint does not record num_classes; was it written by `scing train`?")
-    build_cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, pretrained=""))
-    model = build_model(build_cfg, int(state["num_classes"]), int(state.get("num_cams", 1)))
+    model_cfg = dataclasses.replace(cfg.model, pretrained="", activation=checkpoint_activation(state, cfg))
+    model = build_model(dataclasses.replace(cfg, model=model_cfg), int(state["num_classes"]), int(state.get("num_cams", 1)))
     missing, unexpected = model.load_state_dict(state["model"], strict=False)
     if missing or unexpected:
         raise CheckpointError(
@@ -44,6 +45,25 @@ def model_from_checkpoint(state: dict, device="cpu", cfg: TrainConfig | None = N
             f"{len(unexpected)} unexpected keys (e.g. {(missing or unexpected)[:3]})"
         )
     return model.to(device).eval(), cfg
+
+
+def checkpoint_activation(state: dict, cfg: TrainConfig) -> str:
+    """The activation the checkpoint's network was built with: its record; for checkpoints written before
+    the record, the config's setting, "auto" resolved against the weights it trained from."""
+    recorded = state.get("activation")
+    if recorded in ("gelu", "quick_gelu"):
+        return str(recorded)
+    if cfg.model.activation != "auto":
+        return cfg.model.activation
+    from scing_core.models.weights import resolve_activation
+
+    source = cfg.model.pretrained
+    if source and ("/" in source or "\\" in source or Path(source).suffix) and not Path(source).expanduser().is_file():
+        raise CheckpointError(
+            f"this checkpoint does not record its activation and the weights it trained from ('{source}') are gone, "
+            "so QuickGELU vs GELU cannot be told; add `activation: quick_gelu` (OpenAI's CLIP weights) or "
+            "`activation: gelu` under `model:` in the run's config.yaml")
+    return resolve_activation(cfg.model.arch, source)[0]
 
 
 def load_run_model(run_dir, checkpoint: str = "selected", device: str = "auto"):

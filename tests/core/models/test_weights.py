@@ -118,3 +118,60 @@ def test_loading_is_separate_from_building(tmp_path, images):
         assert not torch.equal(target.forward_features(images).proj, source.forward_features(images).proj)
         load_pretrained(target, str(path))
         assert torch.equal(target.forward_features(images).proj, source.forward_features(images).proj)
+
+
+# -- the activation the weights imply (QuickGELU for OpenAI's CLIP) ------------------------------------
+
+def _openai_layout(path, backbone):
+    state = backbone.clip.state_dict()
+    state.update(input_resolution=torch.tensor(64), context_length=torch.tensor(77), vocab_size=torch.tensor(49408))
+    torch.save(state, path)
+    return path
+
+
+def test_openai_layout_file_builds_quick_gelu_and_matches_open_clip_quick_gelu(tmp_path, images):
+    import open_clip
+
+    from scing_core.models.clip_backbone import built_activation
+
+    torch.manual_seed(7)
+    reference = create_backbone("scing-tiny", image_size=TINY_SIZE, activation="quick_gelu").eval()
+    path = _openai_layout(tmp_path / "ViT-openai.pt", reference)
+    loaded = create_backbone("scing-tiny", image_size=TINY_SIZE, pretrained=str(path)).eval()
+    gelu = create_backbone("scing-tiny", image_size=TINY_SIZE, pretrained=str(path), activation="gelu").eval()
+    assert loaded.activation == built_activation(loaded) == "quick_gelu" and gelu.activation == "gelu"
+    assert any(isinstance(m, open_clip.transformer.QuickGELU) for m in loaded.modules())
+    with torch.no_grad():
+        assert torch.equal(loaded.forward_features(images).proj, reference.forward_features(images).proj)
+        assert not torch.allclose(loaded.forward_features(images).proj, gelu.forward_features(images).proj)
+
+
+def test_plain_file_stays_gelu_unless_activation_is_set(tmp_path):
+    path = tmp_path / "plain.pt"
+    torch.save(create_backbone("scing-tiny", image_size=TINY_SIZE).clip.state_dict(), path)
+    assert create_backbone("scing-tiny", image_size=TINY_SIZE, pretrained=str(path)).activation == "gelu"
+    forced = create_backbone("scing-tiny", image_size=TINY_SIZE, pretrained=str(path), activation="quick_gelu")
+    assert forced.activation == "quick_gelu"
+
+
+def test_file_in_open_clips_cache_of_openai_weights_is_quick_gelu(tmp_path):
+    from scing_core.models.weights import WeightsFile, resolve_activation
+
+    folder = tmp_path / "hub" / "models--timm--vit_base_patch16_clip_224.openai" / "snapshots" / "abc"
+    folder.mkdir(parents=True)
+    path = folder / "open_clip_pytorch_model.bin"
+    path.write_bytes(b"")
+    activation, reason = resolve_activation("ViT-B-16", str(path), "auto", WeightsFile({}), path)
+    assert activation == "quick_gelu" and "cache" in reason
+    elsewhere = tmp_path / "open_clip_pytorch_model.bin"
+    elsewhere.write_bytes(b"")
+    activation, reason = resolve_activation("ViT-B-16", str(elsewhere), "auto", WeightsFile({}), elsewhere)
+    assert activation == "gelu" and "model.activation=quick_gelu" in reason
+
+
+def test_openai_tag_resolves_to_quick_gelu_without_downloading():
+    from scing_core.models.weights import resolve_activation
+
+    assert resolve_activation("ViT-B-16", "openai")[0] == "quick_gelu"
+    assert resolve_activation("ViT-B-16", "laion2b_s34b_b88k")[0] == "gelu"
+    assert resolve_activation("ViT-B-16", "")[0] == "gelu"
