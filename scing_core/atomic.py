@@ -1,7 +1,7 @@
 """Atomic file writes: everything the project keeps (checkpoints, configs, metrics, figures, reports)
 is written to a temporary file beside its target, flushed to disk, then moved into place with
 ``os.replace``. A reader never sees a half-written file; a crash leaves the previous file (or none)
-and no temporary file behind.
+and no temporary file behind. (``read_json`` is the reading side of ``write_json_atomic``.)
 
     with atomic_open(path) as fh:          # binary; atomic_open(path, "w") for text
         torch.save(state, fh)
@@ -75,7 +75,16 @@ def write_json_atomic(path, data, *, indent: int = 2, **json_options) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=indent, **json_options) + "\n")
 
 
-__all__ = ["FILE_MODE", "atomic_open", "write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
+__all__ = ["FILE_MODE", "atomic_open", "read_json", "write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
+
+
+def read_json(path) -> dict | None:
+    """The JSON object in ``path``, or None when it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def check_writable_folder(folder, what: str) -> Path:

@@ -73,3 +73,10 @@ def test_the_engine_is_imported_only_by_training_entry_points():
             offenders += [f"{path.relative_to(REPO)}:{line} imports {module}"
                           for line, module in imported_modules(path) if module.startswith("scing_core.engine")]
     assert not offenders, "\n".join(offenders)
+
+
+def test_studies_build_on_the_pipeline_not_on_the_demo():
+    offenders = [f"{path.relative_to(REPO)}:{line} imports {module}"
+                 for path in sorted((REPO / "scing_core" / "study").rglob("*.py"))
+                 for line, module in imported_modules(path) if module.startswith("scing_core.demo")]
+    assert not offenders, "study/ uses scing_core.pipeline for steps, progress and data:\n" + "\n".join(offenders)

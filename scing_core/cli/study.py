@@ -14,7 +14,7 @@ import sys
 
 from scing_core.cli.options import add_data_root, add_device
 from scing_core.cli import setup_logging
-from scing_core.demo import StopFlag
+from scing_core.pipeline import StopFlag
 
 DESCRIPTION = """\
 Run a study plan: every row (a preset) with every seed, each a run directory under
@@ -61,13 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(True)
     else:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from scing_core.cli.demo import ConsoleDemoProgress, install_stop_handlers
+    from scing_core.cli.pipeline_view import ConsolePipelineProgress, install_stop_handlers
 
     plan = load_plan(args.plan, seeds=args.seeds)
     options = StudyOptions(device=args.device, nproc=args.nproc, data_root=args.data_root)
     stop = StopFlag()
     previous = install_stop_handlers(stop)
-    progress = ConsoleDemoProgress(plain=True if args.plain else None, label="study")
+    progress = ConsolePipelineProgress(plain=True if args.plain else None, label="study")
     try:
         result = run_study(plan, args.workspace, resume=args.resume, options=options, progress=progress, stop=stop)
     finally:

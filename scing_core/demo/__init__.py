@@ -8,20 +8,8 @@ analysis figures and ``report.md``. Re-running skips finished steps and resumes 
     result = build_demo("/tmp/demo", quick=True)      # DemoResult: outcomes per step, report path
 """
 
-from scing_core.demo.pipeline import DemoResult, build_demo, demo_steps, plan_demo
-from scing_core.demo.progress import DemoProgress, DemoStopped, PlannedStep, StopFlag
-from scing_core.demo.workspace import (
-    METHODS,
-    SPLITS,
-    DemoSettings,
-    DemoWorkspace,
-    StepOutcome,
-    last_invocation,
-    read_step_log,
-)
+from scing_core.demo.build import DemoResult, build_demo, demo_steps, plan_demo
+from scing_core.demo.workspace import METHODS, DemoSettings, DemoWorkspace, last_invocation, read_step_log
 
-__all__ = [
-    "METHODS", "SPLITS", "DemoProgress", "DemoResult", "DemoSettings", "DemoStopped", "DemoWorkspace",
-    "PlannedStep", "StepOutcome", "StopFlag", "build_demo", "demo_steps", "last_invocation", "plan_demo",
-    "read_step_log",
-]
+__all__ = ["METHODS", "DemoResult", "DemoSettings", "DemoWorkspace", "build_demo", "demo_steps", "last_invocation",
+           "plan_demo", "read_step_log"]

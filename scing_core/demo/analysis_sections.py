@@ -7,7 +7,8 @@ from pathlib import Path
 
 from scing_core.models.prompts import method_title
 from scing_core.demo.figures import figure_numbers
-from scing_core.demo.workspace import METHODS, SPLITS, DemoWorkspace
+from scing_core.demo.workspace import METHODS, DemoWorkspace
+from scing_core.pipeline.synthetic import SPLITS
 
 TITLES = {method: method_title(method) for method in METHODS}
 

@@ -14,11 +14,12 @@ import importlib.util
 import logging
 from pathlib import Path
 
+from scing_core.atomic import read_json, write_text_atomic
+from scing_core.demo.workspace import METHODS, DemoSettings, DemoWorkspace, write_json_atomic
+from scing_core.pipeline.progress import StepReporter
+from scing_core.pipeline.steps import Step
+from scing_core.pipeline.synthetic import SPLITS, SynthClipStep
 from scing_core.runs.layout import RunDir
-from scing_core.atomic import write_text_atomic
-from scing_core.demo.progress import StepReporter
-from scing_core.demo.steps import SynthClipStep, Step
-from scing_core.demo.workspace import METHODS, SPLITS, DemoSettings, DemoWorkspace, read_json, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class FigureStep(Step):
     uses_runs = True               # computed from the runs (redone when a run is retrained)
 
     def __init__(self, ws: DemoWorkspace, settings: DemoSettings) -> None:
-        super().__init__(ws, settings)
+        self.ws, self.settings = ws, settings
         self.name = f"figures/{self.key}"
 
     @staticmethod

@@ -15,18 +15,12 @@ import numpy as np
 
 from scing_core.runs.layout import RunDir
 from scing_core.models.prompts import method_title
-from scing_core.demo.progress import StepReporter
-from scing_core.demo.steps import Step
+from scing_core.pipeline.progress import StepReporter
+from scing_core.pipeline.steps import Step
 from scing_core.demo.synthclip_section import synthclip_section
-from scing_core.demo.workspace import (
-    METHODS,
-    SPLITS,
-    DemoSettings,
-    DemoWorkspace,
-    last_invocation,
-    read_json,
-    write_text_atomic,
-)
+from scing_core.atomic import read_json, write_text_atomic
+from scing_core.demo.workspace import METHODS, DemoSettings, DemoWorkspace, last_invocation
+from scing_core.pipeline.synthetic import SPLITS
 
 TITLES = {method: method_title(method) for method in METHODS}
 CHANCE_DRAWS = 20
@@ -223,6 +217,9 @@ class ReportStep(Step):
     """Write ``report.md``; redone whenever an input is newer than the report."""
 
     name, title = "report", "report.md"
+
+    def __init__(self, ws: DemoWorkspace, settings: DemoSettings) -> None:
+        self.ws, self.settings = ws, settings
 
     def expected_seconds(self) -> float:
         return 1.0

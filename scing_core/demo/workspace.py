@@ -4,10 +4,7 @@
 WS/
   demo.json                   settings that built the workspace (mode, seed, sizes); a re-run must match
   demo-log.jsonl              one line per step per invocation: ran | resumed | skipped | unavailable | stopped
-  data/synthped/              SynthPed (holistic test split)
-  data/synthped_occluded/     SynthPed-Occluded: the same people and files, plus occluders (training data)
-  data/synthclip/             SynthCLIP's pre-training images (other people: pids beyond the demo's)
-  synthclip/synthclip-s.pt    SynthCLIP weights (+ synthclip-s.pt.json: its metrics)
+  data/, synthclip/           SynthPed, SynthPed-Occluded and SynthCLIP (scing_core.pipeline.synthetic)
   runs/{clipreid,cocoop,scing}/   ordinary run directories (config.yaml, events.jsonl, checkpoints/, eval/)
   figures/                    analysis figures (PNG + PDF) and their numbers (JSON)
   report.md                   the demo report
@@ -17,36 +14,26 @@ WS/
 from __future__ import annotations
 
 import json
-import os
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from scing_core import atomic
 from scing_core.atomic import write_text_atomic
 from scing_core.errors import InputError
 from scing_core.paths import default_demo_workspace
+from scing_core.pipeline.steps import read_step_log as read_log_file
+from scing_core.pipeline.synthetic import SynthData, SynthLayout
 
 DEMO_VERSION = 1
 METHODS = ("clipreid", "cocoop", "scing")
-SPLITS = {"holistic": "synthped", "occluded": "synthped_occluded"}  # split name -> data folder
-TEST_DATASET = "synthped"
 
 
 @dataclass(frozen=True)
-class DemoSettings:
-    """Everything that decides what the demo builds. ``quick`` trades size for speed (the tests use it)."""
+class DemoSettings(SynthData):
+    """Everything that decides what the demo builds: its data (:class:`SynthData`), the training
+    budget and the figures' sizes."""
 
-    quick: bool = False
-    seed: int = 0
-    ids: int = 160                 # SynthPed identities (half train, half test)
-    images_per_id: int = 10
-    cams: int = 6
-    distractors: int = 80
-    size: tuple[int, int] = (128, 64)   # SynthCLIP's input size
     variant: str = "demo"          # resources/configs/variants/<variant>.yaml: the training budget
-    synthclip_ids: int | None = None     # SynthCLIP pre-training people (None: its own plan)
-    synthclip_epochs: int | None = None  # SynthCLIP pre-training epochs (None: its own plan)
     gap_ids: int = 30              # identities in the modality-gap figure
     saliency_images: int = 4       # rows of the saliency grid
     share_images: int = 48         # images behind the CAM person-share numbers
@@ -56,12 +43,10 @@ class DemoSettings:
     @classmethod
     def for_mode(cls, quick: bool, seed: int = 0) -> "DemoSettings":
         """The full demo (about 3.5 minutes on an idle 2-core CPU) or the quick one (under a minute)."""
+        data = SynthData.for_mode(quick, seed).data_fields()
         if not quick:
-            return cls(quick=False, seed=seed)
-        # SynthCLIP's own quick plan (80 people x 2 images) stays near chance; 160 x 2 for 12 epochs is the
-        # smallest that gives the ReID runs features to build on (docs/demo-report.md)
-        return cls(quick=True, seed=seed, ids=64, images_per_id=8, cams=4, distractors=20, variant="demo_quick",
-                   synthclip_ids=320, synthclip_epochs=12, gap_ids=12, saliency_images=3, share_images=16,
+            return cls(**data)
+        return cls(**data, variant="demo_quick", gap_ids=12, saliency_images=3, share_images=16,
                    robustness_fractions=(0.0, 0.3, 0.6), projection="pca")
 
     def as_dict(self) -> dict:
@@ -72,10 +57,8 @@ class DemoSettings:
 
 
 @dataclass(frozen=True)
-class DemoWorkspace:
+class DemoWorkspace(SynthLayout):
     """Paths inside a demo workspace (nothing is created until a step writes)."""
-
-    root: Path
 
     @classmethod
     def at(cls, path=None) -> "DemoWorkspace":
@@ -86,24 +69,12 @@ class DemoWorkspace:
 
     manifest = property(lambda self: self.root / "demo.json")
     log = property(lambda self: self.root / "demo-log.jsonl")
-    data = property(lambda self: self.root / "data")
-    synthclip_data = property(lambda self: self.root / "data" / "synthclip")
-    synthclip = property(lambda self: self.root / "synthclip" / "synthclip-s.pt")
-    synthclip_metrics = property(lambda self: self.root / "synthclip" / "synthclip-s.pt.json")
     runs = property(lambda self: self.root / "runs")
     figures = property(lambda self: self.root / "figures")
     report = property(lambda self: self.root / "report.md")
 
-    def dataset(self, split: str) -> Path:
-        """The data folder of ``split`` (``holistic`` or ``occluded``)."""
-        return self.data / SPLITS[split]
-
     def run(self, method: str) -> Path:
         return self.runs / method
-
-    def eval_label(self, split: str) -> str:
-        """The engine's label (and eval folder name) for ``split``: ``synthped@<data folder>``."""
-        return f"{TEST_DATASET}@{SPLITS[split]}"
 
     def run_dirs(self) -> dict[str, Path]:
         return {m: self.run(m) for m in METHODS}
@@ -145,55 +116,9 @@ def write_json_atomic(path: Path, data) -> None:
     atomic.write_json_atomic(path, data, sort_keys=True)
 
 
-def read_json(path: Path) -> dict | None:
-    """The JSON object in ``path``, or None when it is missing or unreadable."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-# ------------------------------------------------------------------------------------ step log
-
-@dataclass(frozen=True)
-class StepOutcome:
-    """What one step did in one invocation."""
-
-    step: str
-    action: str            # ran | resumed | skipped | unavailable | stopped | failed
-    seconds: float = 0.0
-    note: str = ""
-    cpu_seconds: float = 0.0   # process CPU time (all threads): the load-independent cost
-
-
-@dataclass
-class StepLog:
-    """Appends one JSON line per step outcome to ``demo-log.jsonl`` (flushed each time)."""
-
-    path: Path
-    invocation: str = field(default_factory=lambda: f"{time.time():.6f}-{os.getpid()}")
-
-    def record(self, outcome: StepOutcome) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"v": 1, "time": round(time.time(), 3), "invocation": self.invocation, **asdict(outcome)})
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-            fh.flush()
-
-
 def read_step_log(workspace) -> list[dict]:
     """Every recorded step outcome of a workspace, oldest first (unreadable lines skipped)."""
-    path = DemoWorkspace.at(workspace).log
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue
-    return out
+    return read_log_file(DemoWorkspace.at(workspace).log)
 
 
 def last_invocation(workspace) -> list[dict]:

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scing_core.demo.workspace import read_json
 from scing_core.runs.layout import RunDir
-from scing_core.atomic import write_json_atomic, write_text_atomic
+from scing_core.atomic import read_json, write_json_atomic, write_text_atomic
 from scing_core.study.plan import StudyPlan
 from scing_core.study.stats import mean_ci, paired_delta_ap, sign_test
 

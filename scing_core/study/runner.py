@@ -10,7 +10,7 @@ Layout (``WORKSPACE/studies/<plan name>/``)::
 A plan with ``data: demo`` first builds (or reuses) the demo's SynthPed, SynthPed-Occluded and
 SynthCLIP in the workspace, exactly as ``scing demo`` lays them out, and every run trains on
 SynthPed-Occluded from SynthCLIP and is evaluated on both test splits. Finished runs are skipped,
-interrupted ones resumed; the steps, progress view and stop handling are the demo's.
+interrupted ones resumed; steps, progress view and stop handling are the pipeline's (scing_core.pipeline).
 """
 
 from __future__ import annotations
@@ -24,17 +24,18 @@ import yaml
 
 from scing_core.atomic import write_text_atomic
 from scing_core.config import resolve_config
-from scing_core.demo.pipeline import run_steps
-from scing_core.demo.progress import DemoProgress, DemoStopped, StepReporter, StopFlag
-from scing_core.demo.steps import RUN_SECONDS, STAGE1_SHARE, RunProgressHook, Step, SynthClipStep, SynthPedStep
-from scing_core.demo.steps import check_same_config, clear_leftovers
-from scing_core.demo.workspace import DemoSettings, DemoWorkspace, StepOutcome
+from scing_core.errors import InputError, RunDirError
+from scing_core.pipeline.progress import PipelineProgress, StepReporter, StopFlag
+from scing_core.pipeline.steps import Step, StepOutcome, run_steps
+from scing_core.pipeline.synthetic import SynthData, SynthLayout, synth_steps
+from scing_core.pipeline.training import prepare_run_dir, train_or_resume
 from scing_core.runs.layout import RunDir
-from scing_core.errors import RunDirError
 from scing_core.study.plan import StudyPlan, StudyRow
 from scing_core.study.report import finished_metrics, write_study
 
 GPU_RUN_SECONDS = 3600.0  # ETA seed for runs that are not the demo budget (corrected by the observed pace)
+DEMO_RUN_SECONDS = 32.0   # a run at the demo's budget on an idle 2-core CPU (the demo's own estimate)
+STAGE1_SHARE = 0.2        # share of such a run's time spent before stage 2
 
 
 @dataclass
@@ -81,23 +82,37 @@ def run_overrides(plan: StudyPlan, row: StudyRow, seed: int, folder: StudyFolder
     if options.data_root:
         out.append(f"data.root={options.data_root}")
     if plan.data == "demo":
-        ws, settings = DemoWorkspace.at(folder.workspace), demo_settings()
-        tests = ",".join(f"synthped@{ws.dataset(split)}" for split in ("occluded", "holistic"))
-        out += [f"data.root={ws.dataset('occluded')}", f"data.test_datasets=[{tests}]",
-                f"data.image_size=[{settings.size[0]},{settings.size[1]}]", f"model.pretrained={ws.synthclip}"]
+        layout, data = SynthLayout(folder.workspace), study_data()
+        tests = ",".join(layout.test_datasets())
+        out += [f"data.root={layout.dataset('occluded')}", f"data.test_datasets=[{tests}]",
+                f"data.image_size=[{data.size[0]},{data.size[1]}]", f"model.pretrained={layout.synthclip}"]
     return out
 
 
-def demo_settings() -> DemoSettings:
+def study_data() -> SynthData:
     """The full demo's data and SynthCLIP (seed 0): a study of several seeds shares them."""
-    return DemoSettings.for_mode(False, 0)
+    return SynthData.for_mode(False, 0)
+
+
+def check_study_data(layout: SynthLayout) -> None:
+    """Refuse a workspace whose demo was built with other data settings (its data would be rebuilt)."""
+    manifest = layout.root / "demo.json"
+    if not manifest.is_file():
+        return
+    from scing_core.atomic import read_json
+
+    found, wanted = read_json(manifest) or {}, study_data().data_fields()
+    wanted["size"] = list(wanted["size"])
+    differ = sorted(k for k in wanted if found.get(k) != wanted[k])
+    if differ:
+        raise InputError(f"workspace '{layout.root}' holds a demo built with other data settings ({', '.join(differ)} "
+                         "differ); a `data: demo` study needs the full demo's data: choose another --workspace")
 
 
 class StudyRunStep(Step):
     """Train one row with one seed (both stages + final evaluation), in this process or via torchrun."""
 
     def __init__(self, plan: StudyPlan, row: StudyRow, seed: int, folder: StudyFolder, options: StudyOptions) -> None:
-        super().__init__(DemoWorkspace.at(folder.workspace), demo_settings())
         self.plan, self.row, self.seed, self.folder, self.options = plan, row, seed, folder, options
         self.name = f"run/{plan.run_name(row, seed)}"
         self.title = f"{row.title}, seed {seed}"
@@ -105,7 +120,7 @@ class StudyRunStep(Step):
         self.overrides = run_overrides(plan, row, seed, folder, options)
 
     def expected_seconds(self) -> float:
-        return RUN_SECONDS[False] if self.plan.data == "demo" else GPU_RUN_SECONDS
+        return DEMO_RUN_SECONDS if self.plan.data == "demo" else GPU_RUN_SECONDS
 
     def is_done(self) -> bool:
         cfg = resolve_config(self.row.preset, self.overrides)
@@ -114,20 +129,9 @@ class StudyRunStep(Step):
 
     def run(self, reporter: StepReporter) -> str:
         cfg = resolve_config(self.row.preset, self.overrides)
-        resume = self.run_dir.config.exists()
-        if resume:
-            check_same_config(self.run_dir, cfg)
-        else:
-            clear_leftovers(self.run_dir)
         if self.options.nproc > 1:
-            return self._run_distributed(resume)
-        from scing_core.engine.run import train
-
-        hook = RunProgressHook(reporter, STAGE1_SHARE[False])
-        train(cfg, self.run_dir.root, resume=resume, hooks=[hook])
-        if hook.stopping or not self.run_dir.metrics.exists():
-            raise DemoStopped(self.name)
-        return "resumed" if resume else "ran"
+            return self._run_distributed(prepare_run_dir(self.run_dir, cfg))
+        return train_or_resume(cfg, self.run_dir, reporter, STAGE1_SHARE)
 
     def _run_distributed(self, resume: bool) -> str:
         argv = [sys.executable, "-m", "scing_core.cli", "train", "--run-dir", str(self.run_dir.root), "--plain",
@@ -146,7 +150,6 @@ class StudyReportStep(Step):
     title = "statistics (study.json, study.md)"
 
     def __init__(self, plan: StudyPlan, folder: StudyFolder, started: float) -> None:
-        super().__init__(DemoWorkspace.at(folder.workspace), demo_settings())
         self.plan, self.folder, self.started = plan, folder, started
 
     def expected_seconds(self) -> float:
@@ -165,9 +168,7 @@ class StudyReportStep(Step):
 def study_steps(plan: StudyPlan, folder: StudyFolder, options: StudyOptions, started: float) -> list[Step]:
     steps: list[Step] = []
     if plan.data == "demo":
-        ws, settings = DemoWorkspace.at(folder.workspace), demo_settings()
-        steps += [SynthPedStep(ws, settings, "holistic"), SynthPedStep(ws, settings, "occluded"),
-                  SynthClipStep(ws, settings)]
+        steps += synth_steps(SynthLayout(folder.workspace), study_data())
     steps += [StudyRunStep(plan, row, seed, folder, options) for seed in plan.seeds for row in plan.rows]
     return [*steps, StudyReportStep(plan, folder, started)]
 
@@ -181,16 +182,16 @@ class StudyResult:
 
 
 def run_study(plan: StudyPlan, workspace, resume: bool = False, options: StudyOptions | None = None,
-              progress: DemoProgress | None = None, stop: StopFlag | None = None) -> StudyResult:
+              progress: PipelineProgress | None = None, stop: StopFlag | None = None) -> StudyResult:
     """Run (or continue, with ``resume``) ``plan`` in ``workspace``; see the module docstring."""
     import time
 
     options = options or StudyOptions()
     folder = StudyFolder(workspace, plan.name)
     if plan.data == "demo":  # the demo's data layout: refuse a workspace built with other demo settings
-        DemoWorkspace.at(folder.workspace).check_settings(demo_settings())
+        check_study_data(SynthLayout(folder.workspace))
     folder.prepare(plan, resume)
     started = time.time()
     steps = study_steps(plan, folder, options, started)
-    outcomes, stopped = run_steps(steps, progress or DemoProgress(), stop or StopFlag(), folder.log)
+    outcomes, stopped = run_steps(steps, progress or PipelineProgress(), stop or StopFlag(), folder.log)
     return StudyResult(folder, outcomes, stopped, time.time() - started)

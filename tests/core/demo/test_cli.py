@@ -7,8 +7,8 @@ import io
 import pytest
 
 from scing_core.cli import main as scing
-from scing_core.cli.demo import ConsoleDemoProgress
-from scing_core.demo import PlannedStep
+from scing_core.cli.pipeline_view import ConsolePipelineProgress
+from scing_core.pipeline import PlannedStep
 
 
 def test_help_documents_every_option(capsys):
@@ -39,7 +39,7 @@ def test_a_workspace_with_other_settings_is_a_one_line_error(tmp_path, capsys):
 
 def test_plain_progress_shows_one_eta_over_all_steps():
     stream = io.StringIO()
-    view = ConsoleDemoProgress(stream=stream, plain=True)
+    view = ConsolePipelineProgress(stream=stream, plain=True)
     view.PLAIN_EVERY_S = 0.0
     view.plan([PlannedStep("data/holistic", "SynthPed", 10.0, True), PlannedStep("synthclip", "SynthCLIP", 0.0, False),
                PlannedStep("run/scing", "SCING", 30.0, True)])

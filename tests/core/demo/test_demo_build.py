@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from scing_core.cli import main as scing
-from scing_core.demo import METHODS, SPLITS, DemoWorkspace, build_demo, last_invocation
+from scing_core.demo import METHODS, DemoWorkspace, build_demo, last_invocation
+from scing_core.pipeline.synthetic import SPLITS
 from scing_core.demo.report import chance_metrics, run_metrics
 
 pytestmark = pytest.mark.slow

@@ -6,16 +6,18 @@ import json
 
 import pytest
 
-from scing_core.demo import DemoProgress, DemoSettings, DemoStopped, DemoWorkspace, StopFlag
-from scing_core.demo.progress import StepReporter
-from scing_core.demo.steps import RunProgressHook, RunStep, SynthPedStep, clear_leftovers
+from scing_core.demo import DemoSettings, DemoWorkspace
+from scing_core.demo.steps import RunStep
+from scing_core.pipeline import PipelineProgress, StepReporter, StepStopped, StopFlag
+from scing_core.pipeline.synthetic import SynthPedStep
+from scing_core.pipeline.training import RunProgressHook, clear_leftovers
 from scing_core.runs.layout import RunDir
 from scing_core.errors import InputError
 
 TINY = DemoSettings(quick=True, ids=4, images_per_id=2, cams=2, distractors=1, size=(32, 16))
 
 
-class Recorder(DemoProgress):
+class Recorder(PipelineProgress):
     def __init__(self):
         self.fractions = []
 
@@ -42,7 +44,7 @@ def test_synthped_step_regenerates_an_interrupted_dataset(tmp_path):
 
 def test_synthped_with_other_parameters_is_not_done(tmp_path):
     ws = DemoWorkspace.at(tmp_path)
-    SynthPedStep(ws, TINY, "holistic").run(StepReporter("x", DemoProgress(), StopFlag()))
+    SynthPedStep(ws, TINY, "holistic").run(StepReporter("x", PipelineProgress(), StopFlag()))
     assert SynthPedStep(ws, TINY, "holistic").is_done()
     other = DemoSettings(**{**TINY.__dict__, "images_per_id": 3})
     assert not SynthPedStep(ws, other, "holistic").is_done()
@@ -55,8 +57,8 @@ def test_stop_request_interrupts_synthped_generation(tmp_path):
     step = SynthPedStep(ws, TINY, "holistic")
     stop = StopFlag()
     stop.request()
-    with pytest.raises(DemoStopped):
-        step.run(StepReporter(step.name, DemoProgress(), stop))
+    with pytest.raises(StepStopped):
+        step.run(StepReporter(step.name, PipelineProgress(), stop))
     assert synthped_state(step.folder) == "incomplete" and not step.is_done()
 
 
@@ -98,7 +100,7 @@ def test_stop_during_training_keeps_a_checkpoint_and_resume_finishes(tiny_synthp
     run = RunDir.at(tmp_path / "run")
     stop = StopFlag()
     stop.request()
-    hook = RunProgressHook(StepReporter("run/scing", DemoProgress(), stop), stage1_share=0.3)
+    hook = RunProgressHook(StepReporter("run/scing", PipelineProgress(), stop), stage1_share=0.3)
     assert train(cfg, run.root, hooks=[hook]) == {}
     assert hook.stopping and run.last.exists() and not run.metrics.exists()
     assert read_events(run.events)[-1]["status"] == "stopped"

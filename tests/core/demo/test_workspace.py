@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from scing_core.demo import DemoSettings, DemoWorkspace, StepOutcome, last_invocation, plan_demo, read_step_log
+from scing_core.demo import DemoSettings, DemoWorkspace, last_invocation, plan_demo, read_step_log
 from scing_core.demo.steps import demo_config
-from scing_core.demo.workspace import StepLog
+from scing_core.pipeline.steps import StepLog, StepOutcome
 from scing_core.errors import InputError
 
 

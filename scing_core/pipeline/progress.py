@@ -1,6 +1,7 @@
-"""How the demo reports progress: a small protocol the CLI (tqdm / plain lines) or the GUI implements.
+"""How a pipeline (the demo, a study) reports progress: a small protocol the CLI (tqdm / plain lines)
+or the GUI implements.
 
-The demo calls ``plan`` once with every step and its expected duration (so a view can show one bar
+A pipeline calls ``plan`` once with every step and its expected duration (so a view can show one bar
 whose ETA covers the whole build), then ``step_started`` / ``step_progress`` / ``step_finished`` per
 step. ``step_progress`` gives the step's own completed fraction (0..1) and a short detail line.
 """
@@ -21,7 +22,7 @@ class PlannedStep:
     todo: bool                # False: already finished, will be skipped
 
 
-class DemoProgress:
+class PipelineProgress:
     """No-op base: override what you show."""
 
     def plan(self, steps: list[PlannedStep]) -> None: ...
@@ -33,7 +34,7 @@ class DemoProgress:
     def step_finished(self, name: str, action: str, seconds: float, note: str = "") -> None: ...
 
 
-class DemoStopped(Exception):
+class StepStopped(Exception):
     """Raised inside a step when a stop was requested; the step's partial output is resumable."""
 
 
@@ -54,18 +55,18 @@ class StopFlag:
 class StepReporter:
     """What a running step holds: its progress callback and the stop flag."""
 
-    def __init__(self, name: str, progress: DemoProgress, stop: StopFlag) -> None:
+    def __init__(self, name: str, progress: PipelineProgress, stop: StopFlag) -> None:
         self.name, self.progress, self.stop = name, progress, stop
         self._last = -1.0
 
     def fraction(self, value: float, detail: str = "") -> None:
-        """Report ``value`` (0..1) done; raises :class:`DemoStopped` when a stop was requested."""
+        """Report ``value`` (0..1) done; raises :class:`StepStopped` when a stop was requested."""
         value = min(max(float(value), 0.0), 1.0)
         if value >= self._last:
             self._last = value
             self.progress.step_progress(self.name, value, detail)
         if self.stop.requested:
-            raise DemoStopped(self.name)
+            raise StepStopped(self.name)
 
     def count(self, done: int, total: int, detail: str = "") -> None:
         """``fraction(done / total)``: the shape of SynthPed's ``progress(done, total)`` callback."""

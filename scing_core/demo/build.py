@@ -1,0 +1,72 @@
+"""``build_demo``: run the demo's steps in order (``scing_core.pipeline.run_steps``), skipping finished ones,
+with one progress view."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scing_core.demo.workspace import DemoSettings, DemoWorkspace
+from scing_core.pipeline.progress import PipelineProgress, PlannedStep, StopFlag
+from scing_core.pipeline.steps import StepOutcome, planned_step, run_steps
+
+
+
+@dataclass
+class DemoResult:
+    """What one ``build_demo`` call did."""
+
+    workspace: Path
+    settings: DemoSettings
+    outcomes: list[StepOutcome] = field(default_factory=list)
+    stopped: bool = False
+    seconds: float = 0.0
+
+    @property
+    def report(self) -> Path:
+        return self.workspace / "report.md"
+
+    def actions(self) -> dict[str, str]:
+        """step name -> action (ran | resumed | skipped | unavailable | stopped)."""
+        return {o.step: o.action for o in self.outcomes}
+
+
+def demo_steps(ws: DemoWorkspace, settings: DemoSettings) -> list:
+    """Every step in build order: data, SynthCLIP, the three runs, the figures, the report."""
+    from scing_core.demo.figures import build_figure_steps
+    from scing_core.demo.report import ReportStep
+    from scing_core.demo.steps import build_steps
+
+    return [*build_steps(ws, settings), *build_figure_steps(ws, settings), ReportStep(ws, settings)]
+
+
+def plan_demo(workspace=None, quick: bool = False, seed: int = 0) -> list[PlannedStep]:
+    """What ``build_demo`` would do now: each step, its expected seconds and whether it is still to do."""
+    ws = DemoWorkspace.at(workspace)
+    settings = DemoSettings.for_mode(quick, seed)
+    return [planned_step(step) for step in demo_steps(ws, settings)]
+
+
+def build_demo(workspace=None, quick: bool = False, seed: int = 0, progress: PipelineProgress | None = None,
+               stop: StopFlag | None = None) -> DemoResult:
+    """Build (or finish) the demo workspace: SynthPed + SynthPed-Occluded, SynthCLIP, three runs
+    (clipreid, cocoop, scing) trained on SynthPed-Occluded and evaluated on both test splits, the
+    analysis figures and ``report.md``.
+
+    ``workspace`` defaults to :func:`scing_core.paths.default_demo_workspace`. Finished steps are
+    skipped, interrupted ones resumed; every outcome is appended to ``demo-log.jsonl``. A ``stop``
+    request ends the build after the current training step (with a checkpoint) or image; a later
+    call continues from there. Raises InputError when the workspace was built with other settings.
+    """
+    progress = progress or PipelineProgress()
+    stop = stop or StopFlag()
+    ws = DemoWorkspace.at(workspace)
+    settings = DemoSettings.for_mode(quick, seed)
+    ws.check_settings(settings)
+    steps = demo_steps(ws, settings)
+    started = time.time()
+    result = DemoResult(ws.root, settings)
+    result.outcomes, result.stopped = run_steps(steps, progress, stop, ws.log)
+    result.seconds = time.time() - started
+    return result
