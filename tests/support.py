@@ -49,3 +49,14 @@ def copy_run_record(source, target) -> Path:
         if (source / name).exists():
             shutil.copy(source / name, target / name)
     return target
+
+
+def write_plan(path, root, rows=("clipreid", "scing"), seeds: int = 2):
+    """A tiny study plan (quick presets, 2 stage-2 epochs) with ``rows`` x ``seeds``."""
+    import json
+
+    overrides = [*quick_overrides(root), "stage2.epochs=2", "eval_every=100"]
+    lines = ["title: tiny study", f"seeds: {seeds}", f"reference: {rows[0]}", f"overrides: {json.dumps(overrides)}", "rows:"]
+    lines += [f"  - {{name: {m}, title: {m.upper()}, preset: synthped/{m}/quick}}" for m in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path

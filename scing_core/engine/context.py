@@ -39,6 +39,7 @@ class TrainContext:
     dist: DistInfo = field(default_factory=DistInfo)
     hooks: list = field(default_factory=list)
     stop_requested: bool = False    # set by the SIGTERM handler; honoured after the current step
+    stop_reason: str = "requested"  # why it stops: "requested" (Stop, SIGTERM, Ctrl-C) or "preempted" (the scheduler's signal)
     best_map: float = -1.0          # model selection: best mAP so far on the selection split
     best_epoch: int = 0             # the stage-2 epochs trained when best_map was reached (best.pt)
     validation: ReIDDataset | None = None  # held-out training identities (model_selection "val")

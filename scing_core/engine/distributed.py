@@ -39,6 +39,16 @@ def barrier(dist: DistInfo) -> None:
         torch_dist.barrier()
 
 
+def any_rank(flag: bool, dist: DistInfo, device: torch.device) -> bool:
+    """True when ``flag`` is set on any rank (one all-reduce): a stop asked of one rank (the scheduler's
+    signal reaches rank 0 only) stops all of them after the same step."""
+    if not dist.enabled or not torch_dist.is_initialized():
+        return bool(flag)
+    value = torch.tensor([1.0 if flag else 0.0], device=device if device.type == "cuda" else "cpu")
+    torch_dist.all_reduce(value, op=torch_dist.ReduceOp.MAX)
+    return bool(value.item() > 0)
+
+
 def wrap(module: nn.Module, dist: DistInfo, device: torch.device) -> nn.Module:
     if not dist.enabled:
         return module

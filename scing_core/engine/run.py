@@ -152,7 +152,8 @@ def _train(cfg: TrainConfig, run: RunDir, resume: bool, hooks, ctx_out) -> dict:
         ctx.emit("error", message=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(limit=8))
         raise
     finally:
-        ctx.emit("run_finished", status=status, seconds=round(time.time() - started, 3), metrics=metrics)
+        extra = {"reason": ctx.stop_reason} if status == "stopped" else {}
+        ctx.emit("run_finished", status=status, seconds=round(time.time() - started, 3), metrics=metrics, **extra)
         ctx.events.close()
         distributed.shutdown(ctx.dist)
     return metrics

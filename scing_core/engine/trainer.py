@@ -14,6 +14,7 @@ import time
 
 from scing_core.engine.checkpoint import epoch_seed, restore_rng, seed_everything
 from scing_core.engine.context import TrainContext
+from scing_core.engine.distributed import any_rank
 from scing_core.engine.schedule import set_epoch_lr
 from scing_core.errors import ScingError
 
@@ -80,7 +81,7 @@ def run_stage(ctx: TrainContext, stage, start_epoch: int = 0, start_step: int = 
                 hook.after_step(ctx, stage, epoch, step, parts)
             if ctx.cfg.log_every and (step + 1) % ctx.cfg.log_every == 0:
                 ctx.emit("step", stage=stage.index, epoch=epoch, step=step, steps=stage.steps_per_epoch, lr=lr, losses=parts)
-            if ctx.stop_requested:
+            if any_rank(ctx.stop_requested, ctx.dist, ctx.device):   # every rank stops at the same step
                 for hook in hooks:
                     hook.on_stop(ctx, stage, epoch, step + 1)
                 raise TrainingStopped()

@@ -3,7 +3,7 @@
 This is the one module that knows the names inside a run directory; everything else asks a
 :class:`RunDir` (or a :class:`scing_core.runs.trained.TrainedRun`) for its paths::
 
-    RUN_DIR/config.yaml  events.jsonl  metrics.json  prototypes.pt  train.lock
+    RUN_DIR/config.yaml  events.jsonl  metrics.json  prototypes.pt  train.lock  job.json  submitit/
             checkpoints/{last,stage1,best}.pt   cache/stage1_features.pt
             eval/<name>/  (an eval folder: the artefacts of one evaluation, with its metrics.json)
 """
@@ -36,6 +36,8 @@ class RunDir:
     cache = property(lambda self: self.root / "cache")
     stage1_cache = property(lambda self: self.root / "cache" / "stage1_features.pt")
     lock = property(lambda self: self.root / "train.lock")
+    job = property(lambda self: self.root / "job.json")          # the scheduler job that trains it (launchers)
+    submitit = property(lambda self: self.root / "submitit")     # that job's submission files and logs
 
     # what a run writes before its config.yaml exists (a run killed that early leaves only these)
     EARLY_ENTRIES = ("events.jsonl", "cache", "checkpoints", "train.lock")

@@ -31,7 +31,14 @@ def _start_time(pid: int) -> str | None:
         return None
 
 
+def _scheduler_job() -> str | None:
+    """This process's Slurm job (a requeued job keeps its id, and may start on another node)."""
+    return os.environ.get("SLURM_JOB_ID")
+
+
 def _alive(holder: dict) -> bool:
+    if holder.get("job") and holder.get("job") == _scheduler_job():
+        return False   # this very job held it before it was preempted and requeued: its process is gone
     if holder.get("host") != socket.gethostname():
         return True  # another machine's process: it cannot be checked from here
     try:
@@ -51,7 +58,7 @@ def _alive(holder: dict) -> bool:
 
 
 def lock_holder(run_dir) -> dict | None:
-    """``{pid, host, since}`` of the live process training ``run_dir``, or None."""
+    """``{pid, host, since, job}`` of the live process training ``run_dir``, or None."""
     path = RunDir(Path(run_dir)).lock
     try:
         holder = json.loads(path.read_text())
@@ -89,7 +96,7 @@ class RunLock:
         if not self.enabled:
             return self
         record = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
-                  "start_ticks": _start_time(os.getpid())}
+                  "start_ticks": _start_time(os.getpid()), "job": _scheduler_job()}
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)

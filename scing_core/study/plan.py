@@ -9,6 +9,8 @@ is a path. Fields::
     seeds: 5            # seeds 0..N-1 (--seeds overrides)
     reference: clipreid # the row the others are compared with
     overrides: []       # key=value for every run
+    launcher:           # optional: where the runs train (scing_core.pipeline.launchers.LauncherSettings;
+      kind: slurm       #   command-line flags win), e.g. partition, gpus_per_run, time_min, sbatch_lines
     rows:
       - {name: clipreid, title: CLIP-ReID, preset: synthped_occluded/clipreid/ablation/demo}
       - {name: scing, title: SCING, preset: synthped_occluded/scing/demo, overrides: []}
@@ -27,6 +29,7 @@ import yaml
 from scing_core.config import resolve_config
 from scing_core.config.io import presets_root
 from scing_core.errors import ConfigError
+from scing_core.pipeline.launchers import LauncherSettings
 from scing_core.registry import suggest
 
 PLAN_PREFIX = "study/"
@@ -52,6 +55,7 @@ class StudyPlan:
     data: str = ""
     overrides: tuple[str, ...] = ()
     source: str = ""               # the file the plan came from
+    launcher: LauncherSettings = LauncherSettings()   # the plan's `launcher:` (flags override it)
 
     def row(self, name: str) -> StudyRow:
         return next(r for r in self.rows if r.name == name)
@@ -99,16 +103,19 @@ def load_plan(name: str, seeds: int | None = None) -> StudyPlan:
         raise ConfigError(f"study plan '{path}' is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"study plan '{path}' must hold a mapping (title, seeds, reference, rows)")
-    unknown = set(data) - {"title", "data", "seeds", "reference", "overrides", "rows"}
+    unknown = set(data) - {"title", "data", "seeds", "reference", "overrides", "rows", "launcher"}
     if unknown:
         raise ConfigError(f"study plan '{path}' has unknown keys {sorted(unknown)}; "
-                          "allowed: title, data, seeds, reference, overrides, rows")
+                          "allowed: title, data, seeds, reference, overrides, rows, launcher")
+    launcher = data.get("launcher") or {}
+    if not isinstance(launcher, dict):
+        raise ConfigError(f"study plan '{path}': launcher must be a mapping (kind, parallel, partition, ...)")
     rows = tuple(_row(entry, path) for entry in data.get("rows") or [])
     count = int(seeds if seeds is not None else data.get("seeds", 1))
     plan = StudyPlan(name=path.stem, title=str(data.get("title") or path.stem), rows=rows,
                      seeds=tuple(range(count)), reference=str(data.get("reference") or (rows[0].name if rows else "")),
                      data=str(data.get("data") or ""), overrides=tuple(str(o) for o in data.get("overrides") or ()),
-                     source=str(path))
+                     source=str(path), launcher=LauncherSettings.from_mapping(launcher, f"study plan '{path}'"))
     _check(plan, path)
     return plan
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -25,6 +25,7 @@ import yaml
 from scing_core.atomic import write_text_atomic
 from scing_core.config import resolve_config
 from scing_core.errors import InputError, RunDirError
+from scing_core.pipeline.launchers import LauncherSettings
 from scing_core.pipeline.progress import PipelineProgress, StepReporter, StopFlag
 from scing_core.pipeline.steps import Step, StepOutcome, run_steps
 from scing_core.pipeline.synthetic import SynthData, SynthLayout, synth_steps
@@ -41,8 +42,9 @@ STAGE1_SHARE = 0.2        # share of such a run's time spent before stage 2
 @dataclass
 class StudyOptions:
     device: str = "auto"
-    nproc: int = 1
+    nproc: int = 1                 # inline launcher: processes per run (DDP through torchrun)
     data_root: str | None = None
+    launcher: LauncherSettings = field(default_factory=LauncherSettings)
 
 
 class StudyFolder:
@@ -166,11 +168,23 @@ class StudyReportStep(Step):
 
 
 def study_steps(plan: StudyPlan, folder: StudyFolder, options: StudyOptions, started: float) -> list[Step]:
+    """Data (``data: demo``), the runs (one step each inline; one launching step otherwise), the
+    statistics (not after a Slurm submission: ``scing study --status --collect`` writes them)."""
+    from scing_core.study.launch import LaunchedRun, LaunchedRunsStep
+
     steps: list[Step] = []
     if plan.data == "demo":
         steps += synth_steps(SynthLayout(folder.workspace), study_data())
-    steps += [StudyRunStep(plan, row, seed, folder, options) for seed in plan.seeds for row in plan.rows]
-    return [*steps, StudyReportStep(plan, folder, started)]
+    pairs = [(row, seed) for seed in plan.seeds for row in plan.rows]
+    settings = options.launcher
+    if settings.kind == "inline":
+        steps += [StudyRunStep(plan, row, seed, folder, options) for row, seed in pairs]
+        return [*steps, StudyReportStep(plan, folder, started)]
+    runs = [LaunchedRun(plan.run_name(row, seed), folder.runs / plan.run_name(row, seed), row.preset,
+                        run_overrides(plan, row, seed, folder, options)) for row, seed in pairs]
+    seconds = DEMO_RUN_SECONDS if plan.data == "demo" else GPU_RUN_SECONDS
+    steps.append(LaunchedRunsStep(runs, settings, folder.root / "submitit", f"scing-{plan.name}", seconds))
+    return steps if settings.kind == "slurm" else [*steps, StudyReportStep(plan, folder, started)]
 
 
 @dataclass
@@ -179,6 +193,12 @@ class StudyResult:
     outcomes: list[StepOutcome]
     stopped: bool
     seconds: float
+    jobs: list = field(default_factory=list)   # JobRecords of the runs this call submitted
+
+    @property
+    def submitted(self) -> bool:
+        """True when the runs went to a scheduler and the call returned before they ended (Slurm)."""
+        return any(o.action == "submitted" for o in self.outcomes)
 
 
 def run_study(plan: StudyPlan, workspace, resume: bool = False, options: StudyOptions | None = None,
@@ -194,4 +214,5 @@ def run_study(plan: StudyPlan, workspace, resume: bool = False, options: StudyOp
     started = time.time()
     steps = study_steps(plan, folder, options, started)
     outcomes, stopped = run_steps(steps, progress or PipelineProgress(), stop or StopFlag(), folder.log)
-    return StudyResult(folder, outcomes, stopped, time.time() - started)
+    jobs = [record for step in steps for record in getattr(step, "records", [])]
+    return StudyResult(folder, outcomes, stopped, time.time() - started, jobs)

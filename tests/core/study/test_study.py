@@ -12,25 +12,9 @@ from scing_core.errors import ConfigError
 from scing_core.study import load_plan
 from scing_core.study.stats import mean_ci, paired_delta_ap, sign_test
 
-from tests.support import quick_overrides
+from tests.support import write_plan
 
 pytestmark = pytest.mark.slow
-
-
-def write_plan(path, root, rows=("clipreid", "scing")):
-    overrides = [*quick_overrides(root), "stage2.epochs=2", "eval_every=100"]
-    lines = ["title: tiny study", "seeds: 2", f"reference: {rows[0]}", f"overrides: {json.dumps(overrides)}", "rows:"]
-    lines += [f"  - {{name: {m}, title: {m.upper()}, preset: synthped/{m}/quick}}" for m in rows]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-@pytest.fixture(scope="module")
-def tiny_study(tiny_synthped, tmp_path_factory):
-    base = tmp_path_factory.mktemp("study")
-    plan = write_plan(base / "tiny.yaml", tiny_synthped)
-    assert scing(["study", "--plan", str(plan), "--workspace", str(base / "ws"), "--plain", "--device", "cpu"]) == 0
-    return plan, base / "ws" / "studies" / "tiny"
 
 
 def test_study_trains_every_row_and_seed_and_writes_its_statistics(tiny_study):
