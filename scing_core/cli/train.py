@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 
-from scing_core.cli.options import add_data_root
+from scing_core.cli.options import add_data_root, add_launcher, launcher_settings
 from scing_core.cli import run_main, setup_logging
 from scing_core.cli.console import ConsoleProgress
 from scing_core.config import dump_yaml, list_presets, load_config, resolve_config
@@ -38,11 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", help="where the run writes config, events, checkpoints, metrics")
     add_data_root(p, "dataset folder or its parent (same as data.root=...)")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from checkpoints/last.pt")
-    p.add_argument("--nproc", type=int, default=1, help="processes for DDP (torchrun; NCCL on GPUs, gloo on CPU)")
+    p.add_argument("--nproc", type=int, default=1, help="processes for DDP on this node (torchrun; NCCL on GPUs, gloo on CPU)")
+    p.add_argument("--nnodes", type=int, default=1, help="nodes of a multi-node DDP run (run this command on each)")
+    p.add_argument("--node-rank", type=int, default=0, help="this node's rank, 0..nnodes-1 (node 0 writes the run directory)")
+    p.add_argument("--master-addr", default="", help="node 0's address (multi-node)")
+    p.add_argument("--master-port", type=int, default=29500, help="a free port on node 0 (multi-node; default 29500)")
+    p.add_argument("--stop", action="store_true", help="stop what trains --run-dir (a process or a scheduler job) "
+                                                        "after its current step, with a checkpoint")
     p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     p.add_argument("--list-presets", action="store_true", help="list preset names and exit")
     p.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_launcher(p)
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
     return p
 
@@ -54,7 +61,10 @@ def resolve(args) -> "TrainConfig":  # noqa: F821
     if args.resume:
         if overrides:
             raise ConfigError("overrides cannot be combined with --resume: the run continues with its saved config.yaml")
-        return load_config(RunDir.at(args.run_dir).config)
+        config = RunDir.at(args.run_dir).config
+        if int(os.environ.get("GROUP_RANK", "0")) > 0:   # a worker of node > 0: node 0 writes it
+            _wait_for(config, CONFIG_WAIT_S)
+        return load_config(config)
     if not args.config and not args.print_config:
         raise ConfigError("no --config given; pick a preset from `scing train --list-presets` or pass a YAML file")
     return resolve_config(args.config, overrides)
@@ -77,17 +87,65 @@ def _report_finished(run_dir, cfg) -> bool:
     return True
 
 
+CONFIG_WAIT_S = 300.0
+
+
+def _wait_for(path, seconds: float) -> None:
+    """Wait (polling) for node 0 to write ``path``; a clear error when it does not appear."""
+    import time
+
+    deadline = time.time() + seconds
+    while not path.exists():
+        if time.time() > deadline:
+            raise RunDirError(f"node 0 has not written '{path}' within {seconds:.0f} s; the run directory must be on a "
+                              "filesystem every node shares (docs/cluster.md)")
+        time.sleep(0.5)
+
+
 def _launch_distributed(args, cfg) -> int:
-    """Write the run's config here, then start N workers that pick it up with --resume."""
+    """Write the run's config here (node 0), then start this node's workers, which pick it up with --resume."""
     from scing_core.config import save_config
     from scing_core.engine.distributed import launch
+    from scing_core.paths import shared_filesystem_warning
 
     run = RunDir.at(args.run_dir)
-    run.prepare(args.resume)
-    if not args.resume:
-        save_config(cfg, run.config)
+    if args.node_rank == 0:
+        run.prepare(args.resume)
+        if not args.resume:
+            save_config(cfg, run.config)
+    warning = shared_filesystem_warning(run.root, args.nnodes)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     extra = (["--plain"] if args.plain else []) + (["-v"] if args.verbose else [])
-    return launch(args.nproc, ["--run-dir", str(run.root), "--resume", *extra])
+    return launch(args.nproc, ["--run-dir", str(run.root), "--resume", *extra], args.nnodes, args.node_rank,
+                  args.master_addr, args.master_port)
+
+
+def _check_nodes(args) -> None:
+    if args.nproc < 1 or args.nnodes < 1:
+        raise ConfigError(f"--nproc and --nnodes must be >= 1, got {args.nproc} and {args.nnodes}")
+    if not 0 <= args.node_rank < args.nnodes:
+        raise ConfigError(f"--node-rank must be in 0..{args.nnodes - 1}, got {args.node_rank}")
+    if args.nnodes > 1 and not args.master_addr:
+        raise ConfigError("a multi-node run needs --master-addr (node 0's address, the same on every node)")
+
+
+def _submit(args, cfg, settings) -> int:
+    """``--launcher local|slurm``: the run as one job (Slurm: submitted, returns at once)."""
+    from scing_core.pipeline.launchers import check_launcher_available, prepare_for_submission, submit
+    from scing_core.paths import shared_filesystem_warning
+
+    check_launcher_available(settings)
+    run = RunDir.at(args.run_dir)
+    prepare_for_submission(run, cfg)
+    warning = shared_filesystem_warning(run.root, settings.nodes)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    (record,) = submit([run], settings, run.submitit, name=run.root.name)
+    if settings.kind == "slurm":
+        print(f"submitted {run.root} as Slurm job {record.job_id}; follow it in the studio or with "
+              f"`tail -f {run.events}`; stop it with `scing train --stop --run-dir {run.root}`")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,17 +155,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.list_presets:
         print("\n".join(list_presets()))
         return 0
+    if args.stop:
+        if not args.run_dir:
+            raise ConfigError("--stop needs --run-dir")
+        from scing_core.pipeline.launchers import stop_run
+
+        print(stop_run(RunDir.at(args.run_dir)))
+        return 0
     cfg = resolve(args)
     if args.print_config:
         print(dump_yaml(cfg), end="")
         return 0
     if not args.run_dir:
         raise ConfigError("--run-dir is required to train")
-    if args.nproc < 1:
-        raise ConfigError(f"--nproc must be >= 1 (processes to train with), got {args.nproc}")
+    _check_nodes(args)
     if args.resume and "WORLD_SIZE" not in os.environ and _report_finished(args.run_dir, cfg):
         return 0
-    if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
+    settings = launcher_settings(args)
+    if settings.kind != "inline" and "WORLD_SIZE" not in os.environ:
+        return _submit(args, cfg, settings)
+    if (args.nproc > 1 or args.nnodes > 1) and "WORLD_SIZE" not in os.environ:
         return _launch_distributed(args, cfg)
     from scing_core.engine.run import train
 

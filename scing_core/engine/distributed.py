@@ -61,10 +61,16 @@ def shutdown(dist: DistInfo) -> None:
         torch_dist.destroy_process_group()
 
 
-def launch(nproc: int, argv: list[str]) -> int:
-    """Re-run ``scing train argv`` on ``nproc`` processes through torchrun (torch.distributed.run)."""
-    cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-        "-m", "scing_core.cli.train", *argv,
-    ]
+def launch(nproc: int, argv: list[str], nnodes: int = 1, node_rank: int = 0, master_addr: str = "",
+           master_port: int = 0) -> int:
+    """Re-run ``scing train argv`` on ``nproc`` processes of this node through torchrun
+    (torch.distributed.run): ``--standalone`` on one node, the static rendezvous at ``master_addr:master_port``
+    (node 0's address) across ``nnodes`` nodes, this one being ``node_rank``."""
+    if nnodes > 1:
+        where = [f"--nnodes={nnodes}", f"--node_rank={node_rank}", f"--master_addr={master_addr}",
+                 f"--master_port={master_port}"]
+    else:
+        where = ["--standalone"]
+    cmd = [sys.executable, "-m", "torch.distributed.run", *where, f"--nproc_per_node={nproc}",
+           "-m", "scing_core.cli.train", *argv]
     return subprocess.call(cmd)

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import shutil
+import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -104,6 +106,21 @@ class JobRecord:
 
     def write(self, run: RunDir) -> None:
         write_json_atomic(run.job, dataclasses.asdict(self))
+
+
+def prepare_for_submission(run: RunDir, cfg) -> None:
+    """Before a run is submitted: its config.yaml written (a new run) or checked (one that continues),
+    and a lock left by a job the scheduler has ended (a node that died) cleared."""
+    from scing_core.config import save_config
+    from scing_core.pipeline.training import prepare_run_dir
+
+    if not prepare_run_dir(run, cfg):
+        run.prepare(False)
+        save_config(cfg, run.config)
+    record = JobRecord.read(run)
+    if record is not None and run.lock.exists() and job_state(record).state == "ended":
+        logging.getLogger(__name__).warning("clearing %s: its job %s has ended", run.lock, record.job_id)
+        run.lock.unlink(missing_ok=True)
 
 
 def check_launcher_available(settings: LauncherSettings) -> None:
@@ -254,17 +271,32 @@ def _local_state(record: JobRecord) -> JobState:
     return JobState("running", "RUNNING", "localhost")
 
 
-def cancel(record: JobRecord) -> None:
-    """Cancel the job: scancel through submitit (Slurm), or end the local job's process tree."""
-    import submitit
+def stop_run(run: RunDir) -> str:
+    """Stop whatever trains ``run``, gracefully where it runs (a checkpoint after the current step);
+    returns what was done, in words. A queued Slurm job is cancelled (scancel through submitit); a
+    running one gets SIGINT (``scancel --signal=INT``), which a TrainJob takes as a user's stop; a
+    process on this machine gets SIGINT (a launcher's job) or SIGTERM (``scing train``)."""
+    from scing_core.runs.lock import lock_holder
 
-    if record.launcher == "slurm":
+    record = JobRecord.read(run)
+    state = job_state(record) if record else None
+    if record is not None and record.launcher == "slurm" and state.state == "queued":
+        import submitit
+
         submitit.SlurmJob(record.folder, record.job_id).cancel(check=True)
-        return
+        return f"cancelled the queued job {record.job_id}"
+    if record is not None and record.launcher == "slurm" and state.state == "running":
+        subprocess.run(["scancel", "--signal=INT", record.job_id], check=True, capture_output=True, timeout=60)
+        return f"asked job {record.job_id} to stop after its current step"
+    holder = lock_holder(run.root)
+    if holder is None:
+        return "nothing trains it"
+    launched = record is not None and state is not None and state.state == "running"
     try:
-        os.kill(int(record.job_id), 15)
-    except (ValueError, ProcessLookupError):
-        pass
+        os.kill(int(holder["pid"]), signal.SIGINT if launched else signal.SIGTERM)
+    except (ProcessLookupError, PermissionError, ValueError, KeyError) as exc:
+        raise InputError(f"could not signal process {holder.get('pid')} on {holder.get('host')} ({exc})") from None
+    return f"asked process {holder['pid']} to stop after its current step"
 
 
 def submission_script(record: JobRecord) -> str:

@@ -10,18 +10,14 @@ once the job array is queued, and ``scing study --status`` follows it.
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import threading
 from pathlib import Path
 
-from scing_core.config import resolve_config, save_config
-from scing_core.pipeline.launchers import JobRecord, LauncherSettings, job_state, submit
+from scing_core.config import resolve_config
+from scing_core.pipeline.launchers import JobRecord, LauncherSettings, job_state, prepare_for_submission, stop_run, submit
 from scing_core.pipeline.progress import StepReporter, StepStopped
 from scing_core.pipeline.steps import Step
-from scing_core.pipeline.training import prepare_run_dir
 from scing_core.runs.layout import RunDir
-from scing_core.runs.lock import lock_holder
 from scing_core.study.status import run_status
 
 log = logging.getLogger(__name__)
@@ -43,16 +39,7 @@ class LaunchedRun:
         return run_status(self.run, tests_wanted=self.tests_wanted()).state
 
     def prepare(self) -> None:
-        """config.yaml written (a new run) or checked (a run that continues); a lock left by a job the
-        scheduler has ended (a node that died) is cleared."""
-        cfg = resolve_config(self.preset, self.overrides)
-        if not prepare_run_dir(self.run, cfg):
-            self.run.prepare(False)
-            save_config(cfg, self.run.config)
-        record = JobRecord.read(self.run)
-        if record is not None and self.run.lock.exists() and job_state(record).state == "ended":
-            log.warning("clearing %s: its job %s has ended", self.run.lock, record.job_id)
-            self.run.lock.unlink(missing_ok=True)
+        prepare_for_submission(self.run, resolve_config(self.preset, self.overrides))
 
 
 class LaunchedRunsStep(Step):
@@ -108,7 +95,7 @@ class LaunchedRunsStep(Step):
                 if not stopping:
                     stopping = True
                     for run in todo:
-                        _ask_to_stop(run.run)
+                        stop_run(run.run)
         if failure:
             raise failure[0]
         if stopping or any(r.state() != "done" for r in todo):
@@ -119,17 +106,6 @@ class LaunchedRunsStep(Step):
 def _held(run: LaunchedRun) -> bool:
     record = JobRecord.read(run.run)
     return record is not None and job_state(record).state in ("queued", "running")
-
-
-def _ask_to_stop(run: RunDir) -> None:
-    """SIGINT to the process training ``run`` on this machine: it checkpoints after its step and ends."""
-    holder = lock_holder(run.root)
-    if holder is None:
-        return
-    try:
-        os.kill(int(holder["pid"]), signal.SIGINT)
-    except (ProcessLookupError, PermissionError, ValueError, KeyError):
-        pass
 
 
 def _failed(todo: list[LaunchedRun]):
