@@ -21,6 +21,8 @@ from scing_core.runs.layout import RunDir
 from scing_core.runs.trained import TrainedRun
 from scing_core.errors import ScingError
 from scing_core.paths import default_demo_workspace, user_cache_dir
+from scing_core.pipeline.launchers import (LauncherSettings, launcher_flags, read_workspace_launcher,
+                                           write_workspace_launcher)
 from scing_core.resources import resources_dir
 
 # Heavier parts of the core, imported on first use so that `import scing_core.api` stays fast
@@ -64,7 +66,9 @@ __all__ = [
     "damaged_run", "list_datasets", "list_presets", "list_runs", "load_dataset", "load_eval", "read_events", "resolve_config",
     "resources_dir",
     "summarize_run", "train_command", "user_cache_dir", "workspace_of", "launch_overrides", "list_studies",
-    "load_study", "study_command", "run_writer", "run_liveness", "eval_folders", "follow_events", "TrainedRun", *_LAZY,
+    "load_study", "study_command", "run_writer", "run_liveness", "eval_folders", "follow_events", "TrainedRun",
+    "LauncherSettings", "launcher_settings", "save_launcher_settings", "run_job", "stop_run", "study_status",
+    "list_plans", "collect_study_command", *_LAZY,
 ]
 
 
@@ -145,11 +149,16 @@ def run_liveness(run_dir) -> str | None:
 
 
 def list_studies(workspace) -> list[Path]:
-    """Study folders (``scing study``) of a workspace: ``workspace/studies/*/`` holding study.json, and
-    ``workspace`` itself when it is one (a study folder opened as the workspace)."""
+    """Study folders (``scing study``) of a workspace: ``workspace/studies/*/`` holding study.json or,
+    for a study still running or submitted to a cluster, its plan.yaml; and ``workspace`` itself when
+    it is one (a study folder opened as the workspace)."""
     root = Path(workspace).expanduser()
-    found = [root] if (root / "study.json").is_file() else []
-    return found + sorted(p.parent for p in root.glob("studies/*/study.json"))
+
+    def is_study(folder: Path) -> bool:
+        return (folder / "study.json").is_file() or (folder / "plan.yaml").is_file()
+
+    found = [root] if is_study(root) else []
+    return found + sorted(p for p in root.glob("studies/*") if p.is_dir() and is_study(p))
 
 
 def load_study(study_dir) -> dict:
@@ -164,22 +173,88 @@ def load_study(study_dir) -> dict:
     return data
 
 
-def study_command(plan: str, workspace, seeds: int | None = None, resume: bool = False) -> list[str]:
-    """The argv that runs (or continues) a study plan in a separate process (``scing study``)."""
+def study_command(plan: str, workspace, seeds: int | None = None, resume: bool = False,
+                  launcher: LauncherSettings | None = None) -> list[str]:
+    """The argv that runs (or continues) a study plan in a separate process (``scing study``); with a
+    ``launcher`` its runs go there (Slurm: the command submits and returns)."""
     cmd = [sys.executable, "-m", "scing_core.cli", "study", "--plan", str(plan), "--workspace", str(workspace), "--plain"]
-    return cmd + (["--seeds", str(seeds)] if seeds else []) + (["--resume"] if resume else [])
+    cmd += (["--seeds", str(seeds)] if seeds else []) + (["--resume"] if resume else [])
+    return cmd + (launcher_flags(launcher) if launcher else [])
 
 
-def train_command(config: str, run_dir, overrides: list[str] = (), resume: bool = False, nproc: int = 1) -> list[str]:
-    """The argv that trains ``config`` into ``run_dir`` in a separate process (``scing train``)."""
+def collect_study_command(study_dir) -> list[str]:
+    """The argv that prints a study's run states and, once every run is done, writes its study.json."""
+    return [sys.executable, "-m", "scing_core.cli", "study", "--status", str(study_dir), "--collect"]
+
+
+def train_command(config: str, run_dir, overrides: list[str] = (), resume: bool = False, nproc: int = 1,
+                  launcher: LauncherSettings | None = None) -> list[str]:
+    """The argv that trains ``config`` into ``run_dir`` in a separate process (``scing train``); with a
+    Slurm ``launcher`` the process submits the run as a job and returns at once."""
     cmd = [sys.executable, "-m", "scing_core.cli", "train", "--run-dir", str(run_dir), "--plain"]
     if resume:
         cmd.append("--resume")
-    else:
-        cmd += ["--config", config, *overrides]
     if nproc > 1:
         cmd += ["--nproc", str(nproc)]
-    return cmd
+    cmd += launcher_flags(launcher) if launcher else []
+    return cmd if resume else cmd + ["--config", config, *overrides]
+
+
+# -- launchers: where runs train (docs/cluster.md) ------------------------------------------------
+
+def launcher_settings(workspace) -> LauncherSettings:
+    """*fast* — the launcher saved in ``workspace`` (``launcher.json``), else the default (this machine)."""
+    return read_workspace_launcher(workspace)
+
+
+def save_launcher_settings(workspace, settings: LauncherSettings) -> Path:
+    """Save the workspace's launcher (the studio's launch forms start from it)."""
+    return write_workspace_launcher(workspace, settings)
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """The scheduler job behind a run: ``state`` queued | running | ended | unknown (the scheduler's)."""
+
+    launcher: str
+    job_id: str
+    state: str
+    raw: str
+    node: str
+
+
+def run_job(run_dir) -> RunJob | None:
+    """The run's scheduler job and its state, asked of the scheduler (sacct through submitit: may take a
+    second; call it off the GUI thread); None for runs no launcher submitted."""
+    from scing_core.pipeline.launchers import JobRecord, job_state
+
+    record = JobRecord.read(RunDir.at(run_dir))
+    if record is None:
+        return None
+    state = job_state(record)
+    return RunJob(record.launcher, record.job_id, state.state, state.raw, state.node)
+
+
+def stop_run(run_dir) -> str:
+    """Stop what trains ``run_dir`` after its current step (a queued Slurm job is cancelled); says what it did."""
+    from scing_core.pipeline.launchers import stop_run as stop
+
+    return stop(RunDir.at(run_dir))
+
+
+def study_status(study_dir) -> list:
+    """Each run of a study folder (WORKSPACE/studies/<plan>) as a ``RunStatus``: state (done, queued,
+    running, preempted, failed, stopped, not started), job id, node, epoch reached, last error, fraction."""
+    from scing_core.study.follow import follow_study
+
+    return follow_study(study_dir).runs
+
+
+def list_plans() -> list[str]:
+    """*fast* — the shipped study plans (``study/NAME``)."""
+    from scing_core.study.plan import list_plans as plans
+
+    return plans()
 
 
 def demo_command(workspace=None, quick: bool = False) -> list[str]:

@@ -108,6 +108,42 @@ class JobRecord:
         write_json_atomic(run.job, dataclasses.asdict(self))
 
 
+WORKSPACE_SETTINGS = "launcher.json"   # a workspace's saved launcher settings (the studio's launch forms)
+
+
+def read_workspace_launcher(workspace) -> LauncherSettings:
+    """The launcher settings saved in ``workspace`` (defaults when none are, or they no longer check)."""
+    data = read_json(Path(workspace).expanduser() / WORKSPACE_SETTINGS)
+    try:
+        return LauncherSettings.from_mapping(data or {}, "launcher.json")
+    except ConfigError:
+        return LauncherSettings()
+
+
+def write_workspace_launcher(workspace, settings: LauncherSettings) -> Path:
+    """Save ``settings`` as the workspace's launcher (``WORKSPACE/launcher.json``, atomically)."""
+    path = Path(workspace).expanduser() / WORKSPACE_SETTINGS
+    write_json_atomic(path, dataclasses.asdict(settings.check()))
+    return path
+
+
+def launcher_flags(settings: LauncherSettings) -> list[str]:
+    """The command-line flags (``scing train`` / ``scing study``) that ask for ``settings``."""
+    if settings.kind == "inline":
+        return []
+    flags = ["--launcher", settings.kind, "--parallel", str(settings.parallel)]
+    if settings.kind == "local":
+        return flags
+    for name in ("partition", "account"):
+        if getattr(settings, name):
+            flags += [f"--{name}", getattr(settings, name)]
+    flags += ["--gpus-per-run", str(settings.gpus_per_run), "--cpus-per-run", str(settings.cpus_per_run),
+              "--time-min", str(settings.time_min), "--nodes", str(settings.nodes)]
+    if settings.mem_gb:
+        flags += ["--mem-gb", str(settings.mem_gb)]
+    return flags + [f"--sbatch={line}" for line in settings.sbatch_lines]
+
+
 def prepare_for_submission(run: RunDir, cfg) -> None:
     """Before a run is submitted: its config.yaml written (a new run) or checked (one that continues),
     and a lock left by a job the scheduler has ended (a node that died) cleared."""
