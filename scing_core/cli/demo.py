@@ -22,6 +22,8 @@ Build the demo workspace the studio opens on, with one progress bar and an ETA:
   3. three runs (runs/clipreid, runs/cocoop, runs/scing), both stages, trained on SynthPed-Occluded
      with SynthCLIP weights and evaluated on the holistic and the occluded test splits
   4. the analysis figures (figures/) and report.md
+The independent steps of 1-2, of 3 and of 4 run at once, one process each with its share of the
+CPU threads (--sequential: one after another in this process).
 
 Re-running skips finished steps and resumes interrupted ones (an interrupted run continues from its
 last checkpoint). Ctrl-C or SIGTERM stops after the current training step, with a checkpoint.
@@ -39,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="smaller data and fewer epochs (under a minute; the tests use it)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the data, SynthCLIP and the runs (default 0)")
     parser.add_argument("--plan", action="store_true", help="list the steps and what is still to do, then exit")
+    parser.add_argument("--sequential", action="store_true",
+                        help="one step after another in this process (default: the independent steps of each phase - "
+                             "data and SynthCLIP, the three runs, the figures - at once, one process each)")
     parser.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
     return parser
@@ -86,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     previous = install_stop_handlers(stop)
     progress = ConsolePipelineProgress(plain=True if args.plain else None)
     try:
-        result = build_demo(workspace, quick=args.quick, seed=args.seed, progress=progress, stop=stop)
+        result = build_demo(workspace, quick=args.quick, seed=args.seed, progress=progress, stop=stop,
+                            parallel=not args.sequential)
     finally:
         progress.close()
         for sig, old in previous.items():

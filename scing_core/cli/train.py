@@ -179,11 +179,23 @@ def main(argv: list[str] | None = None) -> int:
     from scing_core.engine.run import train
 
     holder: list = []
-    previous = signal.signal(signal.SIGTERM, lambda *_: setattr(holder[0], "stop_requested", True) if holder else sys.exit(143))
+
+    def stop(reason: str):
+        def handler(*_):
+            if not holder:
+                sys.exit(143)
+            holder[0].stop_reason, holder[0].stop_requested = reason, True
+        return handler
+
+    # SIGTERM: a stop (Stop in the studio, kill); SIGUSR2: Slurm's pre-timeout signal (--signal=USR2@90) to a
+    # plain sbatch job: both checkpoint after the current step (docs/cluster.md requeues the second)
+    previous = {sig: signal.signal(sig, stop(reason))
+                for sig, reason in ((signal.SIGTERM, "requested"), (signal.SIGUSR2, "preempted"))}
     try:
         train(cfg, args.run_dir, resume=args.resume, hooks=[ConsoleProgress(force_plain=args.plain or None)], ctx_out=holder)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 

@@ -3,11 +3,12 @@ with one progress view."""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scing_core.demo.workspace import DemoSettings, DemoWorkspace
+from scing_core.demo.workspace import METHODS, DemoSettings, DemoWorkspace
 from scing_core.pipeline.progress import PipelineProgress, PlannedStep, StopFlag
 from scing_core.pipeline.steps import StepOutcome, planned_step, run_steps
 
@@ -32,24 +33,35 @@ class DemoResult:
         return {o.step: o.action for o in self.outcomes}
 
 
-def demo_steps(ws: DemoWorkspace, settings: DemoSettings) -> list:
-    """Every step in build order: data, SynthCLIP, the three runs, the figures, the report."""
+def demo_steps(ws: DemoWorkspace, settings: DemoSettings, parallel: bool = True) -> list:
+    """Every step in build order: data and SynthCLIP, the three runs, the figures, the report. With
+    ``parallel`` (the default) each of the first three is a group whose members run at once, one
+    process each (``scing_core.pipeline.parallel``): the demo uses every core of the machine."""
     from scing_core.demo.figures import build_figure_steps
     from scing_core.demo.report import ReportStep
-    from scing_core.demo.steps import build_steps
+    from scing_core.demo.steps import RunStep
+    from scing_core.pipeline.parallel import StepGroup
+    from scing_core.pipeline.synthetic import synth_steps
 
-    return [*build_steps(ws, settings), *build_figure_steps(ws, settings), ReportStep(ws, settings)]
+    data = synth_steps(ws, settings)
+    runs = [RunStep(ws, settings, method) for method in METHODS]
+    figures = build_figure_steps(ws, settings)
+    if not parallel:
+        return [*data, *runs, *figures, ReportStep(ws, settings)]
+    return [StepGroup("data", "SynthPed, SynthPed-Occluded and SynthCLIP", data),
+            StepGroup("runs", "CLIP-ReID, CoCoOp and SCING", runs),
+            StepGroup("figures", "analysis figures", figures, processes=os.cpu_count() or 1), ReportStep(ws, settings)]
 
 
 def plan_demo(workspace=None, quick: bool = False, seed: int = 0) -> list[PlannedStep]:
     """What ``build_demo`` would do now: each step, its expected seconds and whether it is still to do."""
     ws = DemoWorkspace.at(workspace)
     settings = DemoSettings.for_mode(quick, seed)
-    return [planned_step(step) for step in demo_steps(ws, settings)]
+    return [planned_step(step) for step in demo_steps(ws, settings, parallel=False)]
 
 
 def build_demo(workspace=None, quick: bool = False, seed: int = 0, progress: PipelineProgress | None = None,
-               stop: StopFlag | None = None) -> DemoResult:
+               stop: StopFlag | None = None, parallel: bool = True) -> DemoResult:
     """Build (or finish) the demo workspace: SynthPed + SynthPed-Occluded, SynthCLIP, three runs
     (clipreid, cocoop, scing) trained on SynthPed-Occluded and evaluated on both test splits, the
     analysis figures and ``report.md``.
@@ -64,7 +76,7 @@ def build_demo(workspace=None, quick: bool = False, seed: int = 0, progress: Pip
     ws = DemoWorkspace.at(workspace)
     settings = DemoSettings.for_mode(quick, seed)
     ws.check_settings(settings)
-    steps = demo_steps(ws, settings)
+    steps = demo_steps(ws, settings, parallel)
     started = time.time()
     result = DemoResult(ws.root, settings)
     result.outcomes, result.stopped = run_steps(steps, progress, stop, ws.log)

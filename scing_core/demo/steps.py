@@ -11,11 +11,11 @@ import dataclasses
 
 from scing_core.atomic import read_json
 from scing_core.config import TrainConfig, resolve_config
-from scing_core.demo.workspace import METHODS, DemoSettings, DemoWorkspace
+from scing_core.demo.workspace import DemoSettings, DemoWorkspace
 from scing_core.models.prompts import method_title
 from scing_core.pipeline.progress import StepReporter
 from scing_core.pipeline.steps import Step
-from scing_core.pipeline.synthetic import SynthClipStep, synth_steps
+from scing_core.pipeline.synthetic import SynthClipStep
 from scing_core.pipeline.training import train_or_resume
 from scing_core.runs.layout import RunDir
 
@@ -57,8 +57,3 @@ class RunStep(Step):
     def run(self, reporter: StepReporter) -> str:
         cfg = demo_config(self.ws, self.settings, self.method)
         return train_or_resume(cfg, self.run_dir, reporter, STAGE1_SHARE[self.settings.quick])
-
-
-def build_steps(ws: DemoWorkspace, settings: DemoSettings) -> list[Step]:
-    """Data, SynthCLIP and the three runs, in build order (figures and report come after)."""
-    return [*synth_steps(ws, settings), *(RunStep(ws, settings, m) for m in METHODS)]

@@ -100,19 +100,50 @@ def run_steps(steps: list, progress: PipelineProgress, stop: StopFlag, log_path)
         try:
             outcome = _run_step(step, progress, stop)
         except Exception as exc:
-            failed = StepOutcome(step.name, "failed", 0.0, f"{type(exc).__name__}: {exc}")
-            step_log.record(failed)
+            outcome = StepOutcome(step.name, "failed", 0.0, f"{type(exc).__name__}: {exc}")
+            members = member_outcomes(step, outcome)
+            _record(step_log, outcomes, members)
             if not getattr(step, "optional", False):
                 raise
-            log.warning("%s failed (%s); the report says so", step.name, failed.note)
-            outcome = failed
+            log.warning("%s failed (%s); the report says so", step.name, outcome.note)
         else:
-            step_log.record(outcome)
-        outcomes.append(outcome)
-        progress.step_finished(outcome.step, outcome.action, outcome.seconds, outcome.note)
-        if outcome.action == "stopped":
+            members = member_outcomes(step, outcome)
+            _record(step_log, outcomes, members)
+        action = _group_action(members) if hasattr(step, "steps") else outcome.action
+        progress.step_finished(step.name, action, outcome.seconds, outcome.note)
+        if action == "stopped":
             return outcomes, True
     return outcomes, False
+
+
+def _record(step_log: StepLog, outcomes: list[StepOutcome], members: list[StepOutcome]) -> None:
+    for member in members:
+        step_log.record(member)
+    outcomes.extend(members)
+
+
+def member_outcomes(step, outcome: StepOutcome) -> list[StepOutcome]:
+    """The outcomes to log for ``step``: its own, or each member's for a group of steps run at once
+    (:class:`scing_core.pipeline.parallel.StepGroup`)."""
+    members = getattr(step, "steps", None)
+    if members is None:
+        return [outcome]
+    if getattr(step, "outcomes", None):
+        return list(step.outcomes)
+    if outcome.action in ("skipped", "unavailable", "stopped"):
+        out = []
+        for member in members:
+            reason = member.unavailable_reason()
+            out.append(StepOutcome(member.name, "unavailable", 0.0, reason) if reason else
+                       StepOutcome(member.name, outcome.action if not member.is_done() else "skipped", 0.0, outcome.note))
+        return out
+    return [outcome]
+
+
+def _group_action(members: list[StepOutcome]) -> str:
+    """A group's action for the progress view: stopped or failed when a member was, else ran."""
+    actions = {o.action for o in members}
+    return next((a for a in ("failed", "stopped", "ran", "resumed") if a in actions), "skipped")
 
 
 def _run_step(step, progress: PipelineProgress, stop: StopFlag) -> StepOutcome:

@@ -84,6 +84,8 @@ class SynthLayout:
 class SynthPedStep(Step):
     """SynthPed (``holistic``) or SynthPed-Occluded (``occluded``): same seed, same people and files."""
 
+    light = True   # pure Python drawing: one CPU thread is all it uses
+
     def __init__(self, layout: SynthLayout, data: SynthData, split: str) -> None:
         self.layout, self.settings, self.split = layout, data, split
         self.name = f"data/{split}"

@@ -38,6 +38,27 @@ class RunProgressHook(Hook):
             ctx.stop_requested = True  # honoured after this step: checkpoint, then run_finished "stopped"
 
 
+STAGE1_SHARE = 0.2   # share of a run's work before stage 2, for progress fractions read off its events
+
+
+def events_fraction(events: list[dict]) -> float:
+    """How much of a run's training its events show done (0..1): the last epoch_end's stage and epoch."""
+    ends = [e for e in events if e.get("type") == "epoch_end"]
+    if not ends:
+        return 0.0
+    last = ends[-1]
+    within = (int(last.get("epoch", 0)) + 1) / max(int(last.get("epochs", 1)), 1)
+    return within * STAGE1_SHARE if last.get("stage") == 1 else STAGE1_SHARE + within * (1 - STAGE1_SHARE)
+
+
+def run_fraction(run_dir) -> float:
+    """:func:`events_fraction` of the run at ``run_dir`` (1.0 once its metrics are written)."""
+    from scing_core.runs.events import read_events
+
+    run = RunDir.at(run_dir)
+    return 1.0 if run.metrics.exists() else events_fraction(read_events(run.events))
+
+
 def prepare_run_dir(run: RunDir, cfg: TrainConfig) -> bool:
     """True when ``run`` continues (same config), False when it starts (leftovers of a kill cleared)."""
     if run.config.exists():

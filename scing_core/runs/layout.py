@@ -22,6 +22,9 @@ class RunDir:
 
     @classmethod
     def at(cls, path) -> "RunDir":
+        """The run directory at ``path`` (absolute); a RunDir is returned as it is."""
+        if isinstance(path, RunDir):
+            return path
         return cls(Path(path).expanduser().resolve())
 
     config = property(lambda self: self.root / "config.yaml")

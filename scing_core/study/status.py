@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scing_core.pipeline.launchers import JobRecord, job_state
+from scing_core.pipeline.training import events_fraction
 from scing_core.runs.events import read_events
 from scing_core.runs.layout import RunDir
 from scing_core.runs.lock import lock_state
@@ -27,7 +28,6 @@ from scing_core.study.plan import StudyPlan
 from scing_core.study.report import finished_metrics
 
 STATES = ("done", "queued", "running", "preempted", "failed", "stopped", "not started")
-STAGE1_SHARE = 0.2   # share of a run's work before stage 2, for the progress fraction
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def run_status(run: RunDir, row: str = "", seed: int = 0, tests_wanted: int = 1)
     sched = job_state(record) if record else None
     common = dict(name=run.root.name, row=row, seed=seed, job_id=record.job_id if record else "",
                   launcher=record.launcher if record else "inline", scheduler=sched.raw if sched else "",
-                  node=sched.node if sched else "", epoch=_epoch_reached(events), fraction=_fraction(events))
+                  node=sched.node if sched else "", epoch=_epoch_reached(events), fraction=events_fraction(events))
     finished = [e for e in events if e["type"] == "run_finished"]
     last = finished[-1] if finished else None
     if len(finished_metrics(run.root)) >= tests_wanted and last and last.get("status") == "completed":
@@ -97,15 +97,6 @@ def _epoch_reached(events: list[dict]) -> str:
         return ""
     e = ends[-1]
     return f"stage {e.get('stage')}, epoch {int(e.get('epoch', 0)) + 1}/{e.get('epochs')}"
-
-
-def _fraction(events: list[dict]) -> float:
-    ends = [e for e in events if e["type"] == "epoch_end"]
-    if not ends:
-        return 0.0
-    e = ends[-1]
-    within = (int(e.get("epoch", 0)) + 1) / max(int(e.get("epochs", 1)), 1)
-    return within * STAGE1_SHARE if e.get("stage") == 1 else STAGE1_SHARE + within * (1 - STAGE1_SHARE)
 
 
 def study_status(plan: StudyPlan, study_dir: Path, tests_wanted: int = 1) -> list[RunStatus]:

@@ -72,7 +72,8 @@ def sbatch(args: list[str]) -> int:
         parallel = int(limit) if limit else len(indices)
     for idx in indices:
         tid = f"{job}" if idx is None else f"{job}_{idx}"
-        _write(tid, {"job": job, "index": idx, "state": "PENDING", "script": str(script_path), "options": options,
+        _write(tid, {"job": job, "index": idx, "state": "PENDING", "script": str(script_path.resolve()),
+                     "cwd": os.getcwd(), "options": options,
                      "pid": None, "requeue": False, "runs": 0})
     (STATE / f"{job}.json").write_text(json.dumps({"tasks": [f"{job}" if i is None else f"{job}_{i}" for i in indices],
                                                    "parallel": parallel}))
@@ -98,7 +99,11 @@ def _run_task(tid: str) -> None:
         else:
             env.update(SLURM_JOB_ID=str(data["job"] * 1000 + data["index"] + 1), SLURM_ARRAY_JOB_ID=str(data["job"]),
                        SLURM_ARRAY_TASK_ID=str(data["index"]))
-        proc = subprocess.Popen(["bash", data["script"]], env=env, start_new_session=True)
+        output = str(options.get("output", "slurm-%j.out")).replace("%j", env["SLURM_JOB_ID"]).replace(
+            "%x", str(options.get("job-name", "job")))
+        with open(Path(data["cwd"]) / output if not output.startswith("/") else output, "a") as log:
+            proc = subprocess.Popen(["bash", data["script"]], env=env, start_new_session=True, cwd=data["cwd"],
+                                    stdout=log, stderr=subprocess.STDOUT)
         _update(tid, state="RUNNING", pid=proc.pid, runs=data["runs"] + 1, requeue=False)
         code = proc.wait()
         data = _read(tid)
@@ -138,7 +143,14 @@ def srun(args: list[str]) -> int:
 
         procs.append(subprocess.Popen(args, env=env, stdout=path(out) if out else None,
                                       stderr=path(err) if err else None))
-    return max(p.wait() for p in procs)
+    steps = STATE / "steps"
+    steps.mkdir(parents=True, exist_ok=True)
+    record = steps / f"{os.environ['SLURM_JOB_ID']}.pids"   # scancel --signal reaches the steps, as in Slurm
+    record.write_text("\n".join(str(p.pid) for p in procs))
+    try:
+        return max(p.wait() for p in procs)
+    finally:
+        record.unlink(missing_ok=True)
 
 
 def _tasks_of(ident: str) -> list[str]:
@@ -163,8 +175,30 @@ def scancel(args: list[str]) -> int:
                 if data["pid"]:
                     _kill(data["pid"], signal.SIGTERM)
             elif data["pid"]:
-                _kill(data["pid"], getattr(signal, sig if sig.startswith("SIG") else "SIG" + sig))
+                number = getattr(signal, sig if sig.startswith("SIG") else "SIG" + sig)
+                step_pids = _step_pids(data)
+                if step_pids and "--batch" not in args and "--full" not in args:
+                    for pid in step_pids:
+                        _kill_one(pid, number)
+                else:
+                    _kill(data["pid"], number)
     return 0
+
+
+def _step_pids(data: dict) -> list[int]:
+    job_id = str(data["job"]) if data["index"] is None else str(data["job"] * 1000 + data["index"] + 1)
+    record = STATE / "steps" / f"{job_id}.pids"
+    try:
+        return [int(p) for p in record.read_text().split()]
+    except OSError:
+        return []
+
+
+def _kill_one(pid: int, sig) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _kill(pid: int, sig) -> None:
@@ -175,6 +209,9 @@ def _kill(pid: int, sig) -> None:
 
 
 def scontrol(args: list[str]) -> int:
+    if args[:2] == ["show", "hostnames"]:
+        print("localhost")   # the one node every job of the stand-in runs on
+        return 0
     if args[:1] != ["requeue"]:
         print(f"scontrol: {' '.join(args)} is not supported by the stand-in", file=sys.stderr)
         return 1
