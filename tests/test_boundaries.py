@@ -1,4 +1,4 @@
-"""Architecture rules (DESIGN.md, Boundaries): the core never imports Qt or the app; the app
+"""Architecture rules (docs/design.md, Boundaries): the core never imports Qt or the app; the app
 reaches the core only through scing_core.api (and the CLI entry point)."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def test_import_scan_sees_violations(tmp_path):
     assert "PySide6.QtWidgets" in modules and "scing_core.engine" in modules
 
 
-MAX_MODULE_LINES = 400   # STYLE.md: modules small; split by responsibility before one grows past this
+MAX_MODULE_LINES = 400   # docs/design.md: modules small; split by responsibility before one grows past this
 
 
 def test_no_module_of_the_core_the_app_or_the_benchmarks_grows_past_400_lines():

@@ -1,7 +1,7 @@
 """Evaluation and retrieval: ranking metrics, distances, re-ranking, FAISS search, ROC data,
 feature extraction and the eval artefacts a run directory keeps for the GUI.
 
-Public names (contracts, see DESIGN.md):
+Public names (contracts, see docs/design.md):
 
 - :func:`evaluate_rank` -> :class:`RankResult` (Market-1501 protocol, exact and vectorised)
 - :func:`compute_distance` (cosine / euclidean on L2-normalised features)

@@ -6,7 +6,7 @@ with the CLS position kept), optionally adds SIE camera embeddings, then loads w
 Building never loads weights by itself: :func:`scing_core.models.weights.load_pretrained` does.
 
 SIE (side information embedding): ``sie_coef * sie_embed[cam]`` is added to the CLS token only —
-the project's reading of the paper (DESIGN.md), and what CLIP-ReID's code does too
+the project's reading of the paper (docs/design.md), and what CLIP-ReID's code does too
 (``x[:, 0] = x[:, 0] + cv_emb``); TransReID, where SIE comes from, adds it to every token.
 """
 

@@ -1,4 +1,4 @@
-"""The run directory layout (DESIGN.md, "Run directory") and its reuse rules.
+"""The run directory layout (README, "Run directory"; docs/design.md) and its reuse rules.
 
 This is the one module that knows the names inside a run directory; everything else asks a
 :class:`RunDir` (or a :class:`scing_core.runs.trained.TrainedRun`) for its paths::
