@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make test: install, then the full test suite (CPU only; minutes).
+## make test: install, check the layering contracts (lint-imports, pyproject.toml), then the full test suite (CPU only; minutes).
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 ## make test-fast: the suite without tests marked slow.

@@ -26,11 +26,13 @@ from scing_core.atomic import write_text_atomic
 from scing_core.config import resolve_config
 from scing_core.errors import InputError, RunDirError
 from scing_core.pipeline.launchers import LauncherSettings
+from scing_core.pipeline.parallel import StepGroup
 from scing_core.pipeline.progress import PipelineProgress, StepReporter, StopFlag
 from scing_core.pipeline.steps import Step, StepOutcome, run_steps
 from scing_core.pipeline.synthetic import SynthData, SynthLayout, synth_steps
 from scing_core.pipeline.training import prepare_run_dir, train_or_resume
 from scing_core.runs.layout import RunDir
+from scing_core.study.launch import LaunchedRun, LaunchedRunsStep
 from scing_core.study.plan import StudyPlan, StudyRow
 from scing_core.study.report import finished_metrics, write_study
 
@@ -170,13 +172,13 @@ class StudyReportStep(Step):
 def study_steps(plan: StudyPlan, folder: StudyFolder, options: StudyOptions, started: float) -> list[Step]:
     """Data (``data: demo``), the runs (one step each inline; one launching step otherwise), the
     statistics (not after a Slurm submission: ``scing study --status --collect`` writes them)."""
-    from scing_core.study.launch import LaunchedRun, LaunchedRunsStep
-
     steps: list[Step] = []
-    if plan.data == "demo":
-        steps += synth_steps(SynthLayout(folder.workspace), study_data())
-    pairs = [(row, seed) for seed in plan.seeds for row in plan.rows]
     settings = options.launcher
+    if plan.data == "demo":
+        data = synth_steps(SynthLayout(folder.workspace), study_data())
+        # the local launcher uses every core from the start: data and SynthCLIP at once, as the demo does
+        steps += [StepGroup("data", "SynthPed, SynthPed-Occluded and SynthCLIP", data)] if settings.kind == "local" else data
+    pairs = [(row, seed) for seed in plan.seeds for row in plan.rows]
     if settings.kind == "inline":
         steps += [StudyRunStep(plan, row, seed, folder, options) for row, seed in pairs]
         return [*steps, StudyReportStep(plan, folder, started)]
