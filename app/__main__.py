@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SCING Studio")
     app.setOrganizationName("scing-studio")
-    from scing_core.api import resources_dir
+    from app.services.core_client import resources_dir
 
     style_sheet = resources_dir() / "styles" / "studio.qss"
     if style_sheet.is_file():

@@ -18,15 +18,24 @@ from scing_core.config import list_presets, resolve_config
 from scing_core.data import ReIDDataset, ReIDSample, list_datasets, load_dataset
 from scing_core.runs.events import EventFollower, read_events
 from scing_core.runs.layout import RunDir
-from scing_core.runs.trained import TrainedRun
-from scing_core.errors import ScingError
+from scing_core.data.datasets.synthped import image_annotations, mask_path_for
+from scing_core.runs.trained import TrainedRun, load_prototypes, load_run_model
+from scing_core.errors import InputError, RunDirError, ScingError
 from scing_core.paths import default_demo_workspace, user_cache_dir
-from scing_core.pipeline.launchers import (LauncherSettings, launcher_flags, read_workspace_launcher,
-                                           write_workspace_launcher)
+from scing_core.pipeline.launchers import (JobRecord, LauncherSettings, job_state, launcher_flags,
+                                           read_workspace_launcher, write_workspace_launcher)
+from scing_core.pipeline.launchers import stop_run as stop_launched_run
 from scing_core.resources import resources_dir
 
-# Heavier parts of the core, imported on first use so that `import scing_core.api` stays fast
-# (the studio opens before torch-heavy analysis modules load). name -> module that defines it.
+# The heavy parts of the core, imported on first use (PEP 562 ``__getattr__`` below): name -> its module.
+# `import scing_core.api` takes ~0.27 s (the studio imports it when it opens); importing any of these
+# modules on top of it took (2-core dev machine, median of 5 runs):
+#   analysis.saliency 10 s, analysis.modality_gap 9 s, analysis.robustness 8.5 s, analysis.efficiency 8 s,
+#   models.prompts 9 s (torch + open_clip), analysis.ranking_figure 4.7 s, analysis.distance_figures 4.3 s,
+#   evaluation 3.9 s (torch), analysis.projection 0.09 s (numpy; UMAP itself loads on first use).
+# A string map is the cheapest honest way to offer them here: a top-level import would put torch into
+# every `import scing_core.api`, and a wrapper function per name would repeat each signature and
+# docstring. Everything else the API offers is imported at the top of this module.
 _LAZY = {
     # saliency (paper Fig. 5)
     "SaliencyResult": "scing_core.analysis.saliency",
@@ -41,24 +50,23 @@ _LAZY = {
     "project_2d": "scing_core.analysis.modality_gap",
     "gap_figure": "scing_core.analysis.modality_gap",
     "warm_up_umap": "scing_core.analysis.projection",
+    "GAP_PROJECTIONS": "scing_core.analysis.projection",
+    "project_pairs_2d": "scing_core.analysis.projection",
     # robustness and distance figures
     "robustness_curves": "scing_core.analysis.robustness",
     "robustness_figure": "scing_core.analysis.robustness",
     "distance_figures": "scing_core.analysis.distance_figures",
     "ranking_figure": "scing_core.analysis.ranking_figure",
-    # evaluation artefacts, masks, models
+    # evaluation artefacts
     "EvalArtifacts": "scing_core.evaluation",
     "load_eval_artifacts": "scing_core.evaluation",
     "roc_curve": "scing_core.evaluation",
     "pair_distance_histograms": "scing_core.evaluation",
-    "mask_path_for": "scing_core.data.datasets.synthped",
-    "load_run_model": "scing_core.runs.trained",
-    "load_prototypes": "scing_core.runs.trained",
+    # efficiency (paper Table 4)
     "efficiency_table": "scing_core.analysis.efficiency",
+    # methods: their display titles (the method registry lives with the prompt learners)
     "method_title": "scing_core.models.prompts",
-    "GAP_PROJECTIONS": "scing_core.analysis.projection",
-    "project_pairs_2d": "scing_core.analysis.projection",
-    "image_annotations": "scing_core.data.datasets.synthped",
+    "list_methods": "scing_core.models.prompts",
 }
 
 __all__ = [
@@ -68,7 +76,8 @@ __all__ = [
     "summarize_run", "train_command", "user_cache_dir", "workspace_of", "launch_overrides", "list_studies",
     "load_study", "study_command", "run_writer", "run_liveness", "eval_folders", "follow_events", "TrainedRun",
     "LauncherSettings", "launcher_settings", "save_launcher_settings", "run_job", "stop_run", "study_status",
-    "list_plans", "collect_study_command", *_LAZY,
+    "list_plans", "collect_study_command", "run_launcher", "load_run_model", "load_prototypes", "mask_path_for",
+    "image_annotations", *_LAZY,
 ]
 
 
@@ -134,7 +143,7 @@ def list_runs(workspace) -> list[RunSummary]:
 def run_writer(run_dir) -> str | None:
     """One line naming the live process that trains ``run_dir`` (its ``train.lock``), or None when no
     process does: the studio refuses to start a second writer on a run."""
-    from scing_core.runs.lock import describe_holder, lock_holder
+    from scing_core.runs.lock import describe_holder, lock_holder   # here: it loads socket (~7 ms, ~3 % of this module's import)
 
     holder = lock_holder(run_dir)
     return describe_holder(Path(run_dir), holder) if holder is not None else None
@@ -143,7 +152,7 @@ def run_writer(run_dir) -> str | None:
 def run_liveness(run_dir) -> str | None:
     """Whether a process trains ``run_dir`` now: ``"alive"``, ``"stale"`` (the process that held the
     run's lock is gone: killed), or None (no lock)."""
-    from scing_core.runs.lock import lock_state
+    from scing_core.runs.lock import lock_state   # here: see run_writer
 
     return lock_state(run_dir)
 
@@ -214,45 +223,49 @@ def save_launcher_settings(workspace, settings: LauncherSettings) -> Path:
 
 @dataclass(frozen=True)
 class RunJob:
-    """The scheduler job behind a run: ``state`` queued | running | ended | unknown (the scheduler's)."""
+    """The scheduler job behind a run: ``state`` queued | running | ended | unknown (the scheduler's);
+    ``settings``: the LauncherSettings it was submitted with (Resume submits it again with them)."""
 
     launcher: str
     job_id: str
     state: str
     raw: str
     node: str
+    settings: LauncherSettings | None = None
 
 
 def run_job(run_dir) -> RunJob | None:
     """The run's scheduler job and its state, asked of the scheduler (sacct through submitit: may take a
     second; call it off the GUI thread); None for runs no launcher submitted."""
-    from scing_core.pipeline.launchers import JobRecord, job_state
-
     record = JobRecord.read(RunDir.at(run_dir))
     if record is None:
         return None
     state = job_state(record)
-    return RunJob(record.launcher, record.job_id, state.state, state.raw, state.node)
+    return RunJob(record.launcher, record.job_id, state.state, state.raw, state.node, record.launcher_settings())
+
+
+def run_launcher(run_dir) -> LauncherSettings | None:
+    """*fast* — the launcher settings the run's job was submitted with (its job.json), None without a job."""
+    record = JobRecord.read(RunDir.at(run_dir))
+    return record.launcher_settings() if record is not None else None
 
 
 def stop_run(run_dir) -> str:
     """Stop what trains ``run_dir`` after its current step (a queued Slurm job is cancelled); says what it did."""
-    from scing_core.pipeline.launchers import stop_run as stop
-
-    return stop(RunDir.at(run_dir))
+    return stop_launched_run(RunDir.at(run_dir))
 
 
 def study_status(study_dir) -> list:
     """Each run of a study folder (WORKSPACE/studies/<plan>) as a ``RunStatus``: state (done, queued,
     running, preempted, failed, stopped, not started), job id, node, epoch reached, last error, fraction."""
-    from scing_core.study.follow import follow_study
+    from scing_core.study.follow import follow_study   # here: the study package loads torch (its runner trains)
 
     return follow_study(study_dir).runs
 
 
 def list_plans() -> list[str]:
     """*fast* — the shipped study plans (``study/NAME``)."""
-    from scing_core.study.plan import list_plans as plans
+    from scing_core.study.plan import list_plans as plans   # here: not needed by import scing_core.api
 
     return plans()
 
@@ -268,8 +281,7 @@ def launch_overrides(workspace, preset: str, overrides=()) -> list[str]:
     architecture (the ``demo`` variants) with no ``model.pretrained=`` of its own starts from the
     workspace's SynthCLIP checkpoint, the one ``scing demo`` pre-trained. Raises InputError when the
     workspace has none."""
-    from scing_core.demo.workspace import DemoWorkspace
-    from scing_core.errors import InputError
+    from scing_core.demo.workspace import DemoWorkspace   # here: the demo package, ~7 % of this module's import
 
     overrides = list(overrides)
     if resolve_config(preset, overrides).model.arch != "synthclip-s":
@@ -289,14 +301,12 @@ def load_eval(run_dir, dataset: str | None = None):
 
     ``dataset`` defaults to the first folder under ``RUN_DIR/eval``.
     """
-    from scing_core.evaluation import load_eval_artifacts
+    from scing_core.evaluation import load_eval_artifacts   # here: torch (see _LAZY)
 
     run = RunDir.at(run_dir)
     if dataset is None:
         folders = run.eval_folders()
         if not folders:
-            from scing_core.errors import RunDirError
-
             raise RunDirError(f"run '{run.root}' has no eval artefacts yet; run `scing eval --run-dir {run.root}`")
         dataset = folders[0]
     return load_eval_artifacts(run.eval_dir(dataset))

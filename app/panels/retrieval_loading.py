@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scing_core.api import ScingError
-
 from app.services import core_client
+from app.services.core_client import ScingError
 from app.services.errors import error_message
 from app.state.retrieval import RetrievalState
 

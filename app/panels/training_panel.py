@@ -2,8 +2,9 @@
 process log.
 
 Training never runs in this process: a run starts as ``scing train`` in a QProcess
-(:class:`app.services.training_process.TrainingJob`); its curves come from events.jsonl
-(:class:`app.panels.training_sources.CurveSources` reads and follows the runs shown).
+(:class:`app.services.training_process.TrainingJob`), or is submitted to a Slurm cluster by one
+(:mod:`app.panels.training_jobs`: the jobs, their Stop / Resume and the scheduler's polls); its curves
+come from events.jsonl (:class:`app.panels.training_sources.CurveSources` reads and follows the runs shown).
 
 The panel's model is :class:`app.state.training.TrainingState` (``self.runs``): the panel gathers
 every run's facts (process liveness, its own jobs, the events read) on a timer and whenever events
@@ -16,20 +17,19 @@ read; a run whose events cannot be read shows the error in place of its data.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from app.panels.training_jobs import TrainingJobsMixin
 from app.panels.training_sources import CurveSources
 from app.services import core_client
 from app.services.training_process import TrainingJob
 from app.services.workers import WorkerPool
 from app.state.curves import TrainingCurves
 from app.state.runs import RunRow
-from app.state.runs_status import RunFacts
-from app.state.training import RunActions, TrainingState, failure_message
+from app.state.training import RunActions, TrainingState
 from app.state.training_header import describe_selected
 from app.state.training_overlay import PlottedRun, eval_datasets, last_eval_epoch, loss_terms, plot_lines
 from app.widgets.error_banner import ErrorBanner
@@ -49,7 +49,7 @@ NOT_STARTED_HERE_LOG = ("This run was not started from this window: its console 
 NEW_ITEMS_PER_TURN = 6   # plot items made per event-loop turn when the plots are drawn after a scan
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(TrainingJobsMixin, QWidget):
     errorOccurred = Signal(str)
     statusMessage = Signal(str)
     runsChanged = Signal()          # the workspace should be rescanned (a run appeared or finished)
@@ -74,6 +74,7 @@ class TrainingPanel(QWidget):
         self.status_timer.setInterval(STATUS_POLL_MS)
         self.status_timer.timeout.connect(self.refresh_statuses)
         self.status_timer.start()
+        self._start_scheduler_polls()
 
     @property
     def curves(self) -> dict[Path, TrainingCurves]:
@@ -111,8 +112,7 @@ class TrainingPanel(QWidget):
     def _build_run_list(self) -> QWidget:
         self.table = RunTable(self.runs)
         self.refresh_button = _button("Refresh", "Rescan the workspace for run directories", self.runsChanged)
-        self.resume_button = _button("Resume", "Continue the selected run from checkpoints/last.pt "
-                                     "(scing train --resume)", self.resume_selected)
+        self.resume_button = _button("Resume", RunActions().resume_tooltip, self.resume_selected)
         self.stop_button = _button("Stop", RunActions().stop_tooltip, self.stop_selected)
         self.form = NewRunForm()
         self.form.launchRequested.connect(self.launch)
@@ -166,13 +166,15 @@ class TrainingPanel(QWidget):
         self.workspace = Path(workspace)
         self._scanning = True   # the table first; the plots (a dozen new items on a first draw) a turn later
         try:
-            self.runs.show_scan(self.workspace, rows, {path: job.status for path, job in self.jobs.items()},
+            jobs = {path: "not-started" if job.submits else job.status for path, job in self.jobs.items()}
+            self.runs.show_scan(self.workspace, rows, jobs,
                                 running=[path for path, job in self.jobs.items() if job.is_running()],
                                 new_workspace=new_workspace)
         finally:
             self._scanning = False
         self.form.set_workspace(self.workspace, [row.name for row in self.runs.rows], self._default_data_root())
         self.refresh_statuses()
+        self.poll_scheduler(everything=True)   # runs submitted before (or elsewhere): what their jobs do
 
     def _rows_changed(self) -> None:
         self.empty_label.setText(self.runs.empty_text)
@@ -226,7 +228,7 @@ class TrainingPanel(QWidget):
             shown.append(row.path)
         self._showing = True   # a small log loads at once: draw once, below, not once per run loaded
         try:
-            self.sources.show(shown, owned=self.jobs)
+            self.sources.show(shown, owned=[path for path, job in self.jobs.items() if not job.submits])
         finally:
             self._showing = False
         if self.redraw(max_new_items):
@@ -262,7 +264,8 @@ class TrainingPanel(QWidget):
         row = self.runs.selected_row
         status = self.runs.status_of(row) if row is not None else ""
         header = describe_selected(row, status, self.curves.get(row.path) if row else None,
-                                   self.sources.errors.get(row.path) if row else None)
+                                   self.sources.errors.get(row.path) if row else None,
+                                   self.runs.job_of(row.path) if row else None)
         self.title.setText(header.title)
         self.progress_label.setText(header.progress_text)
         self.details.setText(header.details_html)
@@ -272,106 +275,35 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(actions.stop)
         self.stop_button.setToolTip(actions.stop_tooltip)
         self.resume_button.setEnabled(actions.resume)
+        self.resume_button.setToolTip(actions.resume_tooltip)
 
     # -- facts: gathered on a timer, judged by the state -------------------------------------------------
     def refresh_statuses(self) -> None:
         """Gather every run's facts (process liveness, jobs, events) for the state, which emits what changed;
-        a shown run that runs elsewhere and is not followed is read again and followed."""
+        a shown run that runs elsewhere (or waits in a scheduler's queue) and is not followed is read again
+        and followed."""
         self.runs.set_facts({row.path: self._facts(row) for row in self.runs.rows})
         shown = set(self.sources.curves) | {path for path, _ in self.runs.plotted()}
         for path in self.runs.running_elsewhere():
             if path in shown and not self.sources.following(path) and not self.sources.loading(path):
-                self.sources.load(path)   # (re)started elsewhere: read it again and follow it
-                self.statusMessage.emit(f"following {path.name} (started outside this window)")
+                self.sources.load(path, follow=True)   # (re)started elsewhere: read it again and follow it
+                job = self.runs.job_of(path)
+                where = (f"{job.launcher} job {job.job_id}" if job is not None
+                         else "submitted from here" if path in self.jobs else "started outside this window")
+                self.statusMessage.emit(f"following {path.name} ({where})")
 
     def _runs_ended_elsewhere(self, _paths) -> None:
         self.runsChanged.emit()   # finished or killed elsewhere: a rescan brings their final metrics
-
-    def _facts(self, row: RunRow) -> RunFacts:
-        job, curves = self.jobs.get(row.path), self.curves.get(row.path)
-        job_running = job is not None and job.is_running()
-        last_event = (curves.last_event_time if curves is not None else None) or row.last_event_time
-        liveness = None if job_running else core_client.run_liveness(row.path)
-        writer = liveness == "alive"
-        return RunFacts(persisted=row.status,
-                        events=curves.status if curves is not None and curves.num_events else None,
-                        last_event_age=time.time() - last_event if last_event else None,
-                        job_running=job_running,
-                        job_ended=job.status if job is not None and not job_running
-                        and job.status not in ("starting", "running") else None,
-                        writer=writer,
-                        lock_left=liveness == "stale",
-                        started_here=job is not None)
-
-    # -- jobs ----------------------------------------------------------------------------------------
-    def launch(self, request) -> TrainingJob:
-        """Start ``scing train`` for a :class:`app.state.launch.LaunchRequest`."""
-        argv = core_client.train_command(request.preset, request.run_dir, request.overrides, nproc=request.nproc)
-        return self._start_job(request.run_dir, argv, method=request.preset.split("/")[1],
-                               dataset=request.preset.split("/")[0])
-
-    def resume_selected(self) -> TrainingJob | None:
-        row = self.runs.selected_row
-        if row is None or (row.path in self.jobs and self.jobs[row.path].is_running()):
-            return None
-        writer = core_client.run_writer(row.path)
-        if writer is not None:   # another process trains it: a second writer would interleave its epochs
-            self.errorOccurred.emit(writer)
-            return None
-        argv = core_client.train_command("", row.path, resume=True)
-        return self._start_job(row.path, argv, method=row.method, dataset=row.dataset)
-
-    def stop_selected(self) -> None:
-        job = self.jobs.get(self.runs.selected) if self.runs.selected else None
-        if job is not None and job.is_running():
-            job.stop()
-            self.statusMessage.emit(f"stopping {job.run_dir.name} (it checkpoints first)…")
-
-    def _start_job(self, run_dir: Path, argv: list[str], method: str, dataset: str) -> TrainingJob:
-        run_dir = Path(run_dir)
-        old = self.jobs.pop(run_dir, None)
-        if old is not None:
-            old.deleteLater()
-        job = TrainingJob(run_dir, argv, self)
-        self.jobs[run_dir] = job
-        self.sources.start_fresh(run_dir)
-        job.output.connect(lambda text, p=run_dir: self._on_output(p, text))
-        job.eventsArrived.connect(lambda events, p=run_dir: self.sources.add_events(p, events))
-        job.finished.connect(lambda status, p=run_dir: self._on_job_finished(p, status))
-        if self.runs.index_of(run_dir) is None:
-            self.runs.set_rows(self.runs.rows + [RunRow(run_dir.name, run_dir, method, dataset, "not-started")])
-        job.start()
-        self.refresh_statuses()
-        if self.runs.selected == run_dir:
-            self.show_run(run_dir)     # resumed: the new job's log
-        else:
-            self.runs.select(run_dir)  # selection_changed shows it
-        self.statusMessage.emit(f"started {run_dir.name}: {' '.join(argv[2:5])} …")
-        return job
-
-    def _on_output(self, path: Path, text: str) -> None:
-        if path == self.runs.selected:
-            self.log.append_text(text)
-
-    def _on_job_finished(self, path: Path, status: str) -> None:
-        self.runs.with_status(path, status)
-        self.refresh_statuses()
-        self.statusMessage.emit(f"{path.name} ended: {status}")
-        if status == "failed":
-            self._report_error(failure_message(path.name, self.jobs[path].log_text))
-        self.runsChanged.emit()
 
     def _report_error(self, message: str) -> None:
         self.banner.show_error(message)
         self.errorOccurred.emit(message)
 
     # -- lifecycle -----------------------------------------------------------------------------------
-    def running_jobs(self) -> list[TrainingJob]:
-        return [job for job in self.jobs.values() if job.is_running()]
-
     def shutdown(self) -> None:
         """Window closing: runs keep their checkpoints; stop them and wait briefly."""
         self.status_timer.stop()
+        self.scheduler_timer.stop()
         for job in self.running_jobs():
             job.stop()
             job.process.process.waitForFinished(15000)

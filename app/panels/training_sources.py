@@ -48,8 +48,10 @@ class CurveSources(QObject):
             if path not in owned and path not in self.curves and path not in self._loading and path not in self.errors:
                 self.load(path)
 
-    def load(self, path) -> None:
-        """(Re)read a run's events, in a worker unless the log is small; a previous load of it is dropped."""
+    def load(self, path, follow: bool = False) -> None:
+        """(Re)read a run's events, in a worker unless the log is small; a previous load of it is dropped.
+        The run is then followed while its events say it may run, or anyway with ``follow`` (a scheduler
+        holds it: it starts, or starts again, later)."""
         path = Path(path)
         self._tokens += 1
         token = self._loading[path] = self._tokens
@@ -60,10 +62,10 @@ class CurveSources(QObject):
             except Exception as error:   # the same one line a worker would give
                 self._failed(path, token, error_message(error))
             else:
-                self._loaded(path, token, result)
+                self._loaded(path, token, result, follow)
             return
         self.workers.start(core_client.read_run_events, path,
-                           on_result=lambda result: self._loaded(path, token, result),
+                           on_result=lambda result: self._loaded(path, token, result, follow),
                            on_error=lambda message: self._failed(path, token, message))
 
     def loading(self, path) -> bool:
@@ -105,14 +107,14 @@ class CurveSources(QObject):
         for stream in self.streams.values():
             stream.stop()
 
-    def _loaded(self, path: Path, token: int, result) -> None:
+    def _loaded(self, path: Path, token: int, result, follow: bool = False) -> None:
         if self._loading.get(path) != token:
             return   # no longer shown, or read again meanwhile
         del self._loading[path]
         follower, events = result
         curves = self.curves[path] = TrainingCurves()
         curves.add(events)
-        if curves.status in ("running", "not-started"):   # maybe running elsewhere: keep reading the file
+        if follow or curves.status in ("running", "not-started"):   # maybe running elsewhere: keep reading the file
             self._follow(path, follower)
         self.changed.emit(path)
 

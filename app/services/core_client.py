@@ -10,10 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from scing_core import api
+from scing_core.api import ScingError, resources_dir
 
 from app.services.errors import error_message
 from app.state.runs import RunRow, method_title
 from app.state.study import StudyView
+
+# the panels and the bootstrap take these from here: core_client is the app's one gateway to the core
+REEXPORTED = (ScingError, resources_dir)
 
 
 def default_workspace() -> Path:
@@ -67,6 +71,42 @@ def load_study(study_dir) -> StudyView:
     return StudyView(Path(study_dir), api.load_study(study_dir))
 
 
+STUDY_JSON = "study.json"   # what `scing study` writes once every run is done (api.list_studies looks for it too)
+
+
+def open_study(study_dir):
+    """A study folder as the Study panel shows it: its statistics (:class:`StudyView`, from study.json), or,
+    while it has no study.json (running, submitted, not collected), each run's live state
+    (:class:`app.state.study_live.LiveStudy`, asked of the scheduler: seconds)."""
+    folder = Path(study_dir)
+    if (folder / STUDY_JSON).exists():
+        return load_study(folder)
+    return study_status(folder)
+
+
+def study_status(study_dir):
+    """Each run of a study folder now (``api.study_status``) as a :class:`app.state.study_live.LiveStudy`."""
+    from app.state.study_live import LiveStudy
+
+    return LiveStudy.of(study_dir, api.study_status(study_dir))
+
+
+def list_plans() -> list[str]:
+    """*fast* — the shipped study plans (``study/NAME``)."""
+    return list(api.list_plans())
+
+
+def study_command(request) -> list[str]:
+    """*fast* — the argv of ``scing study`` for a :class:`app.state.study_live.StudyRequest`."""
+    return api.study_command(request.plan, request.workspace, seeds=request.seeds, resume=request.resume,
+                             launcher=request.launcher)
+
+
+def collect_study_command(study_dir) -> list[str]:
+    """*fast* — the argv that writes a study's study.json once every run is done (exit code 1 otherwise)."""
+    return api.collect_study_command(study_dir)
+
+
 def presets() -> list[str]:
     """*fast* — preset names (``DATASET/METHOD`` and ``DATASET/METHOD/VARIANT`` rows)."""
     return list(api.list_presets())
@@ -81,9 +121,57 @@ def launch_overrides(workspace, preset: str, overrides) -> list[str]:
         raise ValueError(error_message(error)) from None
 
 
-def train_command(preset: str, run_dir, overrides=(), resume: bool = False, nproc: int = 1) -> list[str]:
-    """*fast* — the argv of ``scing train`` for a QProcess."""
-    return api.train_command(preset, run_dir, list(overrides), resume=resume, nproc=nproc)
+def train_command(preset: str, run_dir, overrides=(), resume: bool = False, nproc: int = 1,
+                  launcher=None) -> list[str]:
+    """*fast* — the argv of ``scing train`` for a QProcess; with a Slurm ``launcher`` (an
+    ``api.LauncherSettings``) the process submits the run as a job and ends within seconds."""
+    return api.train_command(preset, run_dir, list(overrides), resume=resume, nproc=nproc, launcher=launcher)
+
+
+# -- launchers and scheduler jobs (docs/cluster.md) ------------------------------------------------------
+def launcher_settings(workspace):
+    """*fast* — the workspace's saved launcher (``api.LauncherSettings``; the default when none is saved)."""
+    return api.launcher_settings(workspace)
+
+
+def launcher_with(settings, values):
+    """*fast* — ``settings`` with a form's :class:`app.state.launcher.LauncherValues`; raises ValueError
+    with the core's one line when a value is out of range."""
+    try:
+        return settings.replace(**values.changes())
+    except api.ScingError as error:
+        raise ValueError(error_message(error)) from None
+
+
+def save_launcher_settings(workspace, settings) -> Path:
+    """*fast* — save the workspace's launcher (``WORKSPACE/launcher.json``); ValueError when it cannot."""
+    try:
+        return Path(api.save_launcher_settings(workspace, settings))
+    except api.ScingError as error:
+        raise ValueError(error_message(error)) from None
+
+
+def resubmit_launcher(workspace, launcher: str, run_dir=None):
+    """*fast* — the settings a run submitted before is submitted again with: those its job.json records
+    (partition, time limit, GPUs ...), else the workspace's saved launcher, of the run's kind."""
+    recorded = api.run_launcher(run_dir) if run_dir is not None else None
+    if recorded is not None and recorded.kind == launcher:
+        return recorded
+    saved = api.launcher_settings(workspace)
+    return saved if saved.kind == launcher else saved.replace(kind=launcher)
+
+
+def run_jobs(run_dirs) -> dict:
+    """``{run dir: JobFacts or None}``: each run's scheduler job as the scheduler reports it now
+    (``api.run_job``: sacct for Slurm, about a second each); None for runs no launcher submitted."""
+    from app.state.runs_status import JobFacts
+
+    return {Path(run_dir): JobFacts.of(api.run_job(run_dir)) for run_dir in run_dirs}
+
+
+def stop_run(run_dir) -> str:
+    """Stop what trains ``run_dir`` after its current step (a queued job is cancelled); says what it did."""
+    return api.stop_run(run_dir)
 
 
 def demo_command(workspace, quick: bool) -> list[str]:

@@ -1,11 +1,13 @@
-"""Training (and the demo build) always run in a separate process (DESIGN.md, Boundaries 2).
+"""Training (and the demo build) always run in a separate process (docs/design.md, Boundaries 2).
 
 - :class:`CommandProcess` wraps a ``QProcess``: start an argv, stream its merged stdout/stderr as
   text, ``stop()`` sends SIGTERM (``QProcess.terminate``) so ``scing train`` checkpoints and ends
   "stopped".
 - :class:`EventStream` follows ``RUN_DIR/events.jsonl`` with ``api.EventFollower`` on a ``QTimer``;
   it works for runs this studio did not start (reattach), since it only reads the file.
-- :class:`TrainingJob` is both for one run directory, and reports the final status from the events.
+- :class:`TrainingJob` is both for one run directory, and reports the final status from the events;
+  a job that ``submits`` (``scing train --launcher slurm``) only submits the run and ends within
+  seconds: "submitted" or "failed" (the run itself is then followed like a run started elsewhere).
 
 Nothing here blocks: QProcess is asynchronous and each poll reads only the bytes appended since the
 previous one.
@@ -118,16 +120,18 @@ class TrainingJob(QObject):
     """A ``scing train`` process for one run directory plus the follower of its events.
 
     ``finished`` carries the run's final status: the ``run_finished`` event's status, or "failed"
-    when the process ended without one (bad config, crash, killed).
+    when the process ended without one (bad config, crash, killed). A job that ``submits`` the run to a
+    scheduler ends "submitted" (or "failed": nothing was submitted) and does not follow the events.
     """
 
     output = Signal(str)
     eventsArrived = Signal(list)
     finished = Signal(str)
 
-    def __init__(self, run_dir, argv: list[str], parent: QObject | None = None) -> None:
+    def __init__(self, run_dir, argv: list[str], parent: QObject | None = None, submits: bool = False) -> None:
         super().__init__(parent)
         self.run_dir = Path(run_dir)
+        self.submits = submits
         self.process = CommandProcess(argv, self)
         self.events = EventStream(self.run_dir, self)
         self.log_text: deque[str] = deque(maxlen=LOG_CHUNKS)   # recent output (the panel shows the selected run's)
@@ -139,7 +143,8 @@ class TrainingJob(QObject):
 
     def start(self) -> None:
         self.status = "running"
-        self.events.start()
+        if not self.submits:
+            self.events.start()
         self.process.start()
 
     def stop(self) -> None:
@@ -159,6 +164,9 @@ class TrainingJob(QObject):
         self.eventsArrived.emit(events)
 
     def _on_finished(self, exit_code: int) -> None:
+        if self.submits:
+            self._finish("submitted" if exit_code == 0 else "failed")
+            return
         self.events.poll()          # the last events (run_finished) were flushed before the exit
         if self.status in ("running", "starting"):   # no run_finished event: judge by how it ended
             if self.process.stop_requested:

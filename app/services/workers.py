@@ -12,6 +12,7 @@ import inspect
 import logging
 import traceback
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal
 
 from app.services.errors import error_message
@@ -85,9 +86,19 @@ class WorkerPool(QObject):
         for signal, slot in ((worker.signals.result, on_result), (worker.signals.error, on_error),
                              (worker.signals.progress, on_progress), (worker.signals.finished, on_finished)):
             if slot is not None:
-                signal.connect(slot)
+                signal.connect(self._while_alive(slot))
         self.pool.start(worker)
         return worker
+
+    def _while_alive(self, slot):
+        """``slot``, called only while this pool (and so the panel that owns it) and the slot's own QObject
+        still exist: a result that arrives after its window was closed and deleted is dropped."""
+        owner = getattr(slot, "__self__", None)
+
+        def deliver(*args):
+            if shiboken6.isValid(self) and (not isinstance(owner, QObject) or shiboken6.isValid(owner)):
+                slot(*args)
+        return deliver
 
     @property
     def busy(self) -> bool:

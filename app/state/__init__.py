@@ -8,5 +8,7 @@ Retrieval (``retrieval.RetrievalState`` per eval, ``retrieval_browser.RetrievalB
 on screen), and the analysis panels on ``evented.EventedState`` (``analysis.AnalysisState`` for
 Saliency and Modality gap, ``saliency.SaliencyState``, ``gap.GapState``, ``study.StudyState``,
 ``dataset_summary.DatasetState``). Whoever changes a state only writes to it; the widgets subscribe
-and draw (docs/architecture.md, "State that emits").
+and draw (docs/architecture.md, "State that emits"). Plain rules live here too: where runs train
+(``launcher``: the launch forms' values and what is saved), a submitted run's status from its
+scheduler job (``runs_status``), and a study that runs or waits to be collected (``study_live``).
 """

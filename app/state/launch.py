@@ -70,6 +70,7 @@ class LaunchRequest:
     run_dir: Path
     overrides: tuple[str, ...]
     nproc: int = 1
+    launcher: object = None   # an api.LauncherSettings to submit the run with (Slurm); None: a child process here
 
 
 def build_launch_request(workspace, dataset: str, method: str, variant: str, name: str, data_root: str,

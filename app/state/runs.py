@@ -213,6 +213,10 @@ class RunListState:
     def status_of(self, row: RunRow) -> str:
         return self._live_status.get(row.path, row.status)
 
+    def status_text(self, row: RunRow) -> str:
+        """What the table's status cell says (the status; a subclass may add to it)."""
+        return self.status_of(row)
+
     def sort_by(self, column: str, descending: bool = False) -> None:
         if column not in COLUMNS:
             raise ValueError(f"cannot sort runs by '{column}'; columns: {', '.join(COLUMNS)}")

@@ -8,7 +8,8 @@ everything here is in percentage points with one decimal. An interval may be mis
 
 :class:`StudyState` is the panel's evented model: the workspace's studies, the one shown (loaded in a
 worker: a load overtaken by another, or by another workspace, is dropped), its test set and the row
-selected.
+selected. A study folder without study.json yet (running, submitted, or not collected) is shown as an
+:class:`app.state.study_live.LiveStudy` — its runs' live states — and refreshed while it may change.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from psygnal import Signal
 
 from app.state.evented import EventedState, Placeholder
 from app.state.runs import format_percent
+from app.state.study_live import LiveStudy
 
-NO_STUDIES = ("No studies in this workspace. <code>scing study --plan study/table3-synthped --workspace WORKSPACE"
-              "</code> trains one (docs/studies.md); its folder <code>studies/&lt;plan&gt;/</code> then appears here.")
+NO_STUDIES = ("No studies in this workspace. Start one with <b>New study</b> above, or run <code>scing study --plan "
+              "study/table3-synthped --workspace WORKSPACE</code> (docs/studies.md); its folder "
+              "<code>studies/&lt;plan&gt;/</code> then appears here.")
 
 MINUS = "−"   # typographic minus in labels ("SCING − CLIP-ReID")
 
@@ -195,7 +198,8 @@ class StudyState(EventedState):
 
     - ``reset()``: another workspace: its studies, the one loading (or none) and an empty view at once;
     - ``studies_changed(tuple)``: the studies listed; ``study_changed(path | None)``: the one shown;
-    - ``shown_changed(StudyShown | Placeholder)``: what the page shows ('loading…', an error, or the study);
+    - ``shown_changed(StudyShown | LiveStudy | Placeholder)``: what the page shows ('loading…', an error, the
+      study's statistics, or its runs' live states while it has no study.json);
     - ``selection_changed(name | None)``: the table's row selected; ``can_open_changed(bool)``: Open runs;
     - ``loaded(StudyView)``: a study.json was read; ``error_reported(str)``: it could not be.
     """
@@ -229,8 +233,24 @@ class StudyState(EventedState):
         return self.shown.view if isinstance(self.shown, StudyShown) else None
 
     @property
+    def live(self) -> LiveStudy | None:
+        return self.shown if isinstance(self.shown, LiveStudy) else None
+
+    @property
     def can_open(self) -> bool:
         return self.view is not None and self.selected_row is not None
+
+    @property
+    def can_collect(self) -> bool:
+        """Every run of the study shown is done and its statistics are not written yet."""
+        return self.live is not None and self.live.all_done
+
+    def wants_polling(self, process_for: Path | None = None) -> bool:
+        """Read the study shown again: while any of its runs is queued or running (or requeued), or while
+        a process of this window works on it (``process_for``: its study folder; it starts and ends runs)."""
+        if self.study is not None and process_for is not None and Path(process_for) == self.study:
+            return True
+        return self.live is not None and self.live.active
 
     # -- loading --------------------------------------------------------------------------------------------
     def set_workspace(self, path, studies) -> tuple[int, Path] | None:
@@ -255,9 +275,36 @@ class StudyState(EventedState):
             self.shown = Placeholder(f"loading {self.study.name}…")
         return self._ticket, self.study
 
-    def show_loaded(self, ticket: int, view: StudyView) -> None:
-        """The study.json of load ``ticket`` (dropped when another load overtook it)."""
+    def refresh(self) -> tuple[int, Path] | None:
+        """Read the study shown again (its runs moved on), keeping it on screen until the answer arrives;
+        the load to start ``(ticket, study folder)``, None when no study is shown."""
+        if self.study is None:
+            return None
+        self._ticket += 1
+        return self._ticket, self.study
+
+    def update_studies(self, studies) -> tuple[int, Path] | None:
+        """The workspace's study folders now (a study started here appeared): the list follows; the study
+        shown stays (or, when it went, the first is loaded). Returns the load to start, if any."""
+        studies = tuple(Path(folder) for folder in studies)
+        with self._changing():
+            self.studies = studies
+            if self.study not in studies:
+                if not studies:
+                    self._ticket += 1
+                    self.study, self.shown, self.selected_row = None, Placeholder(NO_STUDIES), None
+                    return None
+                return self.load(studies[0])
+        return None
+
+    def show_loaded(self, ticket: int, view) -> None:
+        """The study.json of load ``ticket`` (a :class:`StudyView`), or the live states of a study without
+        one (a :class:`LiveStudy`); dropped when another load overtook it."""
         if ticket != self._ticket:
+            return
+        if isinstance(view, LiveStudy):
+            with self._changing():
+                self.shown, self.selected_row = view, None
             return
         with self._changing():
             sets = view.test_sets
@@ -286,6 +333,9 @@ class StudyState(EventedState):
             self.selected_row = row_name
 
     def run_dir_of(self, row_name: str | None) -> Path | None:
-        """The run directory of the row's first finished seed (None: no study, no row, no finished seed)."""
+        """The run directory of the row's first finished seed (None: no study, no row, no finished seed);
+        of a study without statistics yet, the run listed by that name."""
+        if self.live is not None:
+            return self.live.run_dir(row_name)
         view = self.view
         return view.run_dir(row_name) if view is not None and row_name else None

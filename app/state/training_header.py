@@ -21,8 +21,21 @@ class RunHeader:
     progress: int = 0   # per mille: stage 1 fills the first half, stage 2 the second
 
 
-def describe_selected(row, status: str, curves: TrainingCurves | None, error: str | None = None) -> RunHeader:
-    """The header of ``row`` (an ``app.state.runs.RunRow`` or None); ``error``: why its events could not be read."""
+def describe_selected(row, status: str, curves: TrainingCurves | None, error: str | None = None,
+                      job=None) -> RunHeader:
+    """The header of ``row`` (an ``app.state.runs.RunRow`` or None); ``error``: why its events could not be
+    read; ``job``: the scheduler's job that trains it (``app.state.runs_status.JobFacts``), if any."""
+    header = _describe(row, status, curves, error)
+    if job is None or row is None or row.damaged:
+        return header
+    line = f"<span style='color:#555'>scheduler:</span> {html.escape(job.describe())}"
+    progress_text = header.progress_text
+    if status == "queued":
+        progress_text = f"queued: {job.describe()}"
+    return RunHeader(header.title, progress_text, header.details_html + "<br>" + line, header.progress)
+
+
+def _describe(row, status: str, curves: TrainingCurves | None, error: str | None) -> RunHeader:
     if row is None:
         return RunHeader("Select a run", "", NO_SELECTION)
     heading = f"<b>{row.name}</b> <span style='color:#777'>{row.path}</span><br>"
@@ -63,5 +76,7 @@ def details_html(path: Path, curves: TrainingCurves) -> str:
     if curves.seconds:
         lines.append(f"<span style='color:#555'>training time:</span> {curves.seconds / 60:.1f} min")
     if not rows and not curves.final_metrics:
-        lines.append("no run_started event yet")
+        started = curves.device or curves.status != "not-started"
+        lines.append(f"settings: in {path / 'config.yaml'} (its run_started event carries none)" if started
+                     else "no run_started event yet")
     return "<br>".join(lines)

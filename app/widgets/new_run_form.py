@@ -1,4 +1,8 @@
-"""The "New run" form: preset (dataset / method / variant), run name, data root, overrides, processes."""
+"""The "New run" form: preset (dataset / method / variant), run name, data root, overrides, where it trains
+(this machine, or a Slurm cluster with its partition, GPUs, CPUs and time limit) and processes.
+
+The launcher values start from the workspace's saved launcher (``api.launcher_settings``) and follow a
+switch of workspace; what the user submits is saved back (``api.save_launcher_settings``)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
 
 from app.services import core_client
 from app.state.launch import PresetChoices, build_launch_request, suggest_run_name
+from app.state.launcher import TRAINING_TARGETS, LauncherDefaults, kind_to_save
+from app.widgets.launcher_fields import LauncherFields
 
 VARIANT_LABELS = {"": "(paper setting)"}
 
@@ -38,12 +44,15 @@ class NewRunForm(QGroupBox):
         browse.clicked.connect(self._browse_data_root)
         self.overrides = QLineEdit()
         self.overrides.setPlaceholderText("key=value …  e.g. stage1.epochs=10 model.stride=12")
+        self.launcher = LauncherFields(TRAINING_TARGETS)
+        self.launcher_defaults = LauncherDefaults()
         self.nproc = QSpinBox()
         self.nproc.setRange(1, 16)
         self.nproc.setToolTip("Processes for distributed training (one per GPU; gloo on CPU)")
         self.start_button = QPushButton("Start training")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.submit)
+        self.launcher.changed.connect(self._launcher_changed)
 
         preset_row = QHBoxLayout()
         for combo in (self.dataset, self.method, self.variant):
@@ -60,10 +69,12 @@ class NewRunForm(QGroupBox):
         form.addRow("Run name", self.name)
         form.addRow("Data root", _wrap(root_row))
         form.addRow("Overrides", self.overrides)
+        form.addRow("Train on", self.launcher)
         form.addRow("Processes", _wrap(bottom))
         self.method.currentTextChanged.connect(self._refresh_name)
         self.variant.currentIndexChanged.connect(self._refresh_name)
         self._auto_name = ""
+        self._launcher_changed()
 
     def set_presets(self, presets: list[str]) -> None:
         choices = PresetChoices.from_presets(presets)
@@ -82,11 +93,22 @@ class NewRunForm(QGroupBox):
         self._refresh_name()
 
     def set_workspace(self, workspace, existing_names, default_data_root: str = "") -> None:
+        """A scan of ``workspace``; another workspace than before shows its saved launcher."""
         self.workspace = Path(workspace)
         self.existing_names = set(existing_names)
         if default_data_root and not self.data_root.text():
             self.data_root.setText(default_data_root)
+        values = self.launcher_defaults.values_for(self.workspace, core_client.launcher_settings(self.workspace))
+        if values is not None:
+            self.launcher.set_values(values.offered(TRAINING_TARGETS))
         self._refresh_name()
+
+    def _launcher_changed(self) -> None:
+        slurm = self.launcher.values().uses_slurm
+        self.nproc.setEnabled(not slurm)
+        self.nproc.setToolTip("Slurm: one process per GPU (GPUs per run)" if slurm
+                              else "Processes for distributed training (one per GPU; gloo on CPU)")
+        self.start_button.setText("Submit to Slurm" if slurm else "Start training")
 
     def _refresh_name(self, *_) -> None:
         suggestion = suggest_run_name(self.method.currentText(), self.variant.currentData() or "", self.existing_names)
@@ -103,15 +125,24 @@ class NewRunForm(QGroupBox):
         if self.workspace is None:
             self.invalid.emit("open a workspace first (File ▸ Open workspace…)")
             return
+        values, saved = self.launcher.values(), core_client.launcher_settings(self.workspace)
         try:
             request = build_launch_request(self.workspace, self.dataset.currentText(), self.method.currentText(),
                                            self.variant.currentData() or "", self.name.text(), self.data_root.text(),
-                                           self.overrides.text(), self.nproc.value())
+                                           self.overrides.text(), 1 if values.uses_slurm else self.nproc.value())
             added = core_client.launch_overrides(self.workspace, request.preset, request.overrides)
+            launcher = core_client.launcher_with(saved, values) if values.uses_slurm else None
+            to_save = core_client.launcher_with(saved, dataclasses.replace(values, kind=kind_to_save(saved.kind,
+                                                                                                     values.kind)))
         except ValueError as error:   # the message says what to fix
             self.invalid.emit(str(error))
             return
-        request = dataclasses.replace(request, overrides=(*request.overrides, *added))
+        if to_save != saved:
+            try:
+                core_client.save_launcher_settings(self.workspace, to_save)
+            except (OSError, ValueError) as error:   # the run still starts; next time the form starts from before
+                self.invalid.emit(f"could not save the launcher settings: {error}")
+        request = dataclasses.replace(request, overrides=(*request.overrides, *added), launcher=launcher)
         self.existing_names.add(request.run_dir.name)
         self.launchRequested.emit(request)
         self._refresh_name()

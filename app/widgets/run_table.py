@@ -20,7 +20,8 @@ from app.state.runs import COLUMNS, format_percent
 from app.widgets.plotting import PALETTE
 
 HEADERS = {"name": "Run", "method": "Method", "dataset": "Evaluated on", "status": "Status", "mAP": "mAP %", "R1": "R1 %"}
-STATUS_COLORS = {"damaged": "#8A1C12", "completed": "#1E7B34", "running": "#1F5FBF", "starting": "#1F5FBF", "stopped": "#9A6700",
+STATUS_COLORS = {"damaged": "#8A1C12", "completed": "#1E7B34", "running": "#1F5FBF", "starting": "#1F5FBF",
+                 "queued": "#6A4BA8", "stopped": "#9A6700",
                  "failed": "#B3261E", "killed": "#B3261E", "running-or-killed": "#6B6B6B", "not-started": "#6B6B6B"}
 DATASET_COLUMN_MAX_PX = 120   # "Evaluated on" gives way to the run names (elided, full text in the tooltip)
 
@@ -90,7 +91,8 @@ class RunTable(QTableWidget):
     def _row_items(self, row, colour: int | None) -> list[QTableWidgetItem]:
         status = self.state.status_of(row)
         mark = " ‡" if row.test_selected else ""  # chosen on the test set: the tooltip says so
-        values = {"name": row.name, "method": row.method, "dataset": row.metrics_split, "status": status,
+        values = {"name": row.name, "method": row.method, "dataset": row.metrics_split,
+                  "status": self.state.status_text(row),
                   "mAP": format_percent(row.mAP) + mark, "R1": format_percent(row.R1) + mark}
         items = []
         for column in COLUMNS:

@@ -40,3 +40,19 @@ def open_window(qtbot):
     for window in windows:
         for pool in (window.workspace.workers, *(panel.workers for panel in window.panels.values())):
             pool.wait(60000)
+
+
+FAKE_SLURM = Path(__file__).resolve().parents[1] / "fake_slurm"
+
+
+@pytest.fixture
+def fake_slurm(tmp_path, monkeypatch) -> Path:
+    """Slurm's commands as stand-ins (tests/fake_slurm) on PATH: a submitted job runs on this machine and
+    sacct reports it as Slurm would; partitions "debug" and "gpu". Returns the stand-ins' state folder."""
+    import os
+    import sys
+
+    monkeypatch.setenv("PATH", f"{FAKE_SLURM}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_SLURM_DIR", str(tmp_path / "slurm-state"))
+    monkeypatch.setenv("FAKE_SLURM_PYTHON", sys.executable)
+    return tmp_path / "slurm-state"
