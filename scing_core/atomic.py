@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from scing_core.errors import OutputError
+
 
 def _file_mode() -> int:
     """The permissions a plain ``open(path, "w")`` would give (mkstemp's own are 0600)."""
@@ -93,8 +95,6 @@ def check_writable_folder(folder, what: str) -> Path:
     ``what`` names the folder in the error (e.g. "run directory"). Raises OutputError: the folder
     is a file or sits under one, or it cannot be written (read-only, immutable, another owner).
     """
-    from scing_core.errors import OutputError
-
     folder = Path(folder)
     blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
     if blocker is not None:
@@ -111,8 +111,6 @@ def check_writable_folder(folder, what: str) -> Path:
 
 def check_output_file(path, what: str = "--out") -> Path:
     """An output file path that can be written: not an existing folder, its folder writable."""
-    from scing_core.errors import OutputError
-
     path = Path(path).expanduser()
     if path.is_dir():
         raise OutputError(f"{what} '{path}' is a folder; give a file path inside it, e.g. '{path / 'figure.png'}'")

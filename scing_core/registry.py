@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from typing import Generic, Iterator, TypeVar
+import importlib
+from pathlib import Path
+from typing import Generic, Iterable, Iterator, TypeVar
 
 from scing_core.errors import RegistryError
 
@@ -37,6 +39,11 @@ class Registry(Generic[T]):
             raise RegistryError(f"unknown {self.kind} '{name}'.{hint} Valid names: {valid}")
         return self._items[key]
 
+    def unregister(self, name: str) -> T:
+        """Remove ``name`` (a plug-in that goes away, a test's throw-away entry) and return what it held."""
+        self.get(name)   # a miss lists the valid names
+        return self._items.pop(str(name).lower())
+
     def names(self) -> list[str]:
         return sorted(self._items)
 
@@ -52,3 +59,12 @@ def suggest(word: str, candidates: list[str]) -> str:
     close = difflib.get_close_matches(word, candidates, n=1)
     return f" Did you mean '{close[0]}'?" if close else ""
 
+
+def import_modules(package: str, path: Iterable[str]) -> list[str]:
+    """Import every module of ``package`` (its ``__path__``), so that the modules that register
+    something (one dataset per file, one method per file) need no hand-kept import list: adding the
+    file is enough. Returns the module names, sorted."""
+    names = sorted({file.stem for folder in path for file in Path(folder).glob("*.py") if file.stem != "__init__"})
+    for name in names:
+        importlib.import_module(f"{package}.{name}")
+    return names

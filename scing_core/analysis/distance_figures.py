@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scing_core.analysis.figure_io import COLUMN_WIDTH_IN, paper_style, plt, save_figure
 from scing_core.runs.layout import RunDir
 from scing_core.errors import RunDirError
 from scing_core.evaluation import (
@@ -64,11 +65,7 @@ def distance_figures(eval_dir, out_path, bins: int = 50) -> Path:
 
 
 def _draw(histograms, roc, metrics: dict, out_path) -> Path:
-    from scing_core.analysis.figure_io import COLUMN_WIDTH_IN, paper_style, save_figure
-
     with paper_style():
-        import matplotlib.pyplot as plt
-
         fig, (left, right) = plt.subplots(1, 2, figsize=(COLUMN_WIDTH_IN, 1.65),
                                           gridspec_kw={"width_ratios": [1.35, 1.0]})
         _draw_histograms(left, histograms, metrics)

@@ -6,7 +6,8 @@ two-column paper such as the SCING paper), and written with ``save_figure(fig, o
 writes the PNG (for the GUI and README) and a vector PDF (for the paper) next to each other,
 atomically, and closes the figure.
 
-Matplotlib is imported with the non-interactive Agg backend so the core never needs a display.
+Matplotlib is imported with the non-interactive Agg backend so the core never needs a display; the
+analysis modules take ``plt`` from here, so that the backend is chosen before pyplot loads.
 """
 
 from __future__ import annotations

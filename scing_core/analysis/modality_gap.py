@@ -34,7 +34,10 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
 
+from scing_core.analysis.figure_io import DOUBLE_COLUMN_IN, paper_style, plt, save_figure
 from scing_core.analysis.projection import project_pairs_2d
 from scing_core.data.loaders import ConfiguredLoaders
 from scing_core.data.types import ReIDSample
@@ -199,13 +202,9 @@ def gap_figure(results: GapResult | Sequence[GapResult], out_path) -> Path:
     missing = [r.label for r in items if r.image_xy is None or r.text_xy is None]
     if missing:
         raise InputError(f"runs {', '.join(missing)} have no 2-D coordinates yet; call project_2d(results) first")
-    from scing_core.analysis.figure_io import DOUBLE_COLUMN_IN, paper_style, save_figure
-
     columns = min(len(items), 3)
     rows = math.ceil(len(items) / columns)
     with paper_style():
-        import matplotlib.pyplot as plt
-
         width = DOUBLE_COLUMN_IN if len(items) > 1 else DOUBLE_COLUMN_IN / 2
         fig, axes = plt.subplots(rows, columns, figsize=(width, rows * width / columns * 1.08), squeeze=False)
         for ax, result in zip(axes.flat, items):
@@ -221,8 +220,6 @@ IMAGE_COLOUR, TEXT_COLOUR, PAIR_COLOUR = "#D62728", "#1F4E9C", "#9A9A9A"
 
 
 def _draw_gap_panel(ax, result: GapResult) -> None:
-    from matplotlib.collections import LineCollection
-
     image_xy, text_xy = np.asarray(result.image_xy), np.asarray(result.text_xy)
     pairs = np.stack([image_xy, text_xy], axis=1)
     ax.add_collection(LineCollection(pairs, colors=PAIR_COLOUR, linewidths=0.35, alpha=0.55, zorder=1))
@@ -249,8 +246,6 @@ def _draw_gap_panel(ax, result: GapResult) -> None:
 
 
 def _gap_legend(fig) -> None:
-    from matplotlib.lines import Line2D
-
     handles = [Line2D([], [], ls="", marker="o", ms=3.5, color=IMAGE_COLOUR, label="image embedding"),
                Line2D([], [], ls="", marker="o", ms=3.5, color=TEXT_COLOUR, label="text embedding"),
                Line2D([], [], color=PAIR_COLOUR, lw=0.8, label="pair")]

@@ -102,7 +102,7 @@ def tsne_2d(points: np.ndarray, seed: int = 0) -> np.ndarray:
     if len(points) < 5:
         raise InputError(f"t-SNE needs at least 5 points, got {len(points)}; use the PCA projection for so few")
     try:
-        from sklearn.manifold import TSNE
+        from sklearn.manifold import TSNE   # here: scikit-learn takes ~1 s to load; `scing gap --help` imports this module
     except ImportError as error:
         raise InputError("the t-SNE projection needs scikit-learn (installed with umap-learn: pip install "
                          "'scing-studio[analysis]'); or use the PCA projection") from error
@@ -185,7 +185,7 @@ def _mark_warmed() -> None:
 
 def _umap_class():
     try:
-        from umap import UMAP
+        from umap import UMAP   # here: umap-learn (numba) takes seconds to load; `scing gap --help` imports this module
     except ImportError as error:
         raise InputError("the UMAP projection needs umap-learn (pip install 'scing-studio[analysis]'); "
                          "or use the PCA projection") from error

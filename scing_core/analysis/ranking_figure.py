@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from scing_core.analysis.figure_io import DOUBLE_COLUMN_IN, paper_style, save_figure
+from scing_core.analysis.figure_io import DOUBLE_COLUMN_IN, paper_style, plt, save_figure
 from scing_core.errors import InputError
 from scing_core.evaluation import EvalArtifacts, load_eval_artifacts
 
@@ -97,8 +97,6 @@ def ranking_figure(eval_dir, out_path, *, queries=None, worst: int | None = None
 
 
 def _draw(rows: list[RankedRow], k: int, title: str | None):
-    import matplotlib.pyplot as plt
-
     columns = k + 1
     cell_w = DOUBLE_COLUMN_IN / (columns + 0.4)
     cell_h = 2 * cell_w + 0.32               # person crops are 2:1, plus a caption line

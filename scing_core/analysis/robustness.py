@@ -25,13 +25,16 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from matplotlib.lines import Line2D
 from torchvision.transforms import functional as TF
 
+from scing_core.analysis.figure_io import COLUMN_WIDTH_IN, PALETTE, paper_style, plt, save_figure
 from scing_core.data.loaders import ConfiguredLoaders, mix_seed
 from scing_core.data.perturbations import occlude_tensor
 from scing_core.data.configured import load_configured_dataset, test_datasets
 from scing_core.evaluation import metrics_of
 from scing_core.runs.trained import load_run_model
+from scing_core.models.prompts import method_title
 from scing_core.errors import DatasetError, InputError
 from scing_core.evaluation import FeatureSet, evaluate_features, extract_features
 
@@ -134,17 +137,12 @@ def run_labels(paths: Sequence[Path]) -> list[str]:
 def robustness_figure(curves: dict, out_path) -> Path:
     """mAP and R1 (%) against the occluded fraction: one colour per run, one line style per mode.
     Two panels sized for a paper column; writes PNG + PDF and returns the PNG path."""
-    from scing_core.analysis.figure_io import COLUMN_WIDTH_IN, PALETTE, paper_style, save_figure
-
     runs = curves.get("runs") if isinstance(curves, dict) else None
     if not runs:
         raise InputError("robustness_figure needs the dict returned by robustness_curves (with at least one run)")
     x = 100 * np.asarray(curves["fractions"], dtype=float)
     styles = {"occlude": ("-", "o"), "erase": ("--", "s")}
     with paper_style():
-        import matplotlib.pyplot as plt
-        from matplotlib.lines import Line2D
-
         fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH_IN, 1.9))
         for ax, metric in zip(axes, ("mAP", "R1")):
             for colour, (label, run) in zip(_cycle(PALETTE), runs.items()):
@@ -263,8 +261,6 @@ def _checked_modes(modes) -> tuple[str, ...]:
 
 
 def _run_legend(label: str, run: dict) -> str:
-    from scing_core.models.prompts import method_title
-
     method = method_title(run.get("method", ""))
     return method if label == run.get("method") else f"{method} ({label})"
 

@@ -31,9 +31,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import pytorch_grad_cam
 import torch
 from torch import nn
 
+from scing_core.analysis.saliency_figure import grid_figure
 from scing_core.analysis.saliency_images import load_input, person_mask, to_display_image
 from scing_core.analysis.saliency_targets import (
     EmbeddingNorm,
@@ -48,6 +50,7 @@ from scing_core.analysis.saliency_targets import (
 )
 from scing_core.errors import InputError
 from scing_core.registry import Registry
+from scing_core.runs.trained import TrainedRun
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +75,6 @@ _METHOD_TABLE = (
 
 
 def _cam_methods() -> Registry[CamMethod]:
-    import pytorch_grad_cam
-
     registry: Registry[CamMethod] = Registry("CAM method")
     for name, class_name, uses_target, summary in _METHOD_TABLE:
         registry.register(name, CamMethod(getattr(pytorch_grad_cam, class_name), uses_target, summary))
@@ -290,8 +291,6 @@ def _checked_paths(image_paths: Sequence[str]) -> list[str]:
 
 
 def _load_bundle(run_dir, checkpoint: str, device: str, spec: TargetSpec):
-    from scing_core.runs.trained import TrainedRun
-
     return TrainedRun.open(run_dir).load(checkpoint, device, prototypes=spec.kind == "prototype")
 
 
@@ -356,8 +355,6 @@ def _result(path, image, cam_map, target, note, run_name, spec, method, cfg) -> 
 def saliency_grid_figure(results_by_run, out_path) -> Path:
     """The paper's Fig. 5 grid (rows = images, columns = the plain image then one per run), written as
     PNG + PDF; returns the PNG path. See :mod:`scing_core.analysis.saliency_figure`."""
-    from scing_core.analysis.saliency_figure import grid_figure
-
     return grid_figure(results_by_run, out_path)
 
 
@@ -365,6 +362,6 @@ def mean_person_share(run_dir, dataset_root=None, n_images: int = 32, **options)
     """Mean person share of ``n_images`` query images of a SynthPed split (higher = the model attends to
     the person rather than the background; compare with the mask area, which a uniform map would get).
     Options as :func:`scing_core.analysis.saliency_share.person_share_summary`."""
-    from scing_core.analysis.saliency_share import person_share_summary
+    from scing_core.analysis.saliency_share import person_share_summary   # here: that module imports this one
 
     return person_share_summary(run_dir, dataset_root, n_images=n_images, **options).mean

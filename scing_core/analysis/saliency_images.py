@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from scing_core.config.schema import DataConfig
+from scing_core.data.datasets import load_dataset
 from scing_core.data.datasets.synthped import MASK_DIR, mask_path_for
 from scing_core.data.image_dataset import open_rgb
 from scing_core.data.transforms import build_test_transform
@@ -43,8 +44,6 @@ def to_display_image(tensor: torch.Tensor, data_cfg: DataConfig) -> np.ndarray:
 @functools.lru_cache(maxsize=16)
 def _synthped_at(root: str):
     """The SynthPed dataset whose folder is ``root`` (cached), or None when it is not one."""
-    from scing_core.data.datasets import load_dataset
-
     try:
         return load_dataset("synthped", root)
     except ScingError as exc:

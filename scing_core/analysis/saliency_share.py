@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from scing_core.analysis.saliency import compute_saliency
+from scing_core.analysis.saliency_images import person_mask
+from scing_core.data.datasets import load_dataset
 from scing_core.errors import InputError
+from scing_core.runs.trained import TrainedRun
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,6 @@ def person_share_summary(
 
     ``dataset_root``: the SynthPed folder (or its parent); None = the run's own ``data.root``.
     """
-    from scing_core.analysis.saliency import compute_saliency
-    from scing_core.analysis.saliency_images import person_mask
-    from scing_core.data.datasets import load_dataset
-    from scing_core.runs.trained import TrainedRun
-
     if n_images < 1:
         raise InputError(f"n_images must be >= 1, got {n_images}")
     if model_bundle is None:

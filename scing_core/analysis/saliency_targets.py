@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from scing_core.data.configured import load_configured_dataset
 from scing_core.data.datasets.market_layout import MARKET_PATTERN
 from scing_core.errors import InputError, ScingError
 
@@ -133,8 +134,6 @@ class TrainingIdentities:
     def of_run(cls, cfg) -> "TrainingIdentities":
         """The identities of a run's training set (``cfg.data``); empty, with a warning, when that
         dataset can no longer be read (every image then falls back to its nearest prototype)."""
-        from scing_core.data.configured import load_configured_dataset
-
         try:
             dataset = load_configured_dataset(cfg.data.dataset, cfg.data.root, cfg.data)
         except ScingError as exc:

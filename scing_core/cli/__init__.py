@@ -16,6 +16,7 @@ import sys
 # small torch steps 5-60x (measured on the 2-core dev machine). Must be set before torch loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from scing_core import __version__
 from scing_core.errors import ScingError
 from scing_core.registry import suggest
 
@@ -60,8 +61,6 @@ def main(argv: list[str] | None = None) -> int:
         print(_usage(commands))
         return 0
     if argv[0] == "--version":
-        from scing_core import __version__
-
         print(__version__)
         return 0
     name, rest = argv[0], argv[1:]

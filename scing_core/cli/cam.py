@@ -21,29 +21,25 @@ import math
 import sys
 from pathlib import Path
 
-from scing_core.cli.options import add_device
-from scing_core.atomic import check_output_file
-from scing_core.cli import setup_logging
+from scing_core.analysis.saliency import compute_saliency, describe_cam_methods, list_cam_methods, saliency_grid_figure
+from scing_core.cli.options import add_checkpoint, add_device, add_json, add_run_dir, add_verbose, parse_args
 from scing_core.errors import InputError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from scing_core.analysis.saliency import describe_cam_methods, list_cam_methods
-
     methods = "\n".join(f"  {name:<20} {summary}" for name, summary in describe_cam_methods().items())
     p = argparse.ArgumentParser(prog="scing cam", description=__doc__, epilog=f"CAM methods (--method):\n{methods}",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run-dir", action="append", required=True, metavar="DIR",
-                   help="a run directory written by `scing train`; repeat for one column per run")
+    add_run_dir(p, "a run directory written by `scing train`; repeat for one column per run", many=True)
     p.add_argument("--image", action="append", required=True, nargs="+", metavar="PATH",
                    help="image(s) to explain; repeat or list several for one row each")
     p.add_argument("--target", default="prototype", help="prototype | image:PATH | norm (default: prototype)")
     p.add_argument("--method", default="gradcam", help=f"one of: {', '.join(list_cam_methods())} (default: gradcam)")
-    p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | a checkpoint path (default: selected, the checkpoint the run reports)")
+    add_checkpoint(p)
     add_device(p)
     p.add_argument("--out", required=True, help="figure path (.png; the .pdf is written next to it)")
-    p.add_argument("--json", action="store_true", help="print person shares and figure paths as JSON on stdout")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_json(p, "person shares and figure paths")
+    add_verbose(p)
     return p
 
 
@@ -86,11 +82,7 @@ def _print_table(report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    check_output_file(args.out)
-    setup_logging(args.verbose)
-    from scing_core.analysis.saliency import compute_saliency, saliency_grid_figure
-
+    args = parse_args(build_parser(), argv, output="out")
     images = [path for group in args.image for path in group]
     results_by_run = {}
     for name, run_dir in zip(column_names(args.run_dir), args.run_dir):

@@ -16,10 +16,9 @@ import textwrap
 
 import yaml
 
-from scing_core.cli.options import add_data_root
-from scing_core.cli import setup_logging
+from scing_core.cli.options import add_data_root, add_verbose, parse_args
 from scing_core.data.datasets import DATASETS, list_datasets, load_dataset
-from scing_core.data.datasets.integrity import dataset_image_paths, find_unreadable
+from scing_core.data.integrity import dataset_image_paths, find_unreadable
 from scing_core.data.types import ReIDDataset
 from scing_core.errors import InputError
 
@@ -47,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=layouts_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_verbose(parser)
     commands = parser.add_subparsers(dest="command", metavar="{list,info,check}", required=True)
     listing = commands.add_parser("list", help="registered dataset names")
     listing.add_argument("--layouts", action="store_true", help="also print each dataset's folder layout")
@@ -122,8 +121,7 @@ def run_check(dataset: ReIDDataset) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``scing data``; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+    args = parse_args(build_parser(), argv)
     if args.command == "list":
         if args.layouts:
             print(layouts_text())

@@ -12,8 +12,10 @@ import signal
 import sys
 
 from scing_core.cli import setup_logging
+from scing_core.cli.options import add_verbose
 from scing_core.cli.pipeline_view import ConsolePipelineProgress, clock, install_stop_handlers
 from scing_core.pipeline import StopFlag
+from scing_core.pipeline.synthetic import SPLITS
 
 DESCRIPTION = """\
 Build the demo workspace the studio opens on, with one progress bar and an ETA:
@@ -45,12 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="one step after another in this process (default: the independent steps of each phase - "
                              "data and SynthCLIP, the three runs, the figures - at once, one process each)")
     parser.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
+    add_verbose(parser, "log what each step does")
     return parser
 
 
 def _print_plan(workspace, quick: bool, seed: int) -> None:
-    from scing_core.demo import plan_demo
+    from scing_core.demo import plan_demo   # here: the demo package adds ~15 ms to `scing demo --help`
 
     for step in plan_demo(workspace, quick, seed):
         state = f"to do (~{clock(step.expected_seconds)})" if step.todo else "done or unavailable"
@@ -58,9 +60,8 @@ def _print_plan(workspace, quick: bool, seed: int) -> None:
 
 
 def _print_summary(result) -> None:
-    from scing_core.demo.report import TITLES, pct, run_metrics
-    from scing_core.demo.workspace import DemoWorkspace
-    from scing_core.pipeline.synthetic import SPLITS
+    from scing_core.demo import DemoWorkspace   # here: ~15 ms of `scing demo --help`
+    from scing_core.demo.report import TITLES, pct, run_metrics   # here: it loads torch (evaluation, models)
 
     metrics = run_metrics(DemoWorkspace.at(result.workspace))
     print(f"\n{'method':10s} " + " ".join(f"{s + ' mAP':>13s} {s + ' R1':>12s}" for s in SPLITS))
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     else:  # one progress view: the analysis modules' per-image warnings are in the figures' JSON
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         logging.getLogger("scing_core.analysis").setLevel(logging.ERROR)
-    from scing_core.demo import DemoWorkspace, build_demo
+    from scing_core.demo import DemoWorkspace, build_demo   # here: the demo package adds ~15 ms to `scing demo --help`
 
     workspace = DemoWorkspace.at(args.workspace).root
     if args.plan:

@@ -10,7 +10,8 @@ import argparse
 import dataclasses
 import json
 
-from scing_core.cli.options import add_device
+from scing_core.cli.options import add_device, add_json
+from scing_core.config import resolve_config
 from scing_core.errors import InputError
 
 PAPER_TABLE4 = {"clipreid": (126.55, 24.14), "cocoop": (126.59, 24.14), "scing": (126.95, 24.14)}
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_device(parser, "; where latency is measured")
     parser.add_argument("--repeats", type=int, default=10, help="timed forward passes per method; 0 skips latency")
     parser.add_argument("--batch-size", type=int, default=1, help="images per timed forward pass (default: 1)")
-    parser.add_argument("--json", action="store_true", help="print the table as JSON instead of text")
+    add_json(parser, "the table")
     return parser
 
 
@@ -88,8 +89,6 @@ def _paper_note(arch: str, stride: int, image_size: tuple[int, int]) -> str:
 
 def _fill_from_preset(args: argparse.Namespace) -> None:
     """Options left unset take the model setting of ``--config``."""
-    from scing_core.config import resolve_config
-
     cfg = resolve_config(args.config)
     model, (height, width) = cfg.model, cfg.data.image_size
     args.arch = args.arch or model.arch
@@ -101,14 +100,14 @@ def _fill_from_preset(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Measure and print the efficiency table; returns 0."""
     args = build_parser().parse_args(argv)
-    from scing_core.analysis.efficiency import efficiency_table, format_table
+    from scing_core.analysis.efficiency import efficiency_table, format_table   # here: torch loads, not with --help
 
     _fill_from_preset(args)
     image_size = parse_image_size(args.image_size)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if args.num_classes < 1 or args.num_cams < 0 or args.repeats < 0 or args.batch_size < 1:
         raise InputError("--num-classes and --batch-size must be >= 1, --num-cams and --repeats >= 0")
-    from scing_core.device import resolve_device
+    from scing_core.device import resolve_device   # here: torch loads, not with --help
 
     device = resolve_device(args.device)
     rows = efficiency_table(

@@ -11,8 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from scing_core.cli.options import add_data_root, add_device
-from scing_core.cli import setup_logging
+from scing_core.cli.options import add_checkpoint, add_data_root, add_device, add_json, add_run_dir, add_verbose, parse_args
 from scing_core.data import load_dataset
 from scing_core.engine.evaluate import evaluate_model
 from scing_core.data.configured import test_datasets
@@ -24,23 +23,22 @@ from scing_core.errors import ConfigError
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scing eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run-dir", required=True, help="a run directory written by `scing train`")
-    p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | path to a .pt (default: selected, the checkpoint the run reports)")
+    add_run_dir(p)
+    add_checkpoint(p)
     p.add_argument("--dataset", help="evaluate on this dataset instead of the run's test datasets")
     add_data_root(p, "dataset folder of --dataset (default: the run's data.root)")
     p.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3)")
     p.add_argument("--flip", action="store_true", help="average each descriptor with its horizontal flip")
     add_device(p)
-    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    add_json(p, "the metrics")
     p.add_argument("--strict", action="store_true", help="fail when any image cannot be read (default: skip it, "
                                                         "counted in the summary)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_verbose(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+    args = parse_args(build_parser(), argv)
     if args.data_root and not args.dataset:
         raise ConfigError("--data-root needs --dataset (the dataset it belongs to)")
     RunDir.at(args.run_dir).require()

@@ -13,10 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from scing_core.cli.options import add_device
-from scing_core.atomic import check_output_file
 from scing_core.atomic import atomic_open
-from scing_core.cli import setup_logging
+from scing_core.cli.options import add_checkpoint, add_device, add_verbose, parse_args
 from scing_core.data.datasets.market_layout import IMAGE_EXTENSIONS
 from scing_core.data.loaders import ConfiguredLoaders
 from scing_core.data.types import ReIDSample
@@ -41,21 +39,19 @@ def collect_images(spec: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scing extract", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", required=True, help="a checkpoint written by `scing train` (e.g. RUN/checkpoints/best.pt)")
+    add_checkpoint(p, file_help="a checkpoint written by `scing train` (e.g. RUN/checkpoints/best.pt)")
     p.add_argument("--images", required=True, help="folder (searched recursively) or glob of person crops")
     p.add_argument("--out", required=True, help="output .npz")
     p.add_argument("--flip", action="store_true", help="average with the horizontal flip")
     add_device(p)
     p.add_argument("--strict", action="store_true", help="fail when any image cannot be read (default: skip it, "
                                                         "counted in the summary and in the .npz's 'skipped')")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_verbose(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    check_output_file(args.out)
-    setup_logging(args.verbose)
+    args = parse_args(build_parser(), argv, output="out")
     files = collect_images(args.images)
     device = resolve_device(args.device)
     model, cfg = model_from_checkpoint(load_checkpoint(args.checkpoint), device)

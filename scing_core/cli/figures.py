@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from scing_core.atomic import check_output_file
-from scing_core.cli import setup_logging
+from scing_core.cli.options import add_verbose, parse_args
 
 EPILOG = """\
 example:
@@ -26,15 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-dir", required=True, metavar="DIR", help="an eval folder, e.g. RUN_DIR/eval/synthped")
     p.add_argument("--out", required=True, metavar="PNG", help="figure path (a .pdf is written next to it)")
     p.add_argument("--bins", type=int, default=50, help="histogram bins (default: 50)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_verbose(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    check_output_file(args.out)
-    setup_logging(args.verbose)
-    from scing_core.analysis.distance_figures import distance_figures
+    args = parse_args(build_parser(), argv, output="out")
+    from scing_core.analysis.distance_figures import distance_figures   # here: torch + matplotlib, not with --help
 
     png = distance_figures(args.eval_dir, args.out, bins=args.bins)
     print(f"figure: {png} (+ {png.with_suffix('.pdf').name})")

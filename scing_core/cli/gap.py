@@ -14,9 +14,7 @@ import argparse
 import json
 import sys
 
-from scing_core.cli.options import add_data_root, add_device
-from scing_core.atomic import check_output_file
-from scing_core.cli import setup_logging
+from scing_core.cli.options import add_checkpoint, add_data_root, add_device, add_json, add_run_dir, add_verbose, parse_args
 from scing_core.analysis.projection import PROJECTIONS
 
 EPILOG = """\
@@ -34,8 +32,7 @@ notes:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scing gap", description=__doc__, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run-dir", action="append", required=True, metavar="DIR",
-                   help="a run directory written by `scing train` (repeat for side-by-side panels)")
+    add_run_dir(p, "a run directory written by `scing train` (repeat for side-by-side panels)", many=True)
     p.add_argument("--out", required=True, metavar="PNG", help="figure path (a .pdf is written next to it)")
     p.add_argument("--ids", type=int, default=30, help="identities per run (default: 30)")
     p.add_argument("--images-per-id", type=int, default=8, help="at most this many images per identity (default: 8)")
@@ -43,21 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", choices=("auto", "prototype", "conditioned"), default="auto",
                    help="paired text: auto = conditioned for cocoop/scing, prototype for clipreid (default: auto)")
     p.add_argument("--split", choices=("train", "test"), default="train", help="identities from this split (default: train)")
-    p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | path to a .pt (default: selected, the checkpoint the run reports)")
+    add_checkpoint(p)
     add_data_root(p, "the dataset folder, if it moved since training (default: the run's data.root)")
     add_device(p)
     p.add_argument("--seed", type=int, default=0, help="which identities / images are drawn, and the UMAP seed (default: 0)")
-    p.add_argument("--json", action="store_true", help="print the metrics per run as JSON on stdout")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_json(p, "the metrics per run")
+    add_verbose(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    check_output_file(args.out)
-    setup_logging(args.verbose)
-    from scing_core.analysis.modality_gap import collect_gap_embeddings, gap_figure, project_2d
-    from scing_core.analysis.robustness import run_labels
+    args = parse_args(build_parser(), argv, output="out")
+    from scing_core.analysis.modality_gap import collect_gap_embeddings, gap_figure, project_2d   # here: torch, not with --help
+    from scing_core.analysis.robustness import run_labels   # here: torch, not with --help
 
     results = [collect_gap_embeddings(run_dir, ids=args.ids, text=args.text, checkpoint=args.checkpoint,
                                       device=args.device, seed=args.seed, split=args.split,

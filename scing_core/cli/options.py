@@ -1,17 +1,61 @@
-"""Options several subcommands share, defined once: ``--device`` and the dataset folder
-``--data-root`` (``--root`` is kept as an alias: older commands used it)."""
+"""Options several subcommands share, defined once: ``--run-dir``, ``--checkpoint``, ``--device``, the
+dataset folder ``--data-root`` (``--root`` is kept as an alias: older commands used it), ``--json``,
+``-v`` and the launcher's options; and :func:`parse_args`, how a subcommand's ``main`` begins."""
 
 from __future__ import annotations
 
 import argparse
 
-from scing_core.config.checks import DEVICE
+from scing_core.atomic import check_output_file
+from scing_core.cli import setup_logging
 
 DEVICE_CHOICES = "auto | cpu | cuda | cuda:N"
+RUN_DIR_HELP = "a run directory written by `scing train`"
+CHECKPOINT_HELP = ("selected | best | last | stage1 | path to a .pt (default: selected, the checkpoint the run "
+                   "reports)")
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None, output: str | None = None) -> argparse.Namespace:
+    """The start of a subcommand's ``main``: parse ``argv``; refuse the output file named by option
+    ``output`` (e.g. ``"out"``) before any work when it cannot be written; log at INFO (DEBUG with
+    ``-v``). Errors raised afterwards reach the user as one line through ``cli.run_main``."""
+    args = parser.parse_args(argv)
+    if output is not None:
+        check_output_file(getattr(args, output))
+    setup_logging(args.verbose)
+    return args
+
+
+def add_run_dir(parser: argparse.ArgumentParser, help: str = RUN_DIR_HELP, many: bool = False,
+                required: bool = True) -> None:
+    """``--run-dir DIR``: a run directory (``args.run_dir``); with ``many``, repeatable (a list)."""
+    parser.add_argument("--run-dir", action="append" if many else "store", required=required, metavar="DIR",
+                        help=help)
+
+
+def add_checkpoint(parser: argparse.ArgumentParser, file_help: str | None = None) -> None:
+    """``--checkpoint``: which of a run's checkpoints (default ``selected``: the one the run reports), or
+    a .pt path; with ``file_help``, a checkpoint file that must be given (no run to choose from)."""
+    if file_help is not None:
+        parser.add_argument("--checkpoint", required=True, help=file_help)
+    else:
+        parser.add_argument("--checkpoint", default="selected", help=CHECKPOINT_HELP)
+
+
+def add_json(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--json``: print ``what`` (e.g. "the metrics") as JSON on stdout instead of text."""
+    parser.add_argument("--json", action="store_true", help=f"print {what} as JSON on stdout")
+
+
+def add_verbose(parser: argparse.ArgumentParser, help: str = "debug logging") -> None:
+    """``-v`` / ``--verbose`` (``args.verbose``): DEBUG logging, see :func:`parse_args`."""
+    parser.add_argument("-v", "--verbose", action="store_true", help=help)
 
 
 def device_name(text: str) -> str:
     """argparse ``type``: a device this project can resolve (auto, cpu, mps, cuda, cuda:N)."""
+    from scing_core.config.checks import DEVICE   # here: the config package (yaml) adds ~40 ms to every --help
+
     if not DEVICE.match(text):
         raise argparse.ArgumentTypeError(f"'{text}' is not a device; use {DEVICE_CHOICES}")
     return text
@@ -48,7 +92,7 @@ def add_launcher(parser: argparse.ArgumentParser) -> None:
 
 def launcher_settings(args: argparse.Namespace, base=None):
     """The launcher the command line asks for: ``base`` (a plan's ``launcher:``) with the given flags applied."""
-    from scing_core.pipeline.launchers import LauncherSettings
+    from scing_core.pipeline.launchers import LauncherSettings   # here: ~25 ms of every `--help` that uses this module
 
     base = base or LauncherSettings()
     lines = tuple(args.sbatch_lines) if args.sbatch_lines else None

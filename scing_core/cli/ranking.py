@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from scing_core.atomic import check_output_file
-from scing_core.cli import setup_logging
+from scing_core.cli.options import add_verbose, parse_args
 
 EPILOG = """\
 examples:
@@ -31,15 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--worst", type=int, metavar="N", help="the N queries with the lowest AP (default 5)")
     p.add_argument("--k", type=int, default=10, help="gallery images per row (default 10)")
     p.add_argument("--title", help="a title above the rows")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_verbose(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    check_output_file(args.out)
-    setup_logging(args.verbose)
-    from scing_core.analysis.ranking_figure import ranking_figure
+    args = parse_args(build_parser(), argv, output="out")
+    from scing_core.analysis.ranking_figure import ranking_figure   # here: torch + matplotlib, not with --help
 
     png = ranking_figure(args.eval_dir, args.out, queries=args.query, worst=args.worst, k=args.k, title=args.title)
     print(f"figure: {png} (+ {png.with_suffix('.pdf').name})")

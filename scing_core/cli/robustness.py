@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from scing_core.cli.options import add_data_root, add_device
-from scing_core.atomic import check_output_file
-from scing_core.cli import setup_logging
+from scing_core.cli.options import add_checkpoint, add_data_root, add_device, add_json, add_run_dir, add_verbose, parse_args
 from scing_core.errors import InputError
 
 EPILOG = """\
@@ -42,27 +40,24 @@ def parse_fractions(text: str) -> list[float]:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scing robustness", description=__doc__, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run-dir", action="append", required=True, metavar="DIR",
-                   help="a run directory written by `scing train` (repeat to compare runs)")
+    add_run_dir(p, "a run directory written by `scing train` (repeat to compare runs)", many=True)
     p.add_argument("--out", required=True, metavar="PNG", help="figure path (a .pdf is written next to it)")
     p.add_argument("--fractions", default="0,0.1,0.2,0.3,0.4,0.5,0.6",
                    help="occluded fractions of each query, comma-separated (default: 0,0.1,...,0.6)")
     p.add_argument("--modes", default="occlude,erase", help="occlude and/or erase, comma-separated (default: both)")
-    p.add_argument("--checkpoint", default="selected", help="selected | best | last | stage1 | path to a .pt (default: selected, the checkpoint the run reports)")
+    add_checkpoint(p)
     p.add_argument("--dataset", help="evaluate on this dataset instead of the run's first test dataset")
     add_data_root(p, "dataset folder (default: the run's data.root)")
     add_device(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the occluders (default: 0)")
-    p.add_argument("--json", action="store_true", help="print the curves as JSON on stdout")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_json(p, "the curves")
+    add_verbose(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    check_output_file(args.out)
-    setup_logging(args.verbose)
-    from scing_core.analysis.robustness import robustness_curves, robustness_figure
+    args = parse_args(build_parser(), argv, output="out")
+    from scing_core.analysis.robustness import robustness_curves, robustness_figure   # here: torch, not with --help
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     curves = robustness_curves(args.run_dir, fractions=parse_fractions(args.fractions), modes=modes,

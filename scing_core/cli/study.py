@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from scing_core.cli import setup_logging
-from scing_core.cli.options import add_data_root, add_device, add_launcher, launcher_settings
+from scing_core.errors import InputError
+from scing_core.cli.options import add_data_root, add_device, add_launcher, add_verbose, launcher_settings
 from scing_core.pipeline import StopFlag
 
 DESCRIPTION = """\
@@ -54,15 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_launcher(p)
     p.add_argument("--list", action="store_true", help="list the shipped plans and exit")
     p.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_verbose(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``scing study``: 0 when the study finished (or was submitted), 130 when stopped early."""
     args = build_parser().parse_args(argv)
-    from scing_core.errors import InputError
-    from scing_core.study import StudyOptions, list_plans, load_plan, run_study
+    from scing_core.study.plan import list_plans, load_plan
+    from scing_core.study.runner import StudyOptions, run_study   # here: torch loads, not with --help
 
     if args.list:
         for name in list_plans():
@@ -78,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(True)
     else:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from scing_core.cli.pipeline_view import ConsolePipelineProgress, install_stop_handlers
-    from scing_core.pipeline.launchers import check_launcher_available
+    from scing_core.cli.pipeline_view import ConsolePipelineProgress, install_stop_handlers   # here: ~30 ms of --help
+    from scing_core.pipeline.launchers import check_launcher_available, describe   # here: ~25 ms of --help
 
     plan = load_plan(args.plan, seeds=args.seeds)
     launcher = launcher_settings(args, plan.launcher)
@@ -99,8 +100,6 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 130
     if result.submitted:
-        from scing_core.pipeline.launchers import describe
-
         print(f"submitted {len(result.jobs)} runs:\n{describe(result.jobs)}\n"
               f"follow them:   scing study --status {result.folder.root}\n"
               f"when all done: scing study --status {result.folder.root} --collect\n"
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _status(study_dir: Path, collect: bool) -> int:
     """``--status [--collect]``: 0 when every run is done (and, with --collect, the statistics written)."""
-    from scing_core.study.follow import follow_study
+    from scing_core.study.follow import follow_study   # here: torch loads (the study package), not with --help
 
     report = follow_study(study_dir, collect)
     print(report.table)

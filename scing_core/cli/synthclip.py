@@ -14,8 +14,7 @@ import time
 
 from tqdm import tqdm
 
-from scing_core.atomic import check_output_file
-from scing_core.cli import setup_logging
+from scing_core.cli.options import add_verbose, parse_args
 
 DESCRIPTION = """\
 Pre-train SynthCLIP-S (the project's open_clip architecture `synthclip-s`: a 128x64 ViT and a small
@@ -47,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: <OUT's folder>/cache/synthclip-synthped)")
     parser.add_argument("--quick", action="store_true", help="a much smaller run (about 20 s) for tests and the quick demo")
     parser.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_verbose(parser)
     return parser
 
 
@@ -84,10 +83,8 @@ class ConsoleReporter:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``scing synthclip``; returns 0 on success."""
-    args = build_parser().parse_args(argv)
-    check_output_file(args.out)
-    setup_logging(args.verbose)
-    from scing_core.pretrain.synthclip import train_synthclip
+    args = parse_args(build_parser(), argv, output="out")
+    from scing_core.pretrain.synthclip import train_synthclip   # here: torch loads, not with --help
 
     reporter = ConsoleReporter(args.plain)
     if not reporter.plain and not args.verbose:  # the bar shows the epochs; log lines would tear it

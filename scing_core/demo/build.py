@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scing_core.demo.workspace import METHODS, DemoSettings, DemoWorkspace
+from scing_core.pipeline.parallel import StepGroup
 from scing_core.pipeline.progress import PipelineProgress, PlannedStep, StopFlag
 from scing_core.pipeline.steps import StepOutcome, planned_step, run_steps
+from scing_core.pipeline.synthetic import synth_steps
 
 
 
@@ -37,11 +39,11 @@ def demo_steps(ws: DemoWorkspace, settings: DemoSettings, parallel: bool = True)
     """Every step in build order: data and SynthCLIP, the three runs, the figures, the report. With
     ``parallel`` (the default) each of the first three is a group whose members run at once, one
     process each (``scing_core.pipeline.parallel``): the demo uses every core of the machine."""
+    # here, these three: the steps load torch, and the demo package (DemoWorkspace, whose users include
+    # api.launch_overrides, *fast*: the studio's New run form) imports this module
     from scing_core.demo.figures import build_figure_steps
-    from scing_core.demo.report import ReportStep
-    from scing_core.demo.steps import RunStep
-    from scing_core.pipeline.parallel import StepGroup
-    from scing_core.pipeline.synthetic import synth_steps
+    from scing_core.demo.report import ReportStep   # here: see above
+    from scing_core.demo.steps import RunStep   # here: see above
 
     data = synth_steps(ws, settings)
     runs = [RunStep(ws, settings, method) for method in METHODS]

@@ -15,11 +15,14 @@ import logging
 from pathlib import Path
 
 from scing_core.atomic import read_json, write_text_atomic
+from scing_core.data import load_dataset
 from scing_core.demo.workspace import METHODS, DemoSettings, DemoWorkspace, write_json_atomic
+from scing_core.evaluation import load_eval_artifacts, pair_distance_histograms, roc_curve
 from scing_core.pipeline.progress import StepReporter
 from scing_core.pipeline.steps import Step
 from scing_core.pipeline.synthetic import SPLITS, SynthClipStep
 from scing_core.runs.layout import RunDir
+from scing_core.runs.trained import TrainedRun
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,11 @@ RANKING_QUERIES, RANKING_K = 3, 8   # the hardest occluded queries of the SCING 
 
 
 class FigureStep(Step):
-    """A step that writes ``figures/<stem>.json`` (its numbers) and, for figures, PNG + PDF."""
+    """A step that writes ``figures/<stem>.json`` (its numbers) and, for figures, PNG + PDF.
+
+    Each step imports its analysis ``module`` when it runs, not with this module: the analysis modules
+    need the optional ``[analysis]`` extra (matplotlib, grad-cam, umap-learn), and a figure whose module
+    is missing or broken is reported unavailable or failed while the rest of the demo goes on."""
 
     optional = True          # a failing figure does not stop the demo; the report says it failed
     key = ""
@@ -98,7 +105,7 @@ class EfficiencyStep(FigureStep):
         return ""
 
     def run(self, reporter: StepReporter) -> str:
-        from scing_core.analysis.efficiency import efficiency_table, format_table
+        from scing_core.analysis.efficiency import efficiency_table, format_table   # here: the step's module (FigureStep)
 
         num_classes = self.settings.ids // 2
         rows = []
@@ -120,9 +127,8 @@ class SaliencyStep(FigureStep):
     outputs = ("saliency.png", "saliency.json")
 
     def run(self, reporter: StepReporter) -> str:
-        from scing_core.analysis.saliency import compute_saliency, saliency_grid_figure
-        from scing_core.analysis.saliency_share import person_share_summary, spread_samples
-        from scing_core.data import load_dataset
+        from scing_core.analysis.saliency import compute_saliency, saliency_grid_figure   # here: the step's module
+        from scing_core.analysis.saliency_share import person_share_summary, spread_samples   # here: its helper
 
         queries = load_dataset("synthped", str(self.ws.dataset("occluded"))).query
         rows = [s.path for s in spread_samples(queries, self.settings.saliency_images)]
@@ -144,8 +150,6 @@ class SaliencyStep(FigureStep):
 
 
 def _model_bundle(run_dir):
-    from scing_core.runs.trained import TrainedRun
-
     return TrainedRun.open(run_dir).load("selected", "auto")
 
 
@@ -158,7 +162,7 @@ class GapStep(FigureStep):
     outputs = ("modality_gap.png", "gap.json")
 
     def run(self, reporter: StepReporter) -> str:
-        from scing_core.analysis.modality_gap import collect_gap_embeddings, gap_figure, project_2d
+        from scing_core.analysis.modality_gap import collect_gap_embeddings, gap_figure, project_2d   # here: the step's module
 
         results, numbers = [], {}
         for method in self.each_method(reporter, share=0.5):
@@ -188,7 +192,7 @@ class RobustnessStep(FigureStep):
     outputs = ("robustness.png", "robustness.json")
 
     def run(self, reporter: StepReporter) -> str:
-        from scing_core.analysis.robustness import robustness_curves, robustness_figure
+        from scing_core.analysis.robustness import robustness_curves, robustness_figure   # here: the step's module
 
         curves = {}
         for method in self.each_method(reporter):
@@ -212,8 +216,7 @@ class DistanceStep(FigureStep):
         return (*(f"distances_{m}_{s}.png" for m in METHODS for s in SPLITS), "distances.json")
 
     def run(self, reporter: StepReporter) -> str:
-        from scing_core.analysis.distance_figures import distance_figures, eval_distances
-        from scing_core.evaluation import load_eval_artifacts, pair_distance_histograms, roc_curve
+        from scing_core.analysis.distance_figures import distance_figures, eval_distances   # here: the step's module
 
         numbers: dict = {}
         for method in self.each_method(reporter):
@@ -240,8 +243,7 @@ class RankingStep(FigureStep):
     outputs = ("ranking.png", "ranking.json")
 
     def run(self, reporter: StepReporter) -> str:
-        from scing_core.analysis.ranking_figure import ranking_figure, worst_queries
-        from scing_core.evaluation import load_eval_artifacts
+        from scing_core.analysis.ranking_figure import ranking_figure, worst_queries   # here: the step's module
 
         artifacts = load_eval_artifacts(RunDir.at(self.ws.run("scing")).eval_dir(self.ws.eval_label("occluded")))
         queries = worst_queries(artifacts, RANKING_QUERIES)

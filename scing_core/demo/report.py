@@ -7,12 +7,17 @@ level). Missing parts are named as missing, never filled in.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
 
 import numpy as np
 
+from scing_core.config import load_config
+from scing_core.data import load_dataset
+from scing_core.demo.analysis_sections import analysis_sections
+from scing_core.evaluation import evaluate_rank
 from scing_core.runs.layout import RunDir
 from scing_core.models.prompts import method_title
 from scing_core.pipeline.progress import StepReporter
@@ -29,9 +34,6 @@ CHANCE_DRAWS = 20
 def chance_metrics(dataset_root, draws: int = CHANCE_DRAWS, seed: int = 0) -> dict:
     """mAP and R1 of a random ranking on a test split (mean over ``draws`` random distance matrices),
     under the same Market-1501 protocol as the runs' evaluation."""
-    from scing_core.data import load_dataset
-    from scing_core.evaluation import evaluate_rank
-
     data = load_dataset("synthped", str(dataset_root))
     q_pids, q_cams = np.array([s.pid for s in data.query]), np.array([s.camid for s in data.query])
     g_pids, g_cams = np.array([s.pid for s in data.gallery]), np.array([s.camid for s in data.gallery])
@@ -137,8 +139,6 @@ def _checkpoint_note(ws: DemoWorkspace) -> str:
 
 
 def _run_config(ws: DemoWorkspace):
-    from scing_core.config import load_config
-
     for method in METHODS:
         if RunDir.holds_run(ws.run(method)):
             return load_config(RunDir.at(ws.run(method)).config)
@@ -148,15 +148,13 @@ def _run_config(ws: DemoWorkspace):
 def paired_ap_difference(ws: DemoWorkspace, split: str, method: str = "scing", baseline: str = "clipreid"):
     """Mean per-query AP difference ``method - baseline`` on ``split`` and its standard error, paired over
     the queries both runs scored (from the eval folders' per_query.npz); None when a folder is missing."""
-    import json as _json
-
     aps, paths = [], []
     for name in (method, baseline):
         folder = RunDir.at(ws.run(name)).eval_dir(ws.eval_label(split))
         if not (folder / "per_query.npz").is_file() or not (folder / "query.json").is_file():
             return None
         aps.append(np.load(folder / "per_query.npz")["ap"].astype(np.float64))
-        paths.append(_json.loads((folder / "query.json").read_text(encoding="utf-8"))["paths"])
+        paths.append(json.loads((folder / "query.json").read_text(encoding="utf-8"))["paths"])
     if paths[0] != paths[1]:
         return None
     diff = aps[0] - aps[1]
@@ -199,8 +197,6 @@ def _verdict(ws, metrics, chance) -> str:
 
 
 def _analysis_section(ws: DemoWorkspace) -> str:
-    from scing_core.demo.analysis_sections import analysis_sections
-
     return "## Analysis\n\n" + analysis_sections(ws)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from scing_core.config import to_dict
-from scing_core.engine.checkpoint import capture_rng
+from scing_core.engine.seeding import capture_rng
 from scing_core.runs.checkpoints import save_checkpoint
 from scing_core.engine.context import TrainContext
 from scing_core.engine.distributed import barrier

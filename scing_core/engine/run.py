@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -14,7 +13,7 @@ from scing_core.config import TrainConfig, save_config, to_dict
 from scing_core.engine import distributed
 from scing_core.data.val_split import hold_out_validation
 from scing_core.runs.checkpoints import load_checkpoint
-from scing_core.engine.checkpoint import seed_everything
+from scing_core.engine.seeding import seed_everything
 from scing_core.device import resolve_device
 from scing_core.engine.context import TrainContext
 from scing_core.engine.evaluate import evaluate_model
@@ -103,27 +102,11 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, hooks=(), ctx_out: li
     run = RunDir.at(run_dir)
     run.prepare(resume)
     with RunLock(run.root, enabled=int(os.environ.get("RANK", "0")) == 0):
-        finished = finished_run_metrics(run) if resume else None
+        finished = TrainedRun(run).final_metrics() if resume else None
         if finished is not None:
             log.info("run %s already finished; nothing to resume", run.root)
             return finished
         return _train(cfg, run, resume, hooks, ctx_out)
-
-
-def finished_run_metrics(run: RunDir) -> dict | None:
-    """The final metrics of a run that completed (metrics.json, and a last ``run_finished`` event with
-    status ``completed``), else None: resuming such a run changes nothing."""
-    from scing_core.runs.events import read_events
-
-    if not run.metrics.is_file():
-        return None
-    ends = [e for e in read_events(run.events) if e.get("type") in ("run_started", "run_finished")]
-    if not ends or ends[-1]["type"] != "run_finished" or ends[-1].get("status") != "completed":
-        return None
-    try:
-        return json.loads(run.metrics.read_text(encoding="utf-8")).get("final", {})
-    except (OSError, ValueError):
-        return None
 
 
 def _train(cfg: TrainConfig, run: RunDir, resume: bool, hooks, ctx_out) -> dict:
@@ -138,7 +121,7 @@ def _train(cfg: TrainConfig, run: RunDir, resume: bool, hooks, ctx_out) -> dict:
     ctx.emit("run_started", run_dir=str(run.root), method=cfg.model.method, dataset=cfg.data.dataset,
              resume=bool(state), world_size=ctx.dist.world_size, device=str(ctx.device),
              activation=ctx.model.backbone.activation,
-             config=to_dict(cfg) if not resume else None)
+             config=to_dict(cfg) if not state else None)   # a launcher's job starts "resumed" from config.yaml alone
     status, metrics = "failed", {}
     try:
         metrics = _train_stages(ctx, state)

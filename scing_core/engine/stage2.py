@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 
 from scing_core.config import StageConfig
 from scing_core.data.loaders import ConfiguredLoaders
-from scing_core.engine.checkpoint import epoch_seed
+from scing_core.engine.seeding import epoch_seed
 from scing_core.engine.context import TrainContext
 from scing_core.engine.distributed import wrap
 from scing_core.engine.schedule import build_optimizer

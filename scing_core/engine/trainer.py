@@ -12,7 +12,7 @@ import logging
 import math
 import time
 
-from scing_core.engine.checkpoint import epoch_seed, restore_rng, seed_everything
+from scing_core.engine.seeding import epoch_seed, restore_rng, seed_everything
 from scing_core.engine.context import TrainContext
 from scing_core.engine.distributed import any_rank
 from scing_core.engine.schedule import set_epoch_lr

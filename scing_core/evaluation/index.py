@@ -97,7 +97,7 @@ def _from_faiss(similarity: np.ndarray, indices: np.ndarray) -> TopK:
 
 
 def _search_flat(queries: np.ndarray, gallery: np.ndarray, k: int) -> TopK:
-    import faiss  # imported here: loading it costs time and only large searches need it
+    import faiss  # imported here: it loads in ~0.1-0.3 s, only large searches need it, and `scing eval --help` imports this module
 
     index = faiss.IndexFlatIP(gallery.shape[1])
     index.add(gallery)
@@ -110,7 +110,7 @@ def default_nlist(num_gallery: int) -> int:
 
 
 def _search_ivf(queries: np.ndarray, gallery: np.ndarray, k: int, nlist: int | None, nprobe: int) -> TopK:
-    import faiss
+    import faiss  # imported here, as in _search_flat
 
     cells = default_nlist(gallery.shape[0]) if nlist is None else int(nlist)
     if cells < 1 or cells > gallery.shape[0]:

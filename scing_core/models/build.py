@@ -6,7 +6,7 @@ from __future__ import annotations
 from scing_core.config.schema import ModelConfig, TrainConfig
 from scing_core.errors import ConfigError
 from scing_core.models.clip_backbone import create_backbone
-from scing_core.models.prompts import PROMPT_LEARNERS, create_prompt_learner
+from scing_core.models.prompts import METHODS, create_prompt_learner
 from scing_core.models.reid_model import ReIDModel
 
 
@@ -23,7 +23,7 @@ def create_reid_model(model_cfg: ModelConfig, image_size: tuple[int, int], num_c
     The prompt learner is built after the weights are loaded, so its fixed prompt words are
     embedded with the pre-trained token embedding.
     """
-    PROMPT_LEARNERS.get(model_cfg.method)  # an unknown method fails before any building
+    METHODS.get(model_cfg.method)  # an unknown method fails before any building
     if num_classes < 1:
         raise ConfigError(f"num_classes must be >= 1 (identities in the training set), got {num_classes}")
     if model_cfg.sie and num_cams < 1:

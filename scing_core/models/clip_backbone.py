@@ -26,6 +26,7 @@ from torch import nn
 from scing_core.errors import ConfigError, InputError
 from scing_core.models.archs import arch_config
 from scing_core.models.pos_embed import resize_grid_embedding
+from scing_core.models.weights import load_pretrained, read_weights, resolve_activation, resolve_source
 
 log = logging.getLogger(__name__)
 
@@ -298,8 +299,6 @@ def create_backbone(
     weights, as a tag or as a file: QuickGELU; see :func:`scing_core.models.weights.resolve_activation`).
     The backbone's ``activation`` says which one it was built with.
     """
-    from scing_core.models.weights import load_pretrained, read_weights, resolve_activation, resolve_source
-
     arch_config(arch)  # unknown names fail here with the list of valid ones
     if len(tuple(image_size)) != 2 or min(int(s) for s in image_size) <= 0:
         raise ConfigError(f"image_size must be (height, width) in pixels, got {image_size!r}")

@@ -19,9 +19,11 @@ from pathlib import Path
 
 import open_clip
 import torch
+from safetensors.torch import load_file
 
 from scing_core.config.checks import CHOICES
 from scing_core.errors import CheckpointError, ConfigError
+from scing_core.models.archs import arch_config
 from scing_core.models.pos_embed import infer_grid, resize_grid_embedding
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,6 @@ def tag_uses_quick_gelu(arch: str, source: str) -> bool:
 
 def arch_uses_quick_gelu(arch: str) -> bool:
     """True when the architecture's own config builds QuickGELU (e.g. open_clip's ``*-quickgelu`` names)."""
-    from scing_core.models.archs import arch_config
-
     return bool(arch_config(arch).get("quick_gelu", False))
 
 
@@ -157,8 +157,6 @@ def read_weights(path: Path) -> WeightsFile:
     path = Path(path)
     try:
         if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
             obj, torchscript = load_file(str(path), device="cpu"), False
         elif _is_torchscript(path):
             obj, torchscript = torch.jit.load(str(path), map_location="cpu").state_dict(), True

@@ -24,6 +24,7 @@ import signal
 import threading
 from dataclasses import dataclass
 
+from scing_core.config import load_config
 from scing_core.runs.layout import RunDir
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class TrainJob:
     threads: int = 0
 
     def __call__(self) -> dict:
-        import torch
+        import torch   # here, as the other heavy imports of this module: `import scing_core.api` loads it
 
         _export_distributed_environment()
         if self.threads > 0:
@@ -62,7 +63,7 @@ class TrainJob:
     def checkpoint(self, *args, **kwargs):
         """submitit's hook, called on the preemption signal (rank 0): stop after the current step, then
         requeue this same job (which resumes from ``last.pt``)."""
-        from submitit.helpers import DelayedSubmission
+        from submitit.helpers import DelayedSubmission   # here: submitit adds ~60 ms to `import scing_core.api`
 
         for trainer in list(_ACTIVE):
             trainer.stop("preempted")
@@ -82,8 +83,7 @@ class _TrainingThread(threading.Thread):
         self._stop_reason: str | None = None
 
     def run(self) -> None:
-        from scing_core.config import load_config
-        from scing_core.engine.run import train
+        from scing_core.engine.run import train   # here: torch loads in the job, not with `import scing_core.api`
 
         try:
             cfg = load_config(self.run_dir.config)
@@ -149,7 +149,7 @@ def _install_handlers(trainer: _TrainingThread) -> dict:
 
 def _preemption_signal() -> int:
     try:
-        from submitit.core.job_environment import JobEnvironment
+        from submitit.core.job_environment import JobEnvironment   # here: ~60 ms of `import scing_core.api`
 
         return JobEnvironment._usr_sig()
     except ImportError:
@@ -159,8 +159,8 @@ def _preemption_signal() -> int:
 def _export_distributed_environment() -> None:
     """One DDP rank per task when the job has several (RANK, WORLD_SIZE, MASTER_ADDR ... from Slurm)."""
     try:
-        import submitit
-        from submitit.helpers import TorchDistributedEnvironment
+        import submitit   # here (and the next line): ~60 ms of `import scing_core.api`
+        from submitit.helpers import TorchDistributedEnvironment   # here: see the line above
 
         if submitit.JobEnvironment().num_tasks > 1:
             TorchDistributedEnvironment().export(set_cuda_visible_device=False)

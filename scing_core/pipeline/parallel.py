@@ -73,7 +73,7 @@ class StepGroup(Step):
         return [1 if is_light else max(1, spare // max(heavy, 1)) for is_light in light]
 
     def run(self, reporter: StepReporter) -> str:
-        import submitit
+        import submitit   # here: ~60 ms; the demo package (DemoWorkspace: api.launch_overrides, *fast*) imports this module
 
         todo = self._todo()
         self.outcomes = [_skipped(s) for s in self.steps if s not in todo]
@@ -135,7 +135,7 @@ class MemberJob:
         self.steps, self.threads = steps, threads
 
     def __call__(self) -> list[tuple[str, str, float, float, str]]:
-        import torch
+        import torch   # here: in the member's process; DemoWorkspace's users import this module (see run)
 
         torch.set_num_threads(self.threads)
         stop = StopFlag()
@@ -174,7 +174,7 @@ def _member_fraction(step: Step) -> float:
     run_dir = getattr(step, "run_dir", None)
     if run_dir is None:
         return 0.0
-    from scing_core.pipeline.training import run_fraction
+    from scing_core.pipeline.training import run_fraction   # here: torch (the engine); see StepGroup.run
 
     return run_fraction(run_dir)
 

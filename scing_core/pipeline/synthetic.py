@@ -12,6 +12,7 @@ the studies with ``data: demo`` share this layout::
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,13 +104,14 @@ class SynthPedStep(Step):
         return (s.ids * s.images_per_id + s.distractors) / SYNTHPED_IMAGES_PER_SECOND
 
     def is_done(self) -> bool:
+        # here, as in run(): numpy + PIL (~250 ms); DemoWorkspace (api.launch_overrides, *fast*) imports this module
         from scing_core.data.synthped import synthped_state
 
         meta = read_json(self.folder / "meta.json")
         return synthped_state(self.folder) == "complete" and bool(meta) and meta.get("parameters") == self.parameters()
 
     def run(self, reporter: StepReporter) -> str:
-        from scing_core.data.synthped import generate_synthped, synthped_state
+        from scing_core.data.synthped import generate_synthped, synthped_state   # here: see is_done
 
         previous = synthped_state(self.folder)
         params = self.parameters()
@@ -134,8 +136,6 @@ class SynthClipStep(Step):
         return SYNTHCLIP_SECONDS[self.settings.quick]
 
     def unavailable_reason(self) -> str:
-        import importlib.util
-
         if importlib.util.find_spec("scing_core.pretrain.synthclip") is None:
             return "scing_core.pretrain.synthclip is not installed"
         return ""
@@ -144,7 +144,7 @@ class SynthClipStep(Step):
         return self.layout.synthclip.is_file() and read_json(self.layout.synthclip_metrics) is not None
 
     def run(self, reporter: StepReporter) -> str:
-        from scing_core.pretrain.synthclip import train_synthclip
+        from scing_core.pretrain.synthclip import train_synthclip   # here: torch; see is_done
 
         resumed = self.layout.synthclip.exists() or self.layout.synthclip_data.exists()
         self.layout.synthclip.parent.mkdir(parents=True, exist_ok=True)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import shutil
 
 from scing_core.config import TrainConfig, load_config, to_dict
+from scing_core.engine.run import train
 from scing_core.engine.trainer import Hook
 from scing_core.errors import InputError
 from scing_core.pipeline.progress import StepReporter, StepStopped
+from scing_core.runs.events import read_events
 from scing_core.runs.layout import RunDir
 
 RUN_LEFTOVERS = set(RunDir.EARLY_ENTRIES)  # what a run writes before its config.yaml
@@ -53,8 +55,6 @@ def events_fraction(events: list[dict]) -> float:
 
 def run_fraction(run_dir) -> float:
     """:func:`events_fraction` of the run at ``run_dir`` (1.0 once its metrics are written)."""
-    from scing_core.runs.events import read_events
-
     run = RunDir.at(run_dir)
     return 1.0 if run.metrics.exists() else events_fraction(read_events(run.events))
 
@@ -71,8 +71,6 @@ def prepare_run_dir(run: RunDir, cfg: TrainConfig) -> bool:
 def train_or_resume(cfg: TrainConfig, run: RunDir, reporter: StepReporter, stage1_share: float) -> str:
     """Train ``cfg`` into ``run`` in this process (or finish it); ``ran`` or ``resumed``; raises
     :class:`StepStopped` when a stop request ended it early (its checkpoint resumes it)."""
-    from scing_core.engine.run import train
-
     resume = prepare_run_dir(run, cfg)
     hook = RunProgressHook(reporter, stage1_share)
     train(cfg, run.root, resume=resume, hooks=[hook])

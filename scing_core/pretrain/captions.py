@@ -22,8 +22,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from scing_core.data.synthped import (CAPTIONS_FILE, INCOMPLETE_MARKER, META_FILE, SPLIT_DIRS, identity_for,
-                                      synthped_state)
+from scing_core.data.synthped import (CAPTIONS_FILE, INCOMPLETE_MARKER, META_FILE, SPLIT_DIRS, generate_synthped,
+                                      identity_for, synthped_state)
+from scing_core.data.synthped_attributes import caption
 from scing_core.errors import DatasetError, InputError
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,6 @@ def prepare_pretraining_data(data_dir, ids: int, images_per_id: int, seed: int,
     SynthCLIP run generated with other parameters, is regenerated. Any other SynthPed (e.g. the
     demo's own, whose people must stay unseen) is refused with a DatasetError.
     """
-    from scing_core.data.synthped import generate_synthped
-
     folder = Path(data_dir).expanduser()
     params = pretraining_parameters(ids, images_per_id, seed)
     state = synthped_state(folder)
@@ -158,8 +157,6 @@ def partial_caption(attributes: dict, generator: torch.Generator, keep_p: float 
     """A caption of a random subset (each group kept with probability ``keep_p``, at least one) of an
     image's visible attributes, worded by SynthPed's own captioner ("a person wearing a red short-sleeved
     top": without its gender group, a caption says "person")."""
-    from scing_core.data.synthped_attributes import caption
-
     present = [g for g in CAPTION_GROUPS if g[0] in attributes]
     if not present:
         return caption(attributes)
@@ -176,7 +173,7 @@ class CaptionSampler:
 
     def __init__(self, records: list[CaptionRecord], partial_p: float = 0.0, keep_p: float = 0.5,
                  tokenize: Callable[[list[str]], torch.Tensor] | None = None) -> None:
-        from scing_core.pretrain.model import tokenize as clip_tokenize
+        from scing_core.pretrain.model import tokenize as clip_tokenize   # here: that module imports this one
 
         self.records, self.partial_p, self.keep_p = records, float(partial_p), float(keep_p)
         self.tokenize = tokenize or clip_tokenize

@@ -19,7 +19,7 @@ CHECKPOINT_VERSION = 1
 
 def save_checkpoint(state: dict, path) -> Path:
     """Write ``state`` to a temp file in the same folder, then ``os.replace`` it onto ``path``."""
-    import torch   # loaded on first use: reading a run's status never needs it
+    import torch   # here: `import scing_core.api` loads this module, and reading a run's status never needs torch
 
     path = Path(path)
     with atomic_open(path, "wb") as fh:
@@ -29,7 +29,7 @@ def save_checkpoint(state: dict, path) -> Path:
 
 def load_checkpoint(path, map_location="cpu") -> dict:
     """Load a checkpoint written by :func:`save_checkpoint` (``weights_only=True``)."""
-    import torch
+    import torch   # here: `import scing_core.api` loads this module (see save_checkpoint)
 
     path = Path(path)
     if not path.is_file():

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from scing_core.errors import RunDirError
+from scing_core.atomic import check_writable_folder
+from scing_core.errors import OutputError, RunDirError
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,6 @@ class RunDir:
         self._check_writable(created=not self.root.exists())
 
     def _check_writable(self, created: bool) -> None:
-        from scing_core.atomic import check_writable_folder
-        from scing_core.errors import OutputError
-
         try:
             check_writable_folder(self.root, "run directory")
             if self.checkpoints.exists():

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from scing_core.config import TrainConfig
+from scing_core.config import TrainConfig, load_config
 from scing_core.config.io import from_dict
 from scing_core.runs.checkpoints import load_checkpoint
 from scing_core.runs.layout import RunDir
@@ -55,7 +55,7 @@ def checkpoint_activation(state: dict, cfg: TrainConfig) -> str:
         return str(recorded)
     if cfg.model.activation != "auto":
         return cfg.model.activation
-    from scing_core.models.weights import resolve_activation
+    from scing_core.models.weights import resolve_activation   # here: torch and open_clip, as in model_from_checkpoint
 
     source = cfg.model.pretrained
     if source and ("/" in source or "\\" in source or Path(source).suffix) and not Path(source).expanduser().is_file():
@@ -74,6 +74,18 @@ def load_run_model(run_dir, checkpoint: str = "selected", device: str = "auto"):
 def load_prototypes(run_dir) -> torch.Tensor:
     """The run's class text prototypes [C, E] (L2-normalised)."""
     return TrainedRun(RunDir.at(run_dir)).prototypes()
+
+
+def run_status(events: list[dict]) -> str:
+    """How a run's event log ends: the status of its last ``run_finished`` (completed | stopped | failed)
+    when it follows the last ``run_started``; running-or-killed when the run started again, or never
+    finished, since; not-started without a ``run_started``."""
+    ends = [e for e in events if e.get("type") in ("run_started", "run_finished")]
+    if not any(e["type"] == "run_started" for e in ends):
+        return "not-started"
+    if ends[-1]["type"] == "run_finished":
+        return str(ends[-1].get("status", "failed"))
+    return "running-or-killed"
 
 
 class LoadedModel(NamedTuple):
@@ -103,24 +115,28 @@ class TrainedRun:
 
     @cached_property
     def config(self) -> TrainConfig:
-        from scing_core.config import load_config
-
         return load_config(self.layout.config)
 
     def events(self) -> list[dict]:
         return read_events(self.layout.events)
 
     def status(self, events: list[dict] | None = None) -> str:
-        """completed | stopped | failed (its last ``run_finished``), running-or-killed (started, not
-        finished), not-started."""
-        events = self.events() if events is None else events
-        finished = [e for e in events if e["type"] == "run_finished"]
-        started = [e for e in events if e["type"] == "run_started"]
-        if not started:
-            return "not-started"
-        if finished and finished[-1].get("time", 0) >= started[-1].get("time", 0):
-            return str(finished[-1].get("status", "failed"))
-        return "running-or-killed"
+        """completed | stopped | failed | running-or-killed | not-started: :func:`run_status` of its events."""
+        return run_status(self.events() if events is None else events)
+
+    def final_metrics(self, events: list[dict] | None = None) -> dict | None:
+        """``{test set: metrics}`` of a run that completed (its status is ``completed`` and metrics.json
+        holds its final evaluation), else None. The one place that says whether a run is done: resuming
+        it changes nothing, a study counts it, the CLI reports it."""
+        if self.status(events) != "completed" or not self.layout.metrics.is_file():
+            return None
+        try:
+            final = self.metrics().get("final") or {}
+        except ScingError:
+            return None
+        if not isinstance(final, dict):
+            return None
+        return {label: m for label, m in final.items() if isinstance(m, dict) and "mAP" in m}
 
     def metrics(self) -> dict:
         """metrics.json (``{}`` until the run finished); a ScingError when it holds garbage."""
@@ -152,7 +168,7 @@ class TrainedRun:
 
     def load_model(self, checkpoint: str = "selected", device: str = "auto") -> tuple[torch.nn.Module, TrainConfig, Path]:
         """``(model, config, checkpoint path)``, the model in eval mode on ``device``."""
-        from scing_core.device import resolve_device
+        from scing_core.device import resolve_device   # here: torch, as in model_from_checkpoint
 
         path = self.checkpoint(checkpoint)
         model, cfg = model_from_checkpoint(load_checkpoint(path), resolve_device(device))

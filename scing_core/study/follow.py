@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from scing_core.config import resolve_config
 from scing_core.errors import InputError
 from scing_core.study.plan import StudyPlan, StudyRow
 from scing_core.study.report import write_study
@@ -50,8 +51,6 @@ def tests_wanted(plan: StudyPlan) -> int:
     """Test sets each run's final metrics cover: both SynthPed splits for ``data: demo``, else the runs' own."""
     if plan.data == "demo":
         return 2
-    from scing_core.config import resolve_config
-
     return len(resolve_config(plan.rows[0].preset, [*plan.overrides, *plan.rows[0].overrides]).data.test_datasets) or 1
 
 

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 from scing_core.config import resolve_config
+from scing_core.errors import ScingError
 from scing_core.pipeline.launchers import JobRecord, LauncherSettings, job_state, prepare_for_submission, stop_run, submit
 from scing_core.pipeline.progress import StepReporter, StepStopped
 from scing_core.pipeline.steps import Step
@@ -109,8 +110,6 @@ def _held(run: LaunchedRun) -> bool:
 
 
 def _failed(todo: list[LaunchedRun]):
-    from scing_core.errors import ScingError
-
     lines = [f"{r.name}: {status.state} {status.error}".strip() for r in todo
              if (status := run_status(r.run, tests_wanted=r.tests_wanted())).state != "done"]
     return ScingError("runs did not finish: " + "; ".join(lines) + "; see `scing study --status`, then --resume")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from scing_core.runs.layout import RunDir
+from scing_core.runs.trained import TrainedRun
 from scing_core.atomic import read_json, write_json_atomic, write_text_atomic
 from scing_core.study.plan import StudyPlan
 from scing_core.study.stats import mean_ci, paired_delta_ap, sign_test
@@ -23,9 +24,8 @@ STUDY_VERSION = 1
 
 
 def finished_metrics(run_dir: Path) -> dict:
-    """``{test set: metrics}`` of a finished run (``{}`` while it is not)."""
-    final = (read_json(RunDir.at(run_dir).metrics) or {}).get("final") or {}
-    return {label: m for label, m in final.items() if isinstance(m, dict) and "mAP" in m}
+    """``{test set: metrics}`` of a run that completed (``{}`` while it has not): ``TrainedRun.final_metrics``."""
+    return TrainedRun(RunDir.at(run_dir)).final_metrics() or {}
 
 
 def per_query_ap(run_dir: Path, label: str) -> tuple[np.ndarray, list[str]]:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from scing_core.atomic import write_text_atomic
+from scing_core.atomic import read_json, write_text_atomic
 from scing_core.config import resolve_config
 from scing_core.errors import InputError, RunDirError
 from scing_core.pipeline.launchers import LauncherSettings
@@ -103,8 +104,6 @@ def check_study_data(layout: SynthLayout) -> None:
     manifest = layout.root / "demo.json"
     if not manifest.is_file():
         return
-    from scing_core.atomic import read_json
-
     found, wanted = read_json(manifest) or {}, study_data().data_fields()
     wanted["size"] = list(wanted["size"])
     differ = sorted(k for k in wanted if found.get(k) != wanted[k])
@@ -163,8 +162,6 @@ class StudyReportStep(Step):
         return False
 
     def run(self, reporter: StepReporter) -> str:
-        import time
-
         write_study(self.plan, self.folder.root, seconds=time.time() - self.started)
         return "ran"
 
@@ -206,8 +203,6 @@ class StudyResult:
 def run_study(plan: StudyPlan, workspace, resume: bool = False, options: StudyOptions | None = None,
               progress: PipelineProgress | None = None, stop: StopFlag | None = None) -> StudyResult:
     """Run (or continue, with ``resume``) ``plan`` in ``workspace``; see the module docstring."""
-    import time
-
     options = options or StudyOptions()
     folder = StudyFolder(workspace, plan.name)
     if plan.data == "demo":  # the demo's data layout: refuse a workspace built with other demo settings

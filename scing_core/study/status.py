@@ -24,8 +24,8 @@ from scing_core.pipeline.training import events_fraction
 from scing_core.runs.events import read_events
 from scing_core.runs.layout import RunDir
 from scing_core.runs.lock import lock_state
+from scing_core.runs.trained import TrainedRun
 from scing_core.study.plan import StudyPlan
-from scing_core.study.report import finished_metrics
 
 STATES = ("done", "queued", "running", "preempted", "failed", "stopped", "not started")
 
@@ -55,7 +55,8 @@ def run_status(run: RunDir, row: str = "", seed: int = 0, tests_wanted: int = 1)
                   node=sched.node if sched else "", epoch=_epoch_reached(events), fraction=events_fraction(events))
     finished = [e for e in events if e["type"] == "run_finished"]
     last = finished[-1] if finished else None
-    if len(finished_metrics(run.root)) >= tests_wanted and last and last.get("status") == "completed":
+    final = TrainedRun(run).final_metrics(events)
+    if final is not None and len(final) >= tests_wanted:
         return RunStatus(state="done", **{**common, "fraction": 1.0})
     if sched is not None and sched.state == "queued":
         preempted = bool(last and last.get("reason") == "preempted")

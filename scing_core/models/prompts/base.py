@@ -25,6 +25,18 @@ def _tokenizer() -> open_clip.SimpleTokenizer:
     return open_clip.SimpleTokenizer()
 
 
+def template_options(model_cfg, backbone) -> dict:
+    """The template settings every learner takes (``**template``): ``model.n_ctx``, the prompt's words,
+    the tokens' init, and the text tower's context length."""
+    return dict(
+        n_ctx=model_cfg.n_ctx,
+        prefix=model_cfg.prompt_prefix,
+        suffix=model_cfg.prompt_suffix,
+        ctx_init_std=model_cfg.ctx_init_std,
+        context_length=backbone.clip.positional_embedding.shape[0],
+    )
+
+
 class PromptTemplate(NamedTuple):
     token_ids: torch.Tensor  # [context_length] token ids of the whole prompt (placeholders included)
     ctx_start: int  # position of the first learnable token

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from scing_core.models.prompts.base import PromptLearner
+from scing_core.config.schema import ModelConfig
+from scing_core.models.prompts.base import PromptLearner, template_options
+from scing_core.models.prompts.methods import register_method
 
 
 class ClipReIDPromptLearner(PromptLearner):
@@ -16,3 +18,8 @@ class ClipReIDPromptLearner(PromptLearner):
     def forward(self, labels: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """Prompt embeddings [B, T, d] for the identities ``labels`` [B]; ``cond`` is ignored."""
         return self.assemble(self.class_tokens(labels))
+
+
+@register_method("clipreid", title="CLIP-ReID")
+def build_clipreid(model_cfg: ModelConfig, num_classes: int, backbone) -> PromptLearner:
+    return ClipReIDPromptLearner(num_classes, backbone.clip.token_embedding, **template_options(model_cfg, backbone))

@@ -13,7 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from scing_core.models.prompts.base import PromptLearner
+from scing_core.config.schema import ModelConfig
+from scing_core.models.prompts.base import PromptLearner, template_options
+from scing_core.models.prompts.methods import register_method
 
 
 class CoCoOpPromptLearner(PromptLearner):
@@ -41,3 +43,9 @@ class CoCoOpPromptLearner(PromptLearner):
         cond = self.check_condition(cond, labels, self.cond_dim)
         ctx = self.class_tokens(labels) + self.condition(cond).unsqueeze(1).to(self.ctx.dtype)
         return self.assemble(ctx)
+
+
+@register_method("cocoop", title="CoCoOp")
+def build_cocoop(model_cfg: ModelConfig, num_classes: int, backbone) -> PromptLearner:
+    return CoCoOpPromptLearner(num_classes, backbone.clip.token_embedding, cond_dim=backbone.embed_dim,
+                               **template_options(model_cfg, backbone))

@@ -14,8 +14,13 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from scing_core.config.checks import CHOICES
+from scing_core.config.schema import ModelConfig
 from scing_core.errors import ConfigError
-from scing_core.models.prompts.base import PromptLearner
+from scing_core.models.prompts.base import PromptLearner, template_options
+from scing_core.models.prompts.methods import register_method
+
+COND_SOURCES = CHOICES["model.cond_source"]
 
 
 class ScingPromptLearner(PromptLearner):
@@ -63,3 +68,20 @@ class ScingPromptLearner(PromptLearner):
         ctx = self.class_tokens(labels)
         fused = ctx[:, : self.n_cond] + self.condition(cond).to(ctx.dtype)
         return self.assemble(torch.cat([fused, ctx[:, self.n_cond :]], dim=1))
+
+
+@register_method("scing", title="SCING")
+def build_scing(model_cfg: ModelConfig, num_classes: int, backbone) -> PromptLearner:
+    if model_cfg.cond_source not in COND_SOURCES:
+        raise ConfigError(f"model.cond_source must be one of {', '.join(COND_SOURCES)}, got '{model_cfg.cond_source}'")
+    cond_dim = backbone.visual_width if model_cfg.cond_source == "pre_proj" else backbone.embed_dim
+    return ScingPromptLearner(
+        num_classes,
+        backbone.clip.token_embedding,
+        cond_dim=cond_dim,
+        n_cond=model_cfg.n_cond,
+        gate=model_cfg.gate,
+        cond_source=model_cfg.cond_source,
+        per_token=bool(getattr(model_cfg, "per_token_cond", False)),
+        **template_options(model_cfg, backbone),
+    )

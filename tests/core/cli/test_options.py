@@ -38,3 +38,26 @@ def test_every_device_option_comes_from_the_shared_definition():
         source = inspect.getsource(importlib.import_module(module))
         assert '"--device"' not in source, f"scing {name} defines --device itself; use cli.options.add_device"
         assert '"--root"' not in source, f"scing {name} defines --root itself; use cli.options.add_data_root"
+
+
+def test_run_dir_checkpoint_json_and_verbose_come_from_the_shared_definitions():
+    import importlib
+    import inspect
+    import re
+
+    shared = re.compile(r'add_argument\(\s*"(--run-dir|--checkpoint|--json|-v|--verbose)"')
+    for name, (module, _) in available_subcommands().items():
+        found = shared.findall(inspect.getsource(importlib.import_module(module)))
+        assert not found, f"scing {name} defines {', '.join(found)} itself; use the add_* of cli.options"
+
+
+@pytest.mark.parametrize("command", ["cam", "gap", "robustness", "eval"])
+def test_checkpoint_defaults_to_the_selected_one_and_run_dir_names_a_run(command):
+    import importlib
+
+    from scing_core.cli import SUBCOMMANDS
+
+    parser = importlib.import_module(SUBCOMMANDS[command][0]).build_parser()
+    actions = {a.dest: a for a in parser._actions}
+    assert actions["checkpoint"].default == "selected" and "selected" in actions["checkpoint"].help
+    assert actions["run_dir"].required and actions["json"].default is False and actions["verbose"].default is False

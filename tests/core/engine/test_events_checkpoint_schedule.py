@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from scing_core.config import StageConfig
-from scing_core.engine.checkpoint import capture_rng, restore_rng
+from scing_core.engine.seeding import capture_rng, restore_rng
 from scing_core.runs.checkpoints import load_checkpoint, save_checkpoint
 from scing_core.runs.events import EventFollower, EventWriter, read_events
 from scing_core.engine.schedule import lr_factor

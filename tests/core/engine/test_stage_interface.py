@@ -7,6 +7,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from scing_core.engine.context import DistInfo
+
 from scing_core.config import StageConfig
 from scing_core.engine.stage import Stage
 from scing_core.engine.stage2 import ImageStage
@@ -48,6 +50,7 @@ class Recorder(Hook):
 def loop_context(hooks) -> SimpleNamespace:
     events = []
     return SimpleNamespace(cfg=SimpleNamespace(seed=0, log_every=0), hooks=list(hooks), stop_requested=False,
+                           dist=DistInfo(), device=torch.device("cpu"),
                            events=events, emit=lambda type, **fields: events.append(type))
 
 

@@ -107,7 +107,7 @@ def test_checkpoint_round_trip_is_weights_only_loadable(model, tmp_path):
     path = save_checkpoint(tmp_path / "clip.pt", model, arch="synthclip-s", image_size=(128, 64),
                            metrics={"zero_shot": {"i2t_r1": 0.5}}, config={"seed": 0})
     payload = torch.load(path, weights_only=True)
-    assert set(payload) == {"state_dict", "arch", "image_size", "metrics", "config"}
+    assert set(payload) == {"state_dict", "arch", "image_size", "activation", "metrics", "config"}
     assert not list(tmp_path.glob(".*tmp*"))
     loaded, extras = load_checkpoint(path)
     assert extras["metrics"] == {"zero_shot": {"i2t_r1": 0.5}} and extras["image_size"] == [128, 64]

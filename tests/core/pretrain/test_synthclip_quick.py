@@ -32,7 +32,7 @@ def quick_run(tmp_path_factory):
 def test_quick_run_writes_a_weights_only_checkpoint_and_its_metrics_json(quick_run):
     out, _ = quick_run
     payload = torch.load(out, weights_only=True)
-    assert set(payload) == {"state_dict", "arch", "image_size", "metrics", "config"}
+    assert set(payload) == {"state_dict", "arch", "image_size", "activation", "metrics", "config"}
     assert payload["arch"] == "synthclip-s" and payload["image_size"] == [128, 64]
     assert json.loads(out.with_name(out.name + ".json").read_text()) == payload["metrics"]
     metrics = payload["metrics"]

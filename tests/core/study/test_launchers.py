@@ -19,7 +19,7 @@ from scing_core.pipeline.launchers import JobRecord, LauncherSettings, submissio
 from scing_core.runs.events import read_events
 from scing_core.runs.layout import RunDir
 from scing_core.runs.lock import lock_holder
-from scing_core.study import load_plan
+from scing_core.study.plan import load_plan
 from scing_core.study.report import collect
 
 from tests.support import write_plan
@@ -128,6 +128,7 @@ def test_slurm_study_submits_an_array_is_followed_and_collected(tiny_synthped, t
     folder = workspace / "studies" / "tiny"
     record = JobRecord.read(RunDir.at(folder / "runs" / "clipreid-s0"))
     assert record.launcher == "slurm" and record.job_id.endswith("_0")
+    assert (record.launcher_settings().partition, record.launcher_settings().time_min) == ("gpu", 30)  # for a resubmit
     script = submission_script(record)
     for line in ("#SBATCH --array=0-1%2", "#SBATCH --partition=gpu", "#SBATCH --signal=USR2@90",
                  "#SBATCH --cpus-per-task=2", "#SBATCH --time=30", "#SBATCH --qos=high"):

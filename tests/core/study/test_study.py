@@ -9,7 +9,7 @@ import pytest
 
 from scing_core.cli import main as scing
 from scing_core.errors import ConfigError
-from scing_core.study import load_plan
+from scing_core.study.plan import load_plan
 from scing_core.study.stats import mean_ci, paired_delta_ap, sign_test
 
 from tests.support import write_plan

@@ -1,5 +1,5 @@
-"""The training state a checkpoint carries beyond the weights: RNG capture / restore and the
-per-epoch seeds. The checkpoint files themselves: :mod:`scing_core.runs.checkpoints`."""
+"""Seeding and the RNG state: the run's seed, the per-epoch seeds, and the RNG states a checkpoint
+carries beyond the weights (capture / restore). The checkpoint files: :mod:`scing_core.runs.checkpoints`."""
 
 from __future__ import annotations
 
