@@ -88,6 +88,9 @@ def add_launcher(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--nodes", type=int, metavar="N", help="slurm: nodes per run (multi-node DDP; default 1)")
     group.add_argument("--sbatch", action="append", metavar="OPTION", dest="sbatch_lines",
                        help="an extra sbatch option, e.g. --sbatch=--qos=high (repeatable)")
+    group.add_argument("--threads-per-run", type=int, metavar="N", dest="threads",
+                       help="CPU threads of each run (default: local: the cores shared by the runs at once; inline, "
+                            "slurm: torch's default). CPU sums depend on it: equal counts give equal numbers")
 
 
 def launcher_settings(args: argparse.Namespace, base=None):
@@ -98,4 +101,5 @@ def launcher_settings(args: argparse.Namespace, base=None):
     lines = tuple(args.sbatch_lines) if args.sbatch_lines else None
     return base.replace(kind=args.launcher, parallel=args.parallel, partition=args.partition, account=args.account,
                         gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run, mem_gb=args.mem_gb,
-                        time_min=args.time_min, nodes=args.nodes, sbatch_lines=lines)
+                        time_min=args.time_min, nodes=args.nodes, sbatch_lines=lines,
+                        threads=args.threads)

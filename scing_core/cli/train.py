@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     if (args.nproc > 1 or args.nnodes > 1) and "WORLD_SIZE" not in os.environ:
         return _launch_distributed(args, cfg)
     from scing_core.engine.run import train   # here: torch loads, not with --help
+    from scing_core.pipeline.training import cpu_threads
 
     holder: list = []
 
@@ -186,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     previous = {sig: signal.signal(sig, stop(reason))
                 for sig, reason in ((signal.SIGTERM, "requested"), (signal.SIGUSR2, "preempted"))}
     try:
-        train(cfg, args.run_dir, resume=args.resume, hooks=[ConsoleProgress(force_plain=args.plain or None)], ctx_out=holder)
+        with cpu_threads(settings.threads):
+            train(cfg, args.run_dir, resume=args.resume, hooks=[ConsoleProgress(force_plain=args.plain or None)],
+                  ctx_out=holder)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

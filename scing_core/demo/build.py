@@ -35,6 +35,9 @@ class DemoResult:
         return {o.step: o.action for o in self.outcomes}
 
 
+INLINE_BELOW_S = 20.0   # the quick demo's runs and figures (measured: faster in turn than in new processes)
+
+
 def demo_steps(ws: DemoWorkspace, settings: DemoSettings, parallel: bool = True) -> list:
     """Every step in build order: data and SynthCLIP, the three runs, the figures, the report. With
     ``parallel`` (the default) each of the first three is a group whose members run at once, one
@@ -50,9 +53,11 @@ def demo_steps(ws: DemoWorkspace, settings: DemoSettings, parallel: bool = True)
     figures = build_figure_steps(ws, settings)
     if not parallel:
         return [*data, *runs, *figures, ReportStep(ws, settings)]
-    return [StepGroup("data", "SynthPed, SynthPed-Occluded and SynthCLIP", data),
-            StepGroup("runs", "CLIP-ReID, CoCoOp and SCING", runs),
-            StepGroup("figures", "analysis figures", figures, processes=os.cpu_count() or 1), ReportStep(ws, settings)]
+    # a process of its own costs seconds of imports: a group with less work than INLINE_BELOW_S runs here
+    return [StepGroup("data", "SynthPed, SynthPed-Occluded and SynthCLIP", data, inline_below=INLINE_BELOW_S),
+            StepGroup("runs", "CLIP-ReID, CoCoOp and SCING", runs, inline_below=INLINE_BELOW_S),
+            StepGroup("figures", "analysis figures", figures, processes=os.cpu_count() or 1, inline_below=INLINE_BELOW_S),
+            ReportStep(ws, settings)]
 
 
 def plan_demo(workspace=None, quick: bool = False, seed: int = 0) -> list[PlannedStep]:

@@ -120,7 +120,7 @@ def _train(cfg: TrainConfig, run: RunDir, resume: bool, hooks, ctx_out) -> dict:
     started = time.time()
     ctx.emit("run_started", run_dir=str(run.root), method=cfg.model.method, dataset=cfg.data.dataset,
              resume=bool(state), world_size=ctx.dist.world_size, device=str(ctx.device),
-             activation=ctx.model.backbone.activation,
+             activation=ctx.model.backbone.activation, cpu_threads=torch.get_num_threads(),
              config=to_dict(cfg) if not state else None)   # a launcher's job starts "resumed" from config.yaml alone
     status, metrics = "failed", {}
     try:

@@ -52,11 +52,14 @@ class LauncherSettings:
     time_min: int = 24 * 60          # slurm: time limit in minutes
     nodes: int = 1                   # slurm: nodes per run (> 1: multi-node DDP)
     sbatch_lines: tuple[str, ...] = ()   # slurm: extra "#SBATCH" options, e.g. ("--qos=high", "--constraint=a100")
+    threads: int = 0                 # CPU threads of each run (0: local: the cores shared by the runs at once;
+                                     # inline and slurm: torch's default). CPU sums depend on it: equal counts, equal numbers
 
     def check(self) -> "LauncherSettings":
         if self.kind not in LAUNCHERS:
             raise ConfigError(f"launcher '{self.kind}' is not one of {', '.join(LAUNCHERS)}")
-        for name, low in (("parallel", 1), ("gpus_per_run", 0), ("cpus_per_run", 1), ("time_min", 1), ("nodes", 1)):
+        for name, low in (("parallel", 1), ("gpus_per_run", 0), ("cpus_per_run", 1), ("time_min", 1), ("nodes", 1),
+                          ("threads", 0)):
             if getattr(self, name) < low:
                 raise ConfigError(f"launcher {name} = {getattr(self, name)} must be >= {low}")
         if self.mem_gb < 0:
@@ -84,7 +87,10 @@ class LauncherSettings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None}).check()
 
     def threads_per_run(self) -> int:
-        """CPU threads each local run gets: the machine's cores shared by the runs at once."""
+        """CPU threads each run gets: ``threads`` when set; else, locally, the machine's cores shared by the
+        runs at once, and torch's default (0) in this process or on a Slurm node."""
+        if self.threads or self.kind != "local":
+            return self.threads
         return max(1, (os.cpu_count() or 1) // self.parallel)
 
 
@@ -245,7 +251,7 @@ def submit(run_dirs: list[RunDir], settings: LauncherSettings, folder: Path, nam
             logging.getLogger(__name__).warning(warning)
     folder.mkdir(parents=True, exist_ok=True)
     executor = make_executor(settings, folder, name)
-    threads = settings.threads_per_run() if settings.kind == "local" else 0
+    threads = settings.threads_per_run()
     jobs = [TrainJob(str(run.root), threads) for run in run_dirs]
     if settings.kind == "slurm":
         with executor.batch():

@@ -35,9 +35,10 @@ class StepGroup(Step):
     and its imports, longest first)."""
 
     def __init__(self, name: str, title: str, steps: list[Step], processes: int | None = None,
-                 cores: int | None = None) -> None:
+                 cores: int | None = None, inline_below: float = 0.0) -> None:
         self.name, self.title, self.steps = name, title, list(steps)
         self.processes = processes
+        self.inline_below = inline_below   # expected seconds of work under which the members run here, in turn
         self.cores = cores or os.cpu_count() or 1
         self.outcomes: list[StepOutcome] = []
 
@@ -66,17 +67,19 @@ class StepGroup(Step):
         return [sorted(b, key=todo.index) for b in batches]
 
     def threads_for(self, batches: list[list[Step]]) -> list[int]:
-        """CPU threads of each process: one for a batch of light members, the rest shared by the others."""
+        """CPU threads of each process: one for a batch of light members (short, pure Python: they overlap
+        the others for seconds), the cores shared by the others."""
         light = [all(getattr(s, "light", False) for s in batch) for batch in batches]
         heavy = len(batches) - sum(light)
-        spare = self.cores - min(sum(light), self.cores - 1)
-        return [1 if is_light else max(1, spare // max(heavy, 1)) for is_light in light]
+        return [1 if is_light else max(1, self.cores // max(heavy, 1)) for is_light in light]
 
     def run(self, reporter: StepReporter) -> str:
         import submitit   # here: ~60 ms; the demo package (DemoWorkspace: api.launch_overrides, *fast*) imports this module
 
         todo = self._todo()
         self.outcomes = [_skipped(s) for s in self.steps if s not in todo]
+        if sum(s.expected_seconds() for s in todo) < self.inline_below:   # a new process costs seconds of imports
+            return self._run_here(todo, reporter)
         batches = self.batches(todo)
         folder = Path(tempfile.mkdtemp(prefix=f"scing-{self.name}-"))
         executor = submitit.LocalExecutor(folder=str(folder))
@@ -89,6 +92,16 @@ class StepGroup(Step):
         finally:
             shutil.rmtree(folder, ignore_errors=True)   # submitit's pickles and logs (failures carry their tail)
         if stopping or any(o.action == "stopped" for o in self.outcomes):
+            raise StepStopped(self.name)
+        if failures:
+            raise failures[0]
+        return "ran"
+
+    def _run_here(self, todo: list[Step], reporter: StepReporter) -> str:
+        """Short work: the members in turn in this process (it has its imports already)."""
+        results = MemberJob(todo, threads=0, reporter=reporter)()
+        failures = self._record(list(zip(todo, results)))
+        if any(o.action == "stopped" for o in self.outcomes):
             raise StepStopped(self.name)
         if failures:
             raise failures[0]
@@ -110,18 +123,23 @@ class StepGroup(Step):
         return stopping
 
     def _collect(self, jobs: list) -> list[BaseException]:
-        failures = []
+        pairs = []
         for batch, job in jobs:
             try:
                 results = job.result()
             except Exception as exc:   # the process itself died: every member it had not finished failed
                 results = [(s.name, "failed", 0.0, 0.0, _last_line(exc)) for s in batch]
-            for (name, action, seconds, cpu, note), step in zip(results, batch):
-                self.outcomes.append(StepOutcome(name, action, seconds, note, cpu))
-                if action == "failed" and not getattr(step, "optional", False):
-                    failures.append(RuntimeError(f"{name} failed: {note}"))
-                elif action == "failed":
-                    log.warning("%s failed (%s); the report says so", name, note)
+            pairs += list(zip(batch, results))
+        return self._record(pairs)
+
+    def _record(self, pairs: list) -> list[BaseException]:
+        failures = []
+        for step, (name, action, seconds, cpu, note) in pairs:
+            self.outcomes.append(StepOutcome(name, action, seconds, note, cpu))
+            if action == "failed" and not getattr(step, "optional", False):
+                failures.append(RuntimeError(f"{name} failed: {note}"))
+            elif action == "failed":
+                log.warning("%s failed (%s); the report says so", name, note)
         order = [s.name for s in self.steps]
         self.outcomes.sort(key=lambda o: order.index(o.step))
         return failures
@@ -131,31 +149,47 @@ class MemberJob:
     """What one member process runs: its steps in order, with ``threads`` CPU threads; SIGINT is a stop
     request (a training member checkpoints after its current step; the members not started stop)."""
 
-    def __init__(self, steps: list[Step], threads: int) -> None:
-        self.steps, self.threads = steps, threads
+    def __init__(self, steps: list[Step], threads: int, reporter: StepReporter | None = None) -> None:
+        self.steps, self.threads, self.reporter = steps, threads, reporter
 
     def __call__(self) -> list[tuple[str, str, float, float, str]]:
-        import torch   # here: in the member's process; DemoWorkspace's users import this module (see run)
+        stop = self.reporter.stop if self.reporter is not None else StopFlag()
+        if self.reporter is None:   # a member process: its share of the cores, SIGINT as a stop request
+            import torch   # here: in the member's process; DemoWorkspace's users import this module (see run)
 
-        torch.set_num_threads(self.threads)
-        stop = StopFlag()
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, lambda *_: stop.request())
+            torch.set_num_threads(self.threads)
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, lambda *_: stop.request())
         results = []
-        for step in self.steps:
+        for index, step in enumerate(self.steps):
             t0, c0 = time.time(), time.process_time()
             note = ""
             if stop.requested:
                 action, note = "stopped", "stop requested before the step started"
             else:
                 try:
-                    action = step.run(StepReporter(step.name, PipelineProgress(), stop))
+                    action = step.run(self._reporter(step, index, stop))
                 except StepStopped:
                     action, note = "stopped", "stopped; re-run to continue"
                 except Exception as exc:   # one failing member does not take the others of its process down
                     action, note = "failed", f"{type(exc).__name__}: {exc}"
             results.append((step.name, action, round(time.time() - t0, 3), round(time.process_time() - c0, 3), note))
         return results
+
+    def _reporter(self, step: Step, index: int, stop: StopFlag) -> StepReporter:
+        """In a process of its own a member reports to nobody; in turn in the pipeline's process, its share
+        of the group's progress (member ``index`` of n covers ``[index / n, (index + 1) / n]``)."""
+        if self.reporter is None:
+            return StepReporter(step.name, PipelineProgress(), stop)
+        return StepReporter(self.reporter.name, _Share(self.reporter.progress, index, len(self.steps)), stop)
+
+
+class _Share(PipelineProgress):
+    def __init__(self, progress: PipelineProgress, index: int, count: int) -> None:
+        self.progress, self.index, self.count = progress, index, count
+
+    def step_progress(self, name: str, fraction: float, detail: str = "") -> None:
+        self.progress.step_progress(name, (self.index + fraction) / self.count, detail)
 
 
 def _batch_fraction(batch: list[Step], job) -> float:

@@ -9,6 +9,9 @@ becomes the engine's stop (a checkpoint, then ``run_finished`` status ``stopped`
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
+
+import torch
 
 from scing_core.config import TrainConfig, load_config, to_dict
 from scing_core.engine.run import train
@@ -41,6 +44,18 @@ class RunProgressHook(Hook):
 
 
 STAGE1_SHARE = 0.2   # share of a run's work before stage 2, for progress fractions read off its events
+
+
+@contextmanager
+def cpu_threads(threads: int):
+    """Torch's CPU threads set to ``threads`` inside the block (0: left as they are)."""
+    before = torch.get_num_threads()
+    if threads > 0:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def events_fraction(events: list[dict]) -> float:

@@ -31,7 +31,7 @@ from scing_core.pipeline.parallel import StepGroup
 from scing_core.pipeline.progress import PipelineProgress, StepReporter, StopFlag
 from scing_core.pipeline.steps import Step, StepOutcome, run_steps
 from scing_core.pipeline.synthetic import SynthData, SynthLayout, synth_steps
-from scing_core.pipeline.training import prepare_run_dir, train_or_resume
+from scing_core.pipeline.training import cpu_threads, prepare_run_dir, train_or_resume
 from scing_core.runs.layout import RunDir
 from scing_core.study.launch import LaunchedRun, LaunchedRunsStep
 from scing_core.study.plan import StudyPlan, StudyRow
@@ -134,7 +134,8 @@ class StudyRunStep(Step):
         cfg = resolve_config(self.row.preset, self.overrides)
         if self.options.nproc > 1:
             return self._run_distributed(prepare_run_dir(self.run_dir, cfg))
-        return train_or_resume(cfg, self.run_dir, reporter, STAGE1_SHARE)
+        with cpu_threads(self.options.launcher.threads):
+            return train_or_resume(cfg, self.run_dir, reporter, STAGE1_SHARE)
 
     def _run_distributed(self, resume: bool) -> str:
         argv = [sys.executable, "-m", "scing_core.cli", "train", "--run-dir", str(self.run_dir.root), "--plain",

@@ -73,9 +73,32 @@ def test_batches_share_a_process_longest_first_and_threads_follow_the_cores(tmp_
     assert [[s.name for s in b] for b in batches] == [["a", "d"], ["b", "c", "e"]]   # 6 s of work each
     assert group.threads_for(batches) == [1, 1]
     light = [[WriteStep(tmp_path, "x", light=True)], [WriteStep(tmp_path, "y")]]
-    assert StepGroup("data", "", [], cores=4).threads_for(light) == [1, 3]   # the light one leaves its cores
+    assert StepGroup("data", "", [], cores=4).threads_for(light) == [1, 4]   # a light one overlaps for seconds: the heavy one has every core
     assert StepGroup("runs", "", [], cores=2).threads_for([[s] for s in steps[:3]]) == [1, 1, 1]
     outcomes, _ = run_steps([group], PipelineProgress(), StopFlag(), tmp_path / "log.jsonl")
     assert [o.action for o in outcomes] == ["ran"] * 5
     assert len({ran(tmp_path, n)["pid"] for n in "abcde"}) == 2
     assert {ran(tmp_path, n)["threads"] for n in "abcde"} == {1}
+
+
+def test_a_group_with_less_work_than_inline_below_runs_its_members_here_in_turn(tmp_path):
+    """A new process costs seconds of imports: short groups (the quick demo's) run in the pipeline's process."""
+    steps = [WriteStep(tmp_path, "a", 2), WriteStep(tmp_path, "b", 2), WriteStep(tmp_path, "c", 2, fail=True, optional=True)]
+
+    class Recorder(PipelineProgress):
+        def __init__(self):
+            self.fractions = []
+
+        def step_progress(self, name, fraction, detail=""):
+            self.fractions.append(round(fraction, 3))
+
+    progress = Recorder()
+    outcomes, _ = run_steps([StepGroup("group", "short", steps, cores=2, inline_below=10.0)], progress, StopFlag(),
+                            tmp_path / "log.jsonl")
+    assert [(o.step, o.action) for o in outcomes] == [("a", "ran"), ("b", "ran"), ("c", "failed")]
+    assert {ran(tmp_path, n)["pid"] for n in "ab"} == {os.getpid()}
+    assert progress.fractions == sorted(progress.fractions)
+    steps = [WriteStep(tmp_path, "d", 6), WriteStep(tmp_path, "e", 6)]
+    run_steps([StepGroup("group2", "long", steps, cores=2, inline_below=10.0)], PipelineProgress(), StopFlag(),
+              tmp_path / "log2.jsonl")
+    assert os.getpid() not in {ran(tmp_path, n)["pid"] for n in "de"}
