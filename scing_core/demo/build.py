@@ -35,7 +35,10 @@ class DemoResult:
         return {o.step: o.action for o in self.outcomes}
 
 
-INLINE_BELOW_S = 20.0   # the quick demo's runs and figures (measured: faster in turn than in new processes)
+# A group with less expected work (idle 2-core seconds) runs in turn in this process: every quick-demo group.
+# Measured (benchmarks/bench_demo_parallel.py, 2-core host): the quick demo with its data group in processes
+# took 130 s against 122 s in turn (same metrics); the full demo's groups, in processes, 393 s against 492 s.
+INLINE_BELOW_S = 30.0
 
 
 def demo_steps(ws: DemoWorkspace, settings: DemoSettings, parallel: bool = True) -> list:
