@@ -60,3 +60,13 @@ def write_plan(path, root, rows=("clipreid", "scing"), seeds: int = 2):
     lines += [f"  - {{name: {m}, title: {m.upper()}, preset: synthped/{m}/quick}}" for m in rows]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def strict_json(text: str):
+    """``text`` parsed as strict JSON: ``NaN`` / ``Infinity`` (Python's json extensions) fail, as in jq."""
+    import json
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)

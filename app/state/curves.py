@@ -86,6 +86,7 @@ class TrainingCurves:
         self.errors: list[str] = []
         self.num_events = 0
         self.config: dict | None = None      # the resolved config from the first run_started event
+        self.recipe = ""                     # the recipe it follows and what it replaces (run_started's `recipe`)
         self.device = ""
         self.world_size = 1
         self.seconds = 0.0                   # wall time of the finished processes, summed over resumes
@@ -115,6 +116,7 @@ class TrainingCurves:
         self.status = "running"
         if self.config is None and isinstance(event.get("config"), dict):
             self.config = event["config"]
+        self.recipe = str(event.get("recipe") or self.recipe)
         self.device, self.world_size = str(event.get("device", "")), int(event.get("world_size", 1) or 1)
         return False
 
@@ -177,7 +179,8 @@ class TrainingCurves:
                 curves.setdefault(name, Series()).add(x, number)
 
 
-def describe_config(config: dict | None, device: str = "", world_size: int = 1) -> list[tuple[str, str]]:
+def describe_config(config: dict | None, device: str = "", world_size: int = 1,
+                    recipe: str = "") -> list[tuple[str, str]]:
     """Key settings of a resolved config as (label, value) rows for the run-details box."""
     if not config:
         return []
@@ -192,6 +195,8 @@ def describe_config(config: dict | None, device: str = "", world_size: int = 1) 
             ("stage 2", f"{stage2.get('epochs', '?')} epochs · lr {stage2.get('lr', '?')} · {stage2.get('scheduler', '')}"),
             ("seed", str(config.get("seed", "?")) + (f" · {device}" if device else "")
                      + (f" × {world_size} processes" if world_size > 1 else ""))]
+    if recipe:   # e.g. the demo's CLIP-ReID: the official losses and batching on the demo's schedule
+        rows.append(("recipe", recipe))
     if model.get("method") in ("scing", "cocoop"):
         rows.insert(1, ("prompts", f"{model.get('n_ctx', '?')} tokens · condition {model.get('n_cond', '?')} · "
                                    f"gate {'on' if model.get('gate') else 'off'}"))

@@ -61,7 +61,7 @@ def _describe(row, status: str, curves: TrainingCurves | None, error: str | None
 
 def details_html(path: Path, curves: TrainingCurves) -> str:
     """The details box: key settings, final metrics, where the numbers come from, training time."""
-    rows = describe_config(curves.config, curves.device, curves.world_size)
+    rows = describe_config(curves.config, curves.device, curves.world_size, curves.recipe)
     lines = [f"<b>{path.name}</b> <span style='color:#777'>{path}</span>"]
     lines += [f"<span style='color:#555'>{label}:</span> {value}" for label, value in rows]
     for name, metrics in curves.final_metrics.items():

@@ -58,8 +58,9 @@ class MethodCost:
     macs_complete: int  # inference MACs, attention products included
     macs_linear: int  # inference MACs of linear + convolution layers only
     flops_layer_hooks: int  # 2 x MACs of the nn.Linear / nn.Conv2d modules that run (thop-style, the paper's)
-    latency_ms: float  # median per image on `device`
+    latency_ms: float  # median per image on `device` (NaN: not measured)
     device: str
+    fusion_parts: dict = dataclasses.field(default_factory=dict)  # prompt-learner module -> (shape text, params)
 
 
 def parameter_groups(model: ReIDModel) -> dict[str, int]:
@@ -76,6 +77,18 @@ def parameter_groups(model: ReIDModel) -> dict[str, int]:
         "prompt_learner": count(model.prompt_learner.parameters()),
         "heads": sum(count(h.parameters()) for h in heads),
     }
+
+
+def fusion_parts(model: ReIDModel) -> dict[str, tuple[str, int]]:
+    """The prompt learner's modules beyond the identity tokens (SVIP's MLP and gate, CoCoOp's meta-net):
+    name -> (their linear layers' widths, e.g. "768->48->512", and parameter count)."""
+    parts = {}
+    for name, module in model.prompt_learner.named_children():
+        linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
+        if linears:
+            widths = "->".join(str(w) for w in [linears[0].in_features, *(m.out_features for m in linears)])
+            parts[name] = (widths, sum(p.numel() for p in module.parameters()))
+    return parts
 
 
 def _example_inputs(model: ReIDModel, batch: int, device: torch.device):
@@ -184,6 +197,7 @@ def measure_method(
         flops_layer_hooks=count_layer_hook_flops(model),
         latency_ms=latency,
         device=str(device),
+        fusion_parts=fusion_parts(model),
     )
 
 

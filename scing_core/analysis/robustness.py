@@ -31,12 +31,12 @@ from torchvision.transforms import functional as TF
 from scing_core.analysis.figure_io import COLUMN_WIDTH_IN, PALETTE, paper_style, plt, save_figure
 from scing_core.data.loaders import ConfiguredLoaders, mix_seed
 from scing_core.data.perturbations import occlude_tensor
-from scing_core.data.configured import load_configured_dataset, test_datasets
+from scing_core.data.configured import load_configured_dataset, test_datasets, training_cameras
 from scing_core.evaluation import metrics_of
 from scing_core.runs.trained import load_run_model
 from scing_core.models.prompts import method_title
 from scing_core.errors import DatasetError, InputError
-from scing_core.evaluation import FeatureSet, evaluate_features, extract_features
+from scing_core.evaluation import FeatureSet, evaluate_features, evaluation_amp, extract_features
 
 log = logging.getLogger(__name__)
 
@@ -175,10 +175,12 @@ def _run_curves(path: Path, fractions, modes, checkpoint, device, seed, dataset,
     model, cfg, ckpt = load_run_model(path, checkpoint, device)
     dev = next(model.parameters()).device
     label, data = _evaluation_dataset(cfg, dataset, root)
-    amp = dev.type == "cuda" and cfg.amp != "off"  # as evaluate_model, so fraction 0 reproduces its numbers
-    gallery = extract_features(model, ConfiguredLoaders(cfg).test(data.gallery), device=dev, amp=amp, progress=progress)
+    # precision and cameras as evaluate_model's, so fraction 0 reproduces its numbers
+    amp, cameras = evaluation_amp(cfg, dev), training_cameras(cfg, data)
+    gallery = extract_features(model, ConfiguredLoaders(cfg).test(data.gallery), device=dev, amp=amp, progress=progress,
+                               cameras=cameras)
     variants = [(mode, f) for mode in modes for f in fractions if f > 0.0]
-    queries = _perturbed_query_features(model, data.query, cfg, dev, variants, seed, amp)
+    queries = _perturbed_query_features(model, data.query, cfg, dev, variants, seed, amp, cameras)
     clean = metrics_of(evaluate_features(queries[None], gallery)[1])
     out_curves = {mode: {"mAP": [], "R1": []} for mode in modes}
     for mode in modes:
@@ -202,7 +204,7 @@ def _evaluation_dataset(cfg, dataset: str | None, root):
 
 
 @torch.inference_mode()
-def _perturbed_query_features(model, samples, cfg, device, variants, seed, amp: bool) -> dict:
+def _perturbed_query_features(model, samples, cfg, device, variants, seed, amp: bool, cameras: bool = True) -> dict:
     """Query FeatureSets keyed by ``None`` (clean) and by each ``(mode, fraction)``, in one pass over the
     query images (each batch is loaded once and damaged in every way)."""
     mean, std = tuple(cfg.data.mean), tuple(cfg.data.std)
@@ -214,7 +216,7 @@ def _perturbed_query_features(model, samples, cfg, device, variants, seed, amp: 
     autocast = torch.autocast("cuda", dtype=torch.float16) if amp else contextlib.nullcontext()
     try:
         with autocast:
-            _describe_queries(model, loader, device, variants, seed, (mean, std), chunks, (pids, camids, paths))
+            _describe_queries(model, loader, device, variants, seed, (mean, std), chunks, (pids, camids, paths), cameras)
     finally:
         model.train(was_training)
     if not paths:
@@ -223,14 +225,14 @@ def _perturbed_query_features(model, samples, cfg, device, variants, seed, amp: 
     return {key: FeatureSet(torch.cat(parts), pid_array, camid_array, paths) for key, parts in chunks.items()}
 
 
-def _describe_queries(model, loader, device, variants, seed, normalisation, chunks, labels) -> None:
+def _describe_queries(model, loader, device, variants, seed, normalisation, chunks, labels, cameras: bool) -> None:
     pids, camids, paths = labels
     samples = loader.dataset.samples
     for batch in loader:
         if batch is None:
             continue
         images, batch_pids, batch_camids, indices = batch
-        cams = torch.as_tensor(batch_camids).to(device)
+        cams = (torch.as_tensor(batch_camids) if cameras else torch.full((len(batch_pids),), -1)).to(device)
         chunks[None].append(model(images.to(device), cams).float().cpu())
         for mode, fraction in variants:
             damaged = perturb_queries(images, indices.tolist(), mode, fraction, seed, *normalisation)

@@ -16,13 +16,12 @@ image's descriptor: a query–gallery pair) or ``norm`` (descriptor norm).
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import sys
 from pathlib import Path
 
 from scing_core.analysis.saliency import compute_saliency, describe_cam_methods, list_cam_methods, saliency_grid_figure
-from scing_core.cli.options import add_checkpoint, add_device, add_json, add_run_dir, add_verbose, parse_args
+from scing_core.cli.options import (add_checkpoint, add_device, add_json,
+                                     add_run_dir, add_verbose, parse_args, print_json)
 from scing_core.errors import InputError
 
 
@@ -94,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     png = saliency_grid_figure(results_by_run, args.out)
     report = _report(results_by_run, png)
     if args.json:
-        json.dump(report, sys.stdout, indent=2)
+        print_json(report)
         print()
     else:
         _print_table(report)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 
-from scing_core.cli.options import add_device, add_json
+from scing_core.cli.options import add_device, add_json, print_json
 from scing_core.config import resolve_config
 from scing_core.errors import InputError
 
@@ -79,12 +78,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _paper_note(arch: str, stride: int, image_size: tuple[int, int]) -> str:
+def _paper_note(rows: list, arch: str, stride: int, image_size: tuple[int, int]) -> str:
+    """The paper's Table 4 next to ours: its setting (ours where it differs) and, per method, the parameter
+    difference to CLIP-ReID here and there, with what makes ours (the fusion modules' sizes: our reading,
+    the paper gives none; docs/fidelity.md)."""
     if arch != "ViT-B-16":
         return ""
-    rows = ", ".join(f"{m} {p:.2f} M / {f:.2f} G" for m, (p, f) in PAPER_TABLE4.items())
-    setting = "the same setting" if (stride, image_size) == (12, (256, 128)) else "ViT-B-16, 256x128, stride 12"
-    return f"\npaper Table 4 ({setting}): {rows}"
+    paper = ", ".join(f"{m} {p:.2f} M / {f:.2f} G" for m, (p, f) in PAPER_TABLE4.items())
+    setting = "ViT-B-16, 256x128, stride 12; its number of identities is not given"
+    if (stride, image_size) != (12, (256, 128)):
+        setting += f" (this table: stride {stride}, {image_size[0]}x{image_size[1]}: not comparable)"
+    lines = [f"\npaper Table 4 ({setting}): {paper}"]
+    base = next((r for r in rows if r.method == "clipreid"), None)
+    for row in rows:
+        if base is None or row is base or row.method not in PAPER_TABLE4:
+            continue
+        ours = (row.train_params - base.train_params) / 1e6
+        theirs = PAPER_TABLE4[row.method][0] - PAPER_TABLE4["clipreid"][0]
+        parts = " + ".join(f"{name} {widths} ({count / 1e6:.3f} M)" for name, (widths, count) in row.fusion_parts.items())
+        lines.append(f"{row.method} - clipreid: {ours:+.3f} M here, {theirs:+.2f} M in the paper; ours is {parts}, "
+                     "the sizes we read (the paper gives none)")
+    return "\n".join(lines)
 
 
 def _fill_from_preset(args: argparse.Namespace) -> None:
@@ -125,9 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = dict(config=args.config, arch=args.arch, num_classes=args.num_classes, num_cams=args.num_cams, stride=args.stride,
                         image_size=list(image_size), device=str(device), batch_size=args.batch_size)
         conventions = dict(macs="1 MAC = 1 multiply-add", paper_style_flops="2 FLOPs per MAC, nn.Linear/nn.Conv2d modules only")
-        print(json.dumps(dict(settings=settings, conventions=conventions, rows=[dataclasses.asdict(r) for r in rows]), indent=2))
+        print_json(dict(settings=settings, conventions=conventions, rows=[dataclasses.asdict(r) for r in rows]))
         return 0
     print(f"{args.config}: {args.arch} at {image_size[0]}x{image_size[1]}, stride {args.stride}, {args.num_classes} identities, "
           f"{args.num_cams} SIE cameras; latency on {device} (batch {args.batch_size})\n")
-    print(format_table(rows) + _paper_note(args.arch, args.stride, image_size))
+    print(format_table(rows) + _paper_note(rows, args.arch, args.stride, image_size))
     return 0

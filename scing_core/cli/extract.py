@@ -22,7 +22,7 @@ from scing_core.runs.checkpoints import load_checkpoint
 from scing_core.device import resolve_device
 from scing_core.runs.trained import model_from_checkpoint
 from scing_core.errors import DatasetError, InputError
-from scing_core.evaluation import extract_features
+from scing_core.evaluation import evaluation_amp, extract_features
 
 
 def collect_images(spec: str) -> list[str]:
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     model, cfg = model_from_checkpoint(load_checkpoint(args.checkpoint), device)
     samples = [ReIDSample(f, -1, 0) for f in files]
     feats = extract_features(model, ConfiguredLoaders(cfg).test(samples), device=device, flip=args.flip,
-                             amp=device.type == "cuda", progress=True)
+                             amp=evaluation_amp(cfg, device), progress=True, cameras=False)   # cameras unknown
     if feats.skipped and args.strict:
         raise DatasetError(f"{len(feats.skipped)} of {len(files)} images could not be read, e.g. "
                            f"{', '.join(feats.skipped[:3])}; fix or remove them, or drop --strict")

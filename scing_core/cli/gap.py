@@ -11,10 +11,10 @@ centroid gap ||mean(image) - mean(text)|| on normalised embeddings, and image->t
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from scing_core.cli.options import add_checkpoint, add_data_root, add_device, add_json, add_run_dir, add_verbose, parse_args
+from scing_core.cli.options import (add_checkpoint, add_data_root, add_device, add_json,
+                                     add_run_dir, add_verbose, parse_args, print_json)
 from scing_core.analysis.projection import PROJECTIONS
 
 EPILOG = """\
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {label: {"run_dir": r.run, "method": r.method, "text_kind": r.text_kind, "split": r.split, **r.metrics}
               for label, r in zip(run_labels([r.run for r in results]), results)}
     if args.json:
-        print(json.dumps(report, indent=2))
+        print_json(report)
     else:
         for label, row in report.items():
             print(f"{label} ({row['method']}, {row['text_kind']} text, {row['num_ids']} ids / {row['num_images']} images): "

@@ -5,6 +5,9 @@ dataset folder ``--data-root`` (``--root`` is kept as an alias: older commands u
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import sys
 
 from scing_core.atomic import check_output_file
 from scing_core.cli import setup_logging
@@ -45,6 +48,23 @@ def add_checkpoint(parser: argparse.ArgumentParser, file_help: str | None = None
 def add_json(parser: argparse.ArgumentParser, what: str) -> None:
     """``--json``: print ``what`` (e.g. "the metrics") as JSON on stdout instead of text."""
     parser.add_argument("--json", action="store_true", help=f"print {what} as JSON on stdout")
+
+
+def print_json(data) -> None:
+    """What ``--json`` prints: strict JSON (a float that is not a number, e.g. a latency not measured,
+    becomes ``null``: ``NaN`` is not JSON and jq and other parsers reject it)."""
+    json.dump(_finite(data), sys.stdout, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def add_verbose(parser: argparse.ArgumentParser, help: str = "debug logging") -> None:

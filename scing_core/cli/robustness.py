@@ -10,9 +10,9 @@ for every run. Writes a two-panel figure (mAP and R1 against the fraction; PNG +
 from __future__ import annotations
 
 import argparse
-import json
 
-from scing_core.cli.options import add_checkpoint, add_data_root, add_device, add_json, add_run_dir, add_verbose, parse_args
+from scing_core.cli.options import (add_checkpoint, add_data_root, add_device, add_json,
+                                     add_run_dir, add_verbose, parse_args, print_json)
 from scing_core.errors import InputError
 
 EPILOG = """\
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                                dataset=args.dataset, root=args.data_root, progress=not args.json)
     png = robustness_figure(curves, args.out)
     if args.json:
-        print(json.dumps(curves, indent=2))
+        print_json(curves)
         return 0
     header = "fraction " + " ".join(f"{100 * f:>5.0f}%" for f in curves["fractions"])
     for label, run in curves["runs"].items():

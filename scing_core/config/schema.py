@@ -109,6 +109,7 @@ class TrainConfig:
     seed: int = 0                        # global seed; every epoch reseeds from (seed, stage, epoch)
     device: str = "auto"                 # auto | cpu | cuda | cuda:N
     amp: str = "auto"                    # auto (bf16 on CUDA when supported, else fp16) | bf16 | fp16 | off
+    eval_precision: str = "fp32"         # feature extraction for evaluation: "fp32" (as CLIP-ReID's test) | "amp" (under the training's autocast on GPUs: faster, the last digits differ)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     perturb: PerturbConfig = field(default_factory=PerturbConfig)

@@ -29,3 +29,10 @@ def test_datasets(cfg: TrainConfig, train_dataset: ReIDDataset | None = None) ->
             raise ConfigError(f"data.test_datasets entry '{entry}' must be NAME or NAME@ROOT")
         out.append((name if not root else f"{name}@{Path(root).name}", load_configured_dataset(name, root or cfg.data.root, cfg.data)))
     return out
+
+
+def training_cameras(cfg: TrainConfig, dataset: ReIDDataset) -> bool:
+    """Whether ``dataset``'s camera ids are cameras the run trained with: its own training set's real
+    cameras (its validation split included). Another dataset's test set (Occluded-REID after Market-1501)
+    or ids that are not cameras are evaluated with unknown cameras (an SIE model adds its mean camera)."""
+    return dataset.real_cameras and dataset.name in (cfg.data.dataset, f"{cfg.data.dataset}-val")

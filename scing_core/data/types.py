@@ -19,7 +19,9 @@ class ReIDDataset:
     """A benchmark's three splits.
 
     ``train`` pids are relabelled 0..num_train_pids-1 (sorted by original pid); ``query`` and
-    ``gallery`` keep the original pids (0 = distractor in Market-style galleries).
+    ``gallery`` keep the original pids (0 = distractor in Market-style galleries). ``real_cameras``:
+    the camids name cameras (False where they name something else, e.g. P-DukeMTMC's and
+    Occluded-REID's occluded 0 / whole body 1: the protocol uses them, SIE must not).
     """
 
     name: str
@@ -29,6 +31,12 @@ class ReIDDataset:
     gallery: list[ReIDSample]
     num_cams: int
     extras: dict = field(default_factory=dict)
+    real_cameras: bool = True
+
+    @property
+    def sie_cameras(self) -> int:
+        """Camera embeddings SIE may learn from this training set: its cameras, none without real ones."""
+        return self.num_cams if self.real_cameras else 0
 
     @property
     def num_train_pids(self) -> int:

@@ -37,9 +37,9 @@ def hold_out_validation(dataset: ReIDDataset, num_ids: int, min_train_ids: int =
         raise ConfigError(f"the {num_ids} held-out identities of '{dataset.name}' are each seen by one camera only, "
                           "so no validation query has a match; raise data.val_ids")
     train_ds = ReIDDataset(dataset.name, dataset.root, train, dataset.query, dataset.gallery, dataset.num_cams,
-                           dict(dataset.extras))
+                           dict(dataset.extras), dataset.real_cameras)
     val_ds = ReIDDataset(f"{dataset.name}-val", dataset.root, [], query, gallery, dataset.num_cams,
-                         {"held_out_ids": sorted(held)})
+                         {"held_out_ids": sorted(held)}, dataset.real_cameras)
     return train_ds, val_ds
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scing_core.config import load_config
+from scing_core.config import load_config, to_dict
+from scing_core.config.recipes import describe_recipe
 from scing_core.data import load_dataset
 from scing_core.demo.analysis_sections import analysis_sections
 from scing_core.evaluation import evaluate_rank
@@ -119,8 +120,15 @@ def _reid_section(ws, settings, metrics, chance) -> str:
                   f"{cfg.data.ids_per_batch}x{cfg.data.instances_per_id}, images {cfg.data.image_size[0]}x"
                   f"{cfg.data.image_size[1]}. Eval artefacts: `runs/<method>/eval/{ws.eval_label('holistic')}/` and "
                   f"`runs/<method>/eval/{ws.eval_label('occluded')}/`."]
-    lines += ["", _checkpoint_note(ws)]
+    lines += ["", _checkpoint_note(ws), *_recipe_lines(ws)]
     return "\n".join(lines)
+
+
+def _recipe_lines(ws: DemoWorkspace) -> list[str]:
+    """The recipe each run follows and the schedule the demo's budget puts in its place."""
+    lines = [f"- {TITLES[method]}: {describe_recipe(to_dict(load_config(RunDir.at(ws.run(method)).config)))}"
+             for method in METHODS if RunDir.holds_run(ws.run(method))]
+    return ["", "Recipes (the demo's short CPU schedule replaces each recipe's own):", "", *lines] if lines else []
 
 
 def _checkpoint_note(ws: DemoWorkspace) -> str:

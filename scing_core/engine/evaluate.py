@@ -10,9 +10,10 @@ import torch
 
 from scing_core.config import TrainConfig
 from scing_core.data import ReIDDataset
+from scing_core.data.configured import training_cameras
 from scing_core.data.loaders import ConfiguredLoaders
 from scing_core.errors import DatasetError
-from scing_core.evaluation import FeatureSet, evaluate_features, extract_features, metrics_of, save_eval_artifacts
+from scing_core.evaluation import FeatureSet, Reranking, evaluate_features, evaluation_amp, extract_features, metrics_of, save_eval_artifacts
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +35,19 @@ def _split_descriptors(features: FeatureSet, width: int) -> dict[str, FeatureSet
             for name, part in parts.items()}
 
 
-def _extract(model, loaders, cfg, device, flip, progress, all_descriptors: bool) -> list[dict[str, FeatureSet]]:
+def _extract(model, loaders, cfg, device, flip, progress, all_descriptors: bool,
+             cameras: bool = True) -> list[dict[str, FeatureSet]]:
     """Features of each loader, keyed by descriptor: the model's own ``test_feature`` only, or (with
     ``all_descriptors``) every descriptor from one pass that extracts ``concat`` and cuts it."""
-    amp = device.type == "cuda" and cfg.amp != "off"
+    amp = evaluation_amp(cfg, device)
     configured = getattr(model, "test_feature", None)
     if not all_descriptors or configured is None:
         return [{configured or "model": extract_features(model, loader, device=device, flip=flip, amp=amp,
-                                                          progress=progress)} for loader in loaders]
+                                                          progress=progress, cameras=cameras)} for loader in loaders]
     model.test_feature = "concat"
     try:
-        sets = [extract_features(model, loader, device=device, flip=flip, amp=amp, progress=progress) for loader in loaders]
+        sets = [extract_features(model, loader, device=device, flip=flip, amp=amp, progress=progress, cameras=cameras)
+                for loader in loaders]
     finally:
         model.test_feature = configured
     width = model.backbone.visual_width
@@ -53,7 +56,7 @@ def _extract(model, loaders, cfg, device, flip, progress, all_descriptors: bool)
 
 def evaluate_model(
     model, dataset: ReIDDataset, cfg: TrainConfig, device: torch.device, out_dir=None,
-    flip: bool = False, rerank: bool = False, progress: bool = False, label: str | None = None,
+    flip: bool = False, rerank: "bool | Reranking" = False, progress: bool = False, label: str | None = None,
     descriptors: bool = False, strict: bool = False,
 ) -> EvalOutcome:
     """Extract query/gallery features, rank, and (if ``out_dir``) save the artefacts.
@@ -62,14 +65,17 @@ def evaluate_model(
     With ``descriptors`` the metrics also hold ``descriptors``: mAP / R1 / R5 / R10 of every
     descriptor (``concat``, ``proj``, ``pre_proj``), from the same forward passes. Unreadable images
     are left out with a warning and counted in ``skipped`` / ``skipped_paths``; with ``strict`` any
-    of them is a DatasetError instead.
+    of them is a DatasetError instead. ``rerank``: ``True`` re-ranks with CLIP-ReID's parameters, a
+    :class:`Reranking` with its own; the metrics then hold ``rerank_params``.
     """
+    rerank = Reranking().check() if rerank is True else (rerank.check() if rerank else None)
     was_training = model.training
     model.eval()
     try:
         configured_loaders = ConfiguredLoaders(cfg)
         loaders = (configured_loaders.test(dataset.query), configured_loaders.test(dataset.gallery))
-        query, gallery = _extract(model, loaders, cfg, device, flip, progress, descriptors)
+        cameras = training_cameras(cfg, dataset)
+        query, gallery = _extract(model, loaders, cfg, device, flip, progress, descriptors, cameras)
     finally:
         model.train(was_training)
     configured = next(iter(query)) if len(query) == 1 else model.test_feature
@@ -81,7 +87,12 @@ def evaluate_model(
     distmat, result = evaluate_features(query[configured], gallery[configured], rerank=rerank)
     metrics = metrics_of(result)
     metrics.update(num_query=len(query[configured].pids), num_gallery=len(gallery[configured].pids), flip=flip,
-                   rerank=rerank, skipped=len(skipped), skipped_paths=skipped)
+                   rerank=rerank is not None, skipped=len(skipped), skipped_paths=skipped,
+                   precision="amp" if evaluation_amp(cfg, device) else "fp32")
+    if rerank is not None:
+        metrics["rerank_params"] = rerank.as_dict()
+    if not cameras and getattr(getattr(model, "backbone", None), "sie_cameras", 0):
+        metrics["sie"] = "cameras unknown to the model: the mean of its camera embeddings"
     if descriptors and len(query) > 1:
         metrics["descriptor"] = configured
         metrics["descriptors"] = {}
@@ -90,7 +101,9 @@ def evaluate_model(
             metrics["descriptors"][name] = {k: v for k, v in metrics_of(other).items() if k != "num_valid"}
     if out_dir is not None:
         save_eval_artifacts(out_dir, query[configured], gallery[configured], distmat, result,
-                            extra_metrics={"dataset": label or dataset.name, "flip": flip, "rerank": rerank,
+                            extra_metrics={"dataset": label or dataset.name, "flip": flip,
+                                           "rerank": metrics["rerank"],
+                                           **({"rerank_params": metrics["rerank_params"]} if rerank else {}),
                                            "skipped": len(skipped), "skipped_paths": skipped,
                                            **({"descriptors": metrics["descriptors"], "descriptor": configured}
                                               if "descriptors" in metrics else {})})

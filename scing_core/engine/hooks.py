@@ -26,7 +26,7 @@ def checkpoint_state(ctx: TrainContext, stage, epoch: int, step_in_epoch: int) -
         "config": to_dict(ctx.cfg),
         "num_classes": ctx.model.num_classes,
         "activation": ctx.model.backbone.activation,   # what was built: a reload rebuilds the same network
-        "num_cams": ctx.dataset.num_cams,
+        "num_cams": ctx.model.backbone.sie_cameras,   # SIE embeddings built (0: none), what a reload builds
     }
 
 

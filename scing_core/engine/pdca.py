@@ -19,17 +19,14 @@ from scing_core.models import ImageFeatures
 
 
 def pdca_enabled(cfg, model) -> bool:
-    """Whether stage 1 runs PDCA; a ConfigError when ``loss.lambda_con > 0`` cannot be honoured."""
+    """Whether stage 1 runs PDCA; a ConfigError when ``loss.lambda_con > 0`` cannot be honoured by the
+    method (the config's own rules, e.g. two views per image, are checked when it resolves)."""
     if cfg.loss.lambda_con <= 0:
         return False
     if not model.uses_condition:
         raise ConfigError(
             f"loss.lambda_con={cfg.loss.lambda_con} asks for PDCA, but method '{cfg.model.method}' does not condition "
             "its prompts on the image; use model.method=scing (or cocoop), or set loss.lambda_con=0")
-    if cfg.perturb.views_per_image < 2:
-        raise ConfigError(
-            f"PDCA compares two perturbed views per image but perturb.views_per_image={cfg.perturb.views_per_image}; "
-            "set perturb.views_per_image=2 or more, or loss.lambda_con=0")
     return True
 
 

@@ -10,6 +10,7 @@ import traceback
 import torch
 
 from scing_core.config import TrainConfig, save_config, to_dict
+from scing_core.config.recipes import describe_recipe
 from scing_core.engine import distributed
 from scing_core.data.val_split import hold_out_validation
 from scing_core.runs.checkpoints import load_checkpoint
@@ -46,7 +47,10 @@ def build_context(cfg: TrainConfig, run: RunDir, hooks=()) -> TrainContext:
     if cfg.model_selection == "val":
         dataset, validation = hold_out_validation(dataset, cfg.data.val_ids, min_train_ids=cfg.data.ids_per_batch)
     seed_everything(cfg.seed)
-    model = build_model(cfg, dataset.num_train_pids, dataset.num_cams).to(device)
+    if cfg.model.sie and not dataset.real_cameras:
+        log.warning("model.sie: %s's camera ids are not cameras (occluded / whole-body image kinds): trained "
+                    "without SIE", dataset.name)
+    model = build_model(cfg, dataset.num_train_pids, dataset.sie_cameras).to(device)
     pdca = pdca_enabled(cfg, model)   # decided once, before any work: a ConfigError when it cannot run
     events = EventWriter(run.events, enabled=dist.is_main)
     return TrainContext(cfg, run, model, dataset, device, events, dist, hooks=list(hooks), validation=validation,
@@ -121,6 +125,7 @@ def _train(cfg: TrainConfig, run: RunDir, resume: bool, hooks, ctx_out) -> dict:
     ctx.emit("run_started", run_dir=str(run.root), method=cfg.model.method, dataset=cfg.data.dataset,
              resume=bool(state), world_size=ctx.dist.world_size, device=str(ctx.device),
              activation=ctx.model.backbone.activation, cpu_threads=torch.get_num_threads(),
+             recipe=describe_recipe(to_dict(cfg)), sie_cameras=ctx.model.backbone.sie_cameras,
              config=to_dict(cfg) if not state else None)   # a launcher's job starts "resumed" from config.yaml alone
     status, metrics = "failed", {}
     try:

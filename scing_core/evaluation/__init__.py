@@ -14,10 +14,10 @@ Public names (contracts, see docs/design.md):
 
 from scing_core.evaluation.artifacts import EvalArtifacts, evaluate_features, load_eval_artifacts, save_eval_artifacts
 from scing_core.evaluation.distances import compute_distance, l2_normalize
-from scing_core.evaluation.features import FeatureSet, extract_features
+from scing_core.evaluation.features import FeatureSet, evaluation_amp, extract_features
 from scing_core.evaluation.index import topk_search
 from scing_core.evaluation.metrics import RankResult, evaluate_rank, metrics_of
-from scing_core.evaluation.reranking import k_reciprocal_rerank
+from scing_core.evaluation.reranking import Reranking, k_reciprocal_rerank
 from scing_core.evaluation.roc import DistanceHistograms, RocCurve, pair_distance_histograms, roc_curve
 
 __all__ = [
@@ -32,6 +32,8 @@ __all__ = [
     "metrics_of",
     "extract_features",
     "k_reciprocal_rerank",
+    "evaluation_amp",
+    "Reranking",
     "l2_normalize",
     "load_eval_artifacts",
     "pair_distance_histograms",

@@ -31,7 +31,7 @@ from scing_core.errors import InputError, RunDirError
 from scing_core.evaluation.distances import compute_distance
 from scing_core.evaluation.features import FeatureSet
 from scing_core.evaluation.metrics import RankResult, evaluate_rank
-from scing_core.evaluation.reranking import k_reciprocal_rerank
+from scing_core.evaluation.reranking import Reranking, k_reciprocal_rerank
 from scing_core.evaluation.validation import DEFAULT_CHUNK_BYTES, iter_row_chunks, rows_per_chunk
 
 ARTIFACT_FILES = ("query_features.npy", "gallery_features.npy", "query.json", "gallery.json", "topk_indices.npy",
@@ -54,13 +54,14 @@ class EvalArtifacts:
     metrics: dict
 
 
-def evaluate_features(query: FeatureSet, gallery: FeatureSet, metric: str = "cosine", rerank: bool = False,
-                      max_rank: int = 50, *, device: str | torch.device | None = None, k1: int = 20, k2: int = 6,
-                      lambda_value: float = 0.3) -> tuple[np.ndarray, RankResult]:
+def evaluate_features(query: FeatureSet, gallery: FeatureSet, metric: str = "cosine",
+                      rerank: "bool | Reranking" = False, max_rank: int = 50, *,
+                      device: str | torch.device | None = None) -> tuple[np.ndarray, RankResult]:
     """Distances (float32 numpy, num_query x num_gallery) and ranking metrics of two feature sets.
 
     ``metric`` is ``cosine`` or ``euclidean`` on L2-normalised features; with ``rerank`` the
-    distances are k-reciprocal re-ranked ones (k1, k2, lambda_value) instead, which the re-ranking
+    distances are k-reciprocal re-ranked ones instead (``True``: CLIP-ReID's k1 = 50, k2 = 15, lambda = 0.3;
+    a :class:`Reranking` for others), which the re-ranking
     computes from squared Euclidean distances whatever ``metric`` says. ``device`` (default: the
     features' device) is where distances and metrics are computed.
     """
@@ -68,7 +69,8 @@ def evaluate_features(query: FeatureSet, gallery: FeatureSet, metric: str = "cos
     if device is not None:
         qf, gf = qf.to(device), gf.to(device)
     if rerank:
-        distmat = k_reciprocal_rerank(qf, gf, k1=k1, k2=k2, lambda_value=lambda_value)
+        params = rerank if isinstance(rerank, Reranking) else Reranking()
+        distmat = k_reciprocal_rerank(qf, gf, k1=params.k1, k2=params.k2, lambda_value=params.lambda_value)
         ranked = torch.from_numpy(distmat).to(qf.device)
     else:
         ranked = compute_distance(qf, gf, metric=metric)

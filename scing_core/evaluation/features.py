@@ -48,8 +48,15 @@ class FeatureSet:
         return int(self.features.shape[0])
 
 
+def evaluation_amp(cfg, device: torch.device) -> bool:
+    """Features for evaluation under autocast: only on a GPU, when the config's ``eval_precision: amp``
+    asks (fp32 by default, as CLIP-ReID's test) and its ``amp`` is not off."""
+    return device.type == "cuda" and cfg.eval_precision == "amp" and cfg.amp != "off"
+
+
 def extract_features(model: torch.nn.Module, loader: Iterable, device: str | torch.device = "cpu",
-                     flip: bool = False, amp: bool = True, progress: bool = True) -> FeatureSet:
+                     flip: bool = False, amp: bool = False, progress: bool = True,
+                     cameras: bool = True) -> FeatureSet:
     """Run ``model`` over ``loader`` in inference mode and collect the descriptors.
 
     Args:
@@ -58,8 +65,10 @@ def extract_features(model: torch.nn.Module, loader: Iterable, device: str | tor
             gives the paths.
         device: where the model runs (it is moved there).
         flip: average each descriptor with that of the horizontally flipped image.
-        amp: float16 autocast, on CUDA only (ignored on CPU).
+        amp: float16 autocast, on CUDA only (ignored on CPU); default fp32 (:func:`evaluation_amp`).
         progress: show a tqdm progress bar.
+        cameras: pass the images' camera ids to the model; False passes -1 (unknown camera: images
+            from cameras the model was not trained with; an SIE model then adds its mean camera vector).
 
     Returns:
         A :class:`FeatureSet` in loader order (float32 features on the CPU).
@@ -76,8 +85,8 @@ def extract_features(model: torch.nn.Module, loader: Iterable, device: str | tor
                 if batch is None:
                     continue
                 images, batch_pids, batch_camids, indices = batch
-                chunks.append(_describe(model, images.to(device, non_blocking=True),
-                                        torch.as_tensor(batch_camids).to(device), flip))
+                cams = torch.as_tensor(batch_camids) if cameras else torch.full((len(batch_pids),), -1)
+                chunks.append(_describe(model, images.to(device, non_blocking=True), cams.to(device), flip))
                 pids.append(np.asarray(batch_pids, dtype=np.int64))
                 camids.append(np.asarray(batch_camids, dtype=np.int64))
                 paths += [samples[int(index)].path for index in indices]

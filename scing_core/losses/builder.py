@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from scing_core.config.checks import CHOICES, TRIPLET_FEATURES
+from scing_core.config.checks import CHOICES, RANGES, check_stage2_weights
 from scing_core.config.schema import LossConfig
 from scing_core.errors import ConfigError, InputError
 from scing_core.losses.consistency import consistency_loss
@@ -21,8 +21,6 @@ from scing_core.losses.i2t_ce import i2t_ce_loss
 from scing_core.losses.supcon import supcon_loss
 from scing_core.losses.triplet import batch_hard_triplet_loss
 from scing_core.losses.xm_triplet import xm_triplet_loss
-
-_STAGE2_WEIGHTS = ("w_i2t_ce", "w_xm_triplet", "w_id", "w_triplet")
 
 
 def _require(condition: bool, key: str, value: Any, rule: str) -> None:
@@ -33,20 +31,15 @@ def _require(condition: bool, key: str, value: Any, rule: str) -> None:
 
 
 def _validate(cfg: LossConfig) -> None:
-    """Reject loss settings that would train on a wrong or undefined objective."""
-    _require(cfg.temperature > 0, "temperature", cfg.temperature, "> 0")
-    _require(cfg.lambda_con >= 0, "lambda_con", cfg.lambda_con, ">= 0 (0 turns PDCA off)")
-    for key in _STAGE2_WEIGHTS:
-        _require(getattr(cfg, key) >= 0, key, getattr(cfg, key), ">= 0 (0 skips the term)")
-    _require(cfg.xm_margin >= 0, "xm_margin", cfg.xm_margin, ">= 0")
-    _require(0 <= cfg.label_smoothing < 1, "label_smoothing", cfg.label_smoothing, "in [0, 1)")
-    _require(cfg.i2t_logit_scale >= 0, "i2t_logit_scale", cfg.i2t_logit_scale, ">= 0 (0 = the CLIP model's scale)")
+    """Reject loss settings that would train on a wrong or undefined objective (the config's own rules:
+    a LossConfig built by hand, not resolved, is checked the same way)."""
+    for key, (rule, allowed) in RANGES.items():
+        if key.startswith("loss."):
+            value = getattr(cfg, key[len("loss."):])
+            _require(rule(value), key[len("loss."):], list(value) if isinstance(value, tuple) else value, allowed)
     for key in ("supcon_similarity", "i2t_similarity"):
         allowed = CHOICES[f"loss.{key}"]
         _require(getattr(cfg, key) in allowed, key, getattr(cfg, key), "one of " + ", ".join(allowed))
-    features = tuple(cfg.triplet_features)
-    _require(bool(features) and set(features) <= set(TRIPLET_FEATURES) and len(set(features)) == len(features),
-             "triplet_features", list(features), "a non-empty list of distinct names from " + ", ".join(TRIPLET_FEATURES))
 
 
 def _sum_and_report(terms: list[tuple[str, float, torch.Tensor]]) -> tuple[torch.Tensor, dict[str, float]]:
@@ -123,11 +116,7 @@ class Stage2Loss:
 
     def __init__(self, loss_cfg: LossConfig) -> None:
         _validate(loss_cfg)
-        if all(getattr(loss_cfg, key) == 0 for key in _STAGE2_WEIGHTS):
-            raise ConfigError(
-                "every stage-2 loss weight is 0 (" + ", ".join(f"loss.{key}" for key in _STAGE2_WEIGHTS)
-                + "): nothing would train; set at least one, e.g. loss.w_i2t_ce=1"
-            )
+        check_stage2_weights(loss_cfg)
         self.cfg = loss_cfg
 
     def _term_functions(

@@ -19,15 +19,17 @@ def create_reid_model(model_cfg: ModelConfig, image_size: tuple[int, int], num_c
     """Build ``model_cfg.method`` over ``model_cfg.arch`` at ``image_size`` (H, W) for ``num_classes`` identities.
 
     Weights come from ``model_cfg.pretrained`` (an open_clip tag or a local file; "" = random init).
-    With ``model_cfg.sie`` the backbone gets one SIE camera embedding per camera (``num_cams``).
+    With ``model_cfg.sie`` the backbone gets one SIE camera embedding per camera of the training set
+    (``num_cams``: its real cameras; 0 where its camera ids are not cameras, e.g. P-DukeMTMC's image
+    kinds, and then no SIE is built).
     The prompt learner is built after the weights are loaded, so its fixed prompt words are
     embedded with the pre-trained token embedding.
     """
     METHODS.get(model_cfg.method)  # an unknown method fails before any building
     if num_classes < 1:
         raise ConfigError(f"num_classes must be >= 1 (identities in the training set), got {num_classes}")
-    if model_cfg.sie and num_cams < 1:
-        raise ConfigError("model.sie needs the number of cameras of the training set (num_cams >= 1)")
+    if num_cams < 0:
+        raise ConfigError(f"num_cams must be >= 0 (cameras of the training set), got {num_cams}")
     backbone = create_backbone(
         model_cfg.arch,
         pretrained=model_cfg.pretrained or None,

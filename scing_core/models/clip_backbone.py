@@ -7,7 +7,9 @@ Building never loads weights by itself: :func:`scing_core.models.weights.load_pr
 
 SIE (side information embedding): ``sie_coef * sie_embed[cam]`` is added to the CLS token only —
 the project's reading of the paper (docs/design.md), and what CLIP-ReID's code does too
-(``x[:, 0] = x[:, 0] + cv_emb``); TransReID, where SIE comes from, adds it to every token.
+(``x[:, 0] = x[:, 0] + cv_emb``); TransReID, where SIE comes from, adds it to every token. A test
+image from a camera the training set does not have (camera id -1: another dataset's test set) gets
+the mean of the learned camera embeddings: the project's reading (docs/fidelity.md, "SIE").
 """
 
 from __future__ import annotations
@@ -133,6 +135,25 @@ class ClipBackbone(nn.Module):
         return visual.conv1.out_channels if self.is_vit else visual.attnpool.k_proj.in_features
 
     @property
+    def sie_cameras(self) -> int:
+        """SIE camera embeddings this backbone has (0: no SIE)."""
+        return 0 if self.sie_embed is None else int(self.sie_embed.shape[0])
+
+    def camera_embeddings(self, cams: torch.Tensor) -> torch.Tensor:
+        """SIE vectors [B, D] of camera ids ``cams`` [B]; an id of -1 is an unknown camera (a test set whose
+        cameras are not the training set's) and gets the mean of the learned camera embeddings."""
+        if self.training:   # the training set's own cameras; no host sync per step
+            return self.sie_embed[cams]
+        known = cams >= 0
+        if int(cams.max()) >= self.sie_cameras:
+            raise InputError(f"camera id {int(cams.max())} is not one of the training set's {self.sie_cameras} "
+                             "cameras; evaluate another dataset's images with unknown cameras (-1)")
+        vectors = self.sie_embed[cams.clamp(min=0)]
+        if bool(known.all()):
+            return vectors
+        return torch.where(known[:, None], vectors, self.sie_embed.mean(0, keepdim=True).expand_as(vectors))
+
+    @property
     def embed_dim(self) -> int:
         """E: width of the joint image-text space (512 for ViT-B-16, 1024 for RN50)."""
         visual = self.clip.visual
@@ -175,7 +196,7 @@ class ClipBackbone(nn.Module):
         x = x.flatten(2).transpose(1, 2)  # [B, gh*gw, D]
         cls = visual.class_embedding.to(x.dtype).view(1, 1, -1).expand(x.shape[0], -1, -1)
         if self.sie_embed is not None and cams is not None:
-            cls = cls + self.sie_coef * self.sie_embed[cams].to(x.dtype).unsqueeze(1)
+            cls = cls + self.sie_coef * self.camera_embeddings(cams).to(x.dtype).unsqueeze(1)
         x = torch.cat([cls, x], dim=1) + visual.positional_embedding.to(x.dtype)
         x = visual.ln_pre(visual.patch_dropout(x))
         transformer = visual.transformer

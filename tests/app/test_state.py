@@ -318,7 +318,8 @@ def test_curves_keep_the_first_config_and_sum_process_time_over_resumes():
                         "n_cond": 2, "gate": True},
               "stage1": {"epochs": 2, "lr": 0.01, "scheduler": "constant"}, "stage2": {"epochs": 3, "lr": 0.001}}
     curves = TrainingCurves()
-    curves.add([{"type": "run_started", "config": config, "device": "cpu", "world_size": 1},
+    recipe = "CLIP-ReID's official recipe for the losses and batching; not its schedule: stage 1 lr 0.01 (official 0.00035)"
+    curves.add([{"type": "run_started", "config": config, "device": "cpu", "world_size": 1, "recipe": recipe},
                 {"type": "run_finished", "status": "stopped", "seconds": 60},
                 {"type": "run_started", "config": None, "resume": True, "device": "cpu"},
                 {"type": "run_finished", "status": "completed", "seconds": 30}])
@@ -327,6 +328,7 @@ def test_curves_keep_the_first_config_and_sum_process_time_over_resumes():
     assert rows["model"].startswith("scing-tiny · stride 16") and "random init" in rows["model"]
     assert rows["prompts"] == "4 tokens · condition 2 · gate on" and rows["seed"] == "3 · cpu"
     assert describe_config(None) == []
+    assert dict(describe_config(curves.config, curves.device, recipe=curves.recipe))["recipe"] == recipe
 
 
 def test_distances_keep_significant_digits_when_features_are_nearly_collinear():

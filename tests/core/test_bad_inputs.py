@@ -15,7 +15,7 @@ from scing_core.runs.layout import RunDir
 from scing_core.runs.lock import RunLock
 from scing_core.errors import RunDirError
 
-from tests.support import quick_overrides
+from tests.support import strict_json, quick_overrides
 
 # (override, what the one-line error must say)
 BAD_OVERRIDES = [
@@ -181,6 +181,34 @@ def test_eval_folder_that_cannot_be_written_is_one_line_before_extracting(finish
         shutil.move(saved, finished_run / "eval")
 
 
+@pytest.mark.slow
+def test_an_earlier_evaluations_folder_that_cannot_be_written_is_one_line_before_extracting(finished_run, capsys,
+                                                                                           monkeypatch):
+    """eval/ is fine but eval/<dataset>/ of a first evaluation was made immutable (or is a file)."""
+    import shutil
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("features were extracted although the dataset's eval folder cannot be written")
+
+    monkeypatch.setattr("scing_core.cli.evaluate.load_run_model", refuse)
+    folder = finished_run / "eval" / "synthped"
+    if _immutable(folder):
+        try:
+            assert scing(["eval", "--run-dir", str(finished_run)]) == 2
+            _one_line_error(capsys, r"eval folder of synthped .* is not writable \(Operation not permitted\)")
+        finally:
+            subprocess.call(["chattr", "-i", str(folder)])
+    saved = finished_run.parent / "synthped.keep"
+    shutil.move(folder, saved)
+    folder.write_text("a file where the dataset's eval folder belongs")
+    try:
+        assert scing(["eval", "--run-dir", str(finished_run)]) == 2
+        _one_line_error(capsys, r"eval folder of synthped .*synthped' cannot be created: .* is a file")
+    finally:
+        folder.unlink()
+        shutil.move(saved, folder)
+
+
 @pytest.mark.parametrize("command", [["figures", "--eval-dir", "EVAL"], ["ranking", "--eval-dir", "EVAL"],
                                      ["gap", "--run-dir", "RUN"], ["robustness", "--run-dir", "RUN"]])
 def test_out_that_is_an_existing_folder_is_one_line(tmp_path, capsys, command):
@@ -200,7 +228,7 @@ def test_eval_and_extract_count_the_images_they_skip_and_strict_refuses(finished
     broken.write_bytes(b"not an image")
     capsys.readouterr()
     assert scing(["eval", "--run-dir", str(finished_run), "--dataset", "synthped", "--root", str(data), "--json"]) == 0
-    metrics = json.loads(capsys.readouterr().out)["synthped"]
+    metrics = strict_json(capsys.readouterr().out)["synthped"]
     assert metrics["skipped"] == 1 and metrics["skipped_paths"] == [str(broken)]
     assert scing(["eval", "--run-dir", str(finished_run), "--dataset", "synthped", "--root", str(data)]) == 0
     assert "skipped 1 unreadable image(s)" in capsys.readouterr().out
@@ -216,3 +244,73 @@ def test_eval_and_extract_count_the_images_they_skip_and_strict_refuses(finished
     assert list(np.load(out)["skipped"]) == [str(broken)]
     assert scing(["extract", "--checkpoint", last, "--images", str(data / "query"), "--out", str(out), "--strict"]) == 2
     _one_line_error(capsys, r"1 of \d+ images could not be read", after_progress=True)
+
+
+# -- every numeric key of the schema is checked when the config resolves --------------------------------------
+def _numeric_keys(cls=None, prefix: str = "") -> list[str]:
+    """Every int / float / tuple-of-numbers key of TrainConfig, dotted (bools are switches, not numbers)."""
+    import dataclasses
+    import typing
+
+    from scing_core.config.schema import TrainConfig
+
+    cls = cls or TrainConfig
+    keys = []
+    for name, hint in typing.get_type_hints(cls).items():
+        if dataclasses.is_dataclass(hint):
+            keys += _numeric_keys(hint, f"{prefix}{name}.")
+        elif hint in (int, float) or (typing.get_origin(hint) is tuple
+                                       and set(typing.get_args(hint)) - {Ellipsis} <= {int, float}):
+            keys.append(prefix + name)
+    return keys
+
+
+NUMERIC_KEYS = _numeric_keys()
+# values tried for each key (through the public resolution path): one at least must be refused naming the key
+SCALAR_TRIES, TUPLE_TRIES = ("-1", "-0.5", "0", "1.5"), ("[]", "[-1]", "[0,0,0]", "[-1,-1,-1]")
+
+
+def test_the_schema_has_the_numeric_keys_the_generated_test_expects():
+    assert len(NUMERIC_KEYS) >= 60 and "loss.temperature" in NUMERIC_KEYS and "stage2.bias_lr_factor" in NUMERIC_KEYS
+    assert "model.sie" not in NUMERIC_KEYS
+
+
+@pytest.mark.parametrize("key", NUMERIC_KEYS)
+def test_every_numeric_key_refuses_a_value_outside_its_range_naming_the_key(key):
+    from scing_core.config import resolve_config
+    from scing_core.errors import ConfigError
+
+    tuple_key = key in {"data.image_size", "data.mean", "data.std", "stage1.milestones", "stage2.milestones"}
+    refused = []
+    for value in TUPLE_TRIES if tuple_key else SCALAR_TRIES:
+        try:
+            resolve_config("synthped/scing/quick", [f"{key}={value}"])
+        except ConfigError as exc:
+            assert key in str(exc), f"{key}={value}: the error does not name the key: {exc}"
+            refused.append(value)
+    assert refused, f"{key}: none of {TUPLE_TRIES if tuple_key else SCALAR_TRIES} is refused when the config resolves"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["loss.temperature=-1"], r"loss\.temperature = -1(\.0)? .*> 0"),
+    (["loss.label_smoothing=1.5"], r"loss\.label_smoothing = 1\.5 .*\[0, 1\)"),
+    (["loss.w_i2t_ce=0", "loss.w_xm_triplet=0", "loss.w_id=0", "loss.w_triplet=0"], r"every stage-2 loss weight is 0"),
+    (["model.n_cond=5"], r"model\.n_cond = 5 must be <= model\.n_ctx = 4"),
+    (["loss.lambda_con=1", "perturb.views_per_image=1"], r"perturb\.views_per_image = 1; set it to 2"),
+])
+def test_print_config_and_a_study_plan_refuse_what_training_would(tmp_path, capsys, overrides, message):
+    """The checks run when the config resolves: before stage 1 trains, in --print-config, in a plan."""
+    import re
+
+    from scing_core.errors import ConfigError
+    from scing_core.study.plan import load_plan
+
+    assert scing(["train", "--config", "synthped/scing/quick", "--print-config", *overrides]) == 2
+    _one_line_error(capsys, message)
+    plan = tmp_path / "bad.yaml"
+    plan.write_text("title: bad\nseeds: 1\nreference: scing\noverrides: " + json.dumps(overrides) + "\nrows:\n"
+                    "  - {name: scing, title: SCING, preset: synthped/scing/quick}\n"
+                    "  - {name: cocoop, title: CoCoOp, preset: synthped/cocoop/quick}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_plan(str(plan))
+    assert re.search(message, str(caught.value)) and "row 'scing'" in str(caught.value)

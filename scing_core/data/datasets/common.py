@@ -128,6 +128,7 @@ def build_dataset(
     folders: dict[str, object],
     num_cams: int | None,
     extras: dict | None = None,
+    real_cameras: bool = True,
 ) -> ReIDDataset:
     """Check every split is non-empty (train may be absent: then ``extras['test_only']``), sort
     each split by path, relabel train pids 0..N-1 and return the dataset."""
@@ -147,6 +148,7 @@ def build_dataset(
         gallery=[ReIDSample(*r) for r in ordered["gallery"]],
         num_cams=cams,
         extras=extras,
+        real_cameras=real_cameras,
     )
 
 

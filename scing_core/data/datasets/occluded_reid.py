@@ -34,4 +34,5 @@ def load_occluded_reid(root: str) -> ReIDDataset:
     gallery, bad_gallery = parse_body_images(ddir / WHOLE_DIR, WHOLE_CAMID)
     warn_unparsable("occluded_reid", bad_query + bad_gallery)
     folders = {"query": ddir / OCCLUDED_DIR, "gallery": ddir / WHOLE_DIR}
-    return build_dataset("occluded_reid", ddir, {"query": query, "gallery": gallery}, folders, num_cams=2)
+    return build_dataset("occluded_reid", ddir, {"query": query, "gallery": gallery}, folders, num_cams=2,
+                         real_cameras=False)   # camid = image kind (occluded 0 / whole body 1), not a camera

@@ -5,7 +5,8 @@ Pid relabelling: the two train folders hold images of the same people, so a pid 
 ``train/whole_body_images`` and ``train/occluded_body_images`` is one identity. Train pids are
 relabelled 0..N-1 over the union of the two folders, in sorted order of the original pids.
 camid says the kind of image (occluded 0, whole body 1) in every split, so a query (occluded)
-is never compared with a gallery image of "its own camera".
+is never compared with a gallery image of "its own camera". These are not cameras
+(``real_cameras=False``): SIE is not used on this dataset (docs/fidelity.md, "SIE").
 """
 
 from __future__ import annotations
@@ -56,4 +57,5 @@ def load_p_dukemtmc(root: str) -> ReIDDataset:
         "gallery": parsed["gallery"],
     }
     folders = {"train": ddir / "train", "query": ddir / SUBDIRS["query"], "gallery": ddir / SUBDIRS["gallery"]}
-    return build_dataset("p_dukemtmc", ddir, splits, folders, num_cams=2)
+    return build_dataset("p_dukemtmc", ddir, splits, folders, num_cams=2,
+                         real_cameras=False)   # camid = image kind (occluded 0 / whole body 1), not a camera

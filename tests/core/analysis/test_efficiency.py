@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -10,6 +9,8 @@ from scing_core.analysis.efficiency import measure_method
 from scing_core.cli import run_main
 from scing_core.cli.efficiency import main, parse_image_size
 from scing_core.errors import InputError
+
+from tests.support import strict_json
 
 TINY = dict(arch="scing-tiny", num_classes=10, stride=12, image_size=(64, 32))
 
@@ -29,7 +30,7 @@ def tiny_inference_macs() -> tuple[int, int, int]:
 
 def test_efficiency_json_has_method_deltas_and_identical_inference_cost(capsys):
     assert main(["--arch", "scing-tiny", "--image-size", "64x32", "--num-classes", "10", "--repeats", "1", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    report = strict_json(capsys.readouterr().out)
     rows = {row["method"]: row for row in report["rows"]}
     assert list(rows) == ["clipreid", "cocoop", "scing"]
     base = rows["clipreid"]["train_params"]
@@ -73,3 +74,23 @@ def test_vit_b16_stride12_matches_paper_table4_structure():
     assert scing.macs_complete == clipreid.macs_complete > scing.macs_linear
     assert round(scing.flops_layer_hooks / 1e9, 2) == 24.14  # the paper's FLOPs figure
     assert round(clipreid.inference_params / 1e6, 2) == 86.20
+
+
+def test_json_without_latency_is_strict_json_with_null(capsys):
+    """--repeats 0 measures no latency: null in the JSON (NaN is not JSON; jq would reject the output)."""
+    assert main(["--arch", "scing-tiny", "--image-size", "64x32", "--num-classes", "10", "--repeats", "0",
+                 "--methods", "clipreid", "--json"]) == 0
+    report = strict_json(capsys.readouterr().out)
+    assert report["rows"][0]["latency_ms"] is None
+
+
+def test_paper_note_prints_the_parameter_difference_and_what_makes_ours():
+    from scing_core.cli.efficiency import _paper_note
+
+    rows = [measure_method(m, latency_repeats=0, **TINY) for m in ("clipreid", "cocoop", "scing")]
+    note = _paper_note(rows, "ViT-B-16", 12, (256, 128))
+    delta = (rows[2].train_params - rows[0].train_params) / 1e6   # tiny: the MLP 64->4->64 and the gate 64->64
+    assert f"scing - clipreid: {delta:+.3f} M here, +0.40 M in the paper" in note
+    assert "condition_mlp 64->4->64" in note and "gate 64->64" in note and "the sizes we read" in note
+    assert "the same setting" not in note
+    assert "not comparable" in _paper_note(rows, "ViT-B-16", 16, (256, 128))

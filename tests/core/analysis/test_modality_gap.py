@@ -3,7 +3,6 @@ machinery (numba cache, one fit at a time), embeddings of tiny runs, the figure 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import threading
@@ -25,6 +24,8 @@ from scing_core.analysis.modality_gap import (
 from scing_core.analysis.projection import pca_2d
 from scing_core.runs.trained import load_prototypes
 from scing_core.errors import InputError
+
+from tests.support import strict_json
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -220,7 +221,7 @@ def test_gap_command_prints_metrics_per_run_as_json(tiny_runs, tmp_path, capsys)
     code = scing(["gap", "--run-dir", str(tiny_runs["cocoop"]), "--run-dir", str(tiny_runs["scing"]), "--ids", "3",
                   "--images-per-id", "2", "--projection", "pca", "--device", "cpu", "--out", str(out), "--json"])
     assert code == 0
-    report = json.loads(capsys.readouterr().out)
+    report = strict_json(capsys.readouterr().out)
     assert set(report) == {"cocoop", "scing"}
     for row in report.values():
         assert row["num_ids"] == 3 and row["text_kind"] == "conditioned"

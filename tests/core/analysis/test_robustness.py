@@ -17,6 +17,8 @@ from scing_core.analysis.robustness import (
 )
 from scing_core.errors import InputError
 
+from tests.support import strict_json
+
 HEIGHT, WIDTH = 64, 32
 
 
@@ -126,7 +128,7 @@ def test_robustness_command_prints_json_curves(tiny_runs, tmp_path, capsys):
     code = scing(["robustness", "--run-dir", str(tiny_runs["clipreid"]), "--run-dir", str(tiny_runs["scing"]),
                   "--fractions", "0,0.6", "--device", "cpu", "--out", str(out), "--json"])
     assert code == 0
-    curves = json.loads(capsys.readouterr().out)
+    curves = strict_json(capsys.readouterr().out)
     assert curves["fractions"] == [0.0, 0.6] and curves["modes"] == ["occlude", "erase"]
     for run in curves["runs"].values():
         for mode in ("occlude", "erase"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 
 import numpy as np
@@ -27,6 +26,8 @@ from scing_core.config.schema import DataConfig, ModelConfig, TrainConfig
 from scing_core.data import load_dataset
 from scing_core.errors import InputError, RegistryError
 from scing_core.models import build_model
+
+from tests.support import strict_json
 
 
 def tiny_bundle(root=None, image_size=(64, 32), arch="scing-tiny", stride=16, method="clipreid", classes=16):
@@ -321,7 +322,7 @@ def test_scing_cam_draws_the_grid_and_prints_person_shares(tiny_runs, tiny_synth
     args = ["cam", "--run-dir", str(tiny_runs["clipreid"]), "--run-dir", str(tiny_runs["scing"]),
             "--image", *images, "--method", "gradcam++", "--device", "cpu", "--out", str(out), "--json"]
     assert scing(args) == 0
-    report = json.loads(capsys.readouterr().out)
+    report = strict_json(capsys.readouterr().out)
     assert out.is_file() and out.with_suffix(".pdf").is_file() and report["figure"] == str(out)
     assert [(r["run"], r["image"]) for r in report["results"]] == [(run, i) for run in ("clipreid", "scing") for i in images]
     assert all(0.0 <= r["person_share"] <= 1.0 for r in report["results"])

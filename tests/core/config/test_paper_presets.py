@@ -89,10 +89,14 @@ def test_plain_variant_is_clipreids_shipped_config_without_sie_or_overlap():
     ("occluded_reid", "market1501", ("occluded_reid",)),
 ])
 def test_tables_1_and_2_presets_train_every_method_on_the_row_dataset(dataset, trained_on, tested_on):
+    """``sie: true`` asks for SIE where the training set's camera ids are cameras: P-DukeMTMC's are image
+    kinds, so its runs build none (tests/core/models/test_sie_cameras.py); for SCING and CoCoOp SIE is the
+    project's reading, and ``DATASET/METHOD/nosie`` the other one, one switch apart."""
     for method in ("clipreid", "cocoop", "scing"):
         cfg = resolve_config(f"{dataset}/{method}")
         assert cfg.data.dataset == trained_on and cfg.data.test_datasets == tested_on
         assert (cfg.model.stride, cfg.model.sie, cfg.data.image_size) == (12, True, (256, 128))
+        assert differing_keys(f"{dataset}/{method}", f"{dataset}/{method}/nosie") == {"model.sie"}
 
 
 def test_both_recipes_set_the_same_keys_so_a_recipe_variant_replaces_the_other_entirely():

@@ -1,6 +1,5 @@
 """`scing eval` and `scing extract` end to end on a trained tiny run."""
 
-import json
 
 import numpy as np
 import pytest
@@ -9,9 +8,9 @@ from scing_core import api
 from scing_core.cli import main as scing
 from scing_core.cli.evaluate import main as eval_main
 from scing_core.cli.extract import main as extract_main
-from scing_core.errors import RunDirError
+from scing_core.errors import ConfigError, RunDirError
 
-from tests.support import quick_overrides
+from tests.support import strict_json, quick_overrides
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +25,7 @@ def trained_run(tiny_synthped, tmp_path_factory):
 
 def test_eval_writes_artefacts_the_api_loads_without_recomputing(trained_run, capsys):
     assert eval_main(["--run-dir", str(trained_run), "--checkpoint", "last", "--flip", "--json"]) == 0
-    results = json.loads(capsys.readouterr().out)
+    results = strict_json(capsys.readouterr().out)
     metrics = results["synthped"]
     assert 0 <= metrics["mAP"] <= 1 and metrics["flip"] is True
     art = api.load_eval(trained_run, "synthped_flip")
@@ -37,7 +36,7 @@ def test_eval_writes_artefacts_the_api_loads_without_recomputing(trained_run, ca
 
 def test_eval_reports_every_descriptor_beside_the_runs_own(trained_run, capsys):
     assert eval_main(["--run-dir", str(trained_run), "--json"]) == 0
-    metrics = json.loads(capsys.readouterr().out)["synthped"]
+    metrics = strict_json(capsys.readouterr().out)["synthped"]
     assert metrics["descriptor"] == "proj"  # the SCING recipe's g_p (cocoop trains with it)
     assert set(metrics["descriptors"]) == {"concat", "proj", "pre_proj"}
     assert metrics["descriptors"]["proj"]["mAP"] == pytest.approx(metrics["mAP"])
@@ -46,10 +45,24 @@ def test_eval_reports_every_descriptor_beside_the_runs_own(trained_run, capsys):
     assert "descriptors, mAP / R1: concat" in capsys.readouterr().out
 
 
-def test_eval_with_rerank_on_an_explicit_dataset(trained_run, tiny_synthped, capsys):
+def test_eval_with_rerank_uses_clip_reids_parameters_and_says_so(trained_run, tiny_synthped, capsys):
+    """CLIP-ReID's R1_mAP_eval re-ranks with k1=50, k2=15, lambda=0.3: the default, printed and recorded."""
     assert eval_main(["--run-dir", str(trained_run), "--dataset", "synthped", "--root", str(tiny_synthped), "--rerank"]) == 0
-    assert "synthped: mAP" in capsys.readouterr().out
-    assert (trained_run / "eval" / "synthped_rerank" / "metrics.json").exists()
+    out = capsys.readouterr().out
+    assert "synthped: mAP" in out
+    assert "re-ranked: k1=50, k2=15, lambda=0.3 (CLIP-ReID's); ties in gallery order" in out
+    saved = strict_json((trained_run / "eval" / "synthped_rerank" / "metrics.json").read_text())
+    assert saved["rerank"] is True
+    assert saved["rerank_params"] == {"k1": 50, "k2": 15, "lambda_value": 0.3, "ties": "gallery order"}
+    assert eval_main(["--run-dir", str(trained_run), "--dataset", "synthped", "--root", str(tiny_synthped), "--rerank",
+                      "--k1", "20", "--k2", "6", "--json"]) == 0
+    other = strict_json(capsys.readouterr().out)["synthped"]
+    assert other["rerank_params"]["k1"] == 20 and other["eval_dir"].endswith("synthped_rerank-k20-6-0.3")
+
+
+def test_rerank_parameters_without_rerank_are_one_clear_error(trained_run):
+    with pytest.raises(ConfigError, match="add --rerank"):
+        eval_main(["--run-dir", str(trained_run), "--k1", "20"])
 
 
 def test_eval_of_a_folder_that_is_not_a_run_says_so(tmp_path):
@@ -108,3 +121,21 @@ def test_a_run_directory_opens_as_the_workspace_that_holds_it(tmp_path):
     assert api.workspace_of(tmp_path / "ws/b") == ((tmp_path / "ws").resolve(), (tmp_path / "ws/b").resolve())
     assert api.workspace_of(tmp_path / "ws") == ((tmp_path / "ws").resolve(), None)
     assert api.workspace_of(tmp_path / "missing") == ((tmp_path / "missing").resolve(), None)
+
+
+def test_evaluation_extracts_in_fp32_on_a_gpu_unless_amp_is_asked_for(monkeypatch):
+    """CLIP-ReID's test runs in fp32: features for evaluation use autocast only with eval_precision=amp."""
+    import torch
+
+    from scing_core.config import resolve_config
+    from scing_core.engine import evaluate
+
+    seen = []
+    monkeypatch.setattr(evaluate, "extract_features", lambda *a, amp, **k: seen.append(amp))
+    cuda = torch.device("cuda")
+    model = type("Model", (), {"test_feature": "proj"})()
+    for overrides, wanted in (([], False), (["eval_precision=amp"], True), (["eval_precision=amp", "amp=off"], False)):
+        cfg = resolve_config("synthped/scing/quick", overrides)
+        evaluate._extract(model, [None], cfg, cuda, flip=False, progress=False, all_descriptors=False)
+        assert seen.pop() is wanted, overrides
+        assert evaluate.evaluation_amp(cfg, torch.device("cpu")) is False

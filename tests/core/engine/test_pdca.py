@@ -72,7 +72,7 @@ def test_without_pdca_no_perturbed_view_is_encoded(tiny_synthped, tmp_path, monk
 
 @pytest.mark.parametrize("preset, overrides, message", [
     ("occluded_duke/clipreid", ["loss.lambda_con=1.0"], "does not condition its prompts"),
-    ("occluded_duke/scing", ["perturb.views_per_image=1"], "views_per_image=1"),
+    ("occluded_duke/scing", ["perturb.views_per_image=1"], r"perturb\.views_per_image = 1; set it to 2"),
 ])
 def test_pdca_that_cannot_run_is_a_config_error_before_any_work(tiny_synthped, tmp_path, preset, overrides, message):
     with pytest.raises(ConfigError, match=message):

@@ -66,10 +66,11 @@ def test_matches_the_dense_reference_for_many_sizes_and_parameters():
         np.testing.assert_allclose(result, dense_reference(qf, gf, k1, k2, lambda_value), atol=1e-6)
 
 
-def test_default_parameters_match_the_reference_on_a_gallery_larger_than_k1():
+def test_default_parameters_are_clip_reids_and_match_the_reference_on_a_gallery_larger_than_k1():
+    """CLIP-ReID's R1_mAP_eval re-ranks with k1=50, k2=15, lambda=0.3: the defaults."""
     rng = np.random.default_rng(1)
-    qf, gf = clustered_features(rng, 12, 60, 6, 6, 0.6)
-    np.testing.assert_allclose(k_reciprocal_rerank(qf, gf), dense_reference(qf, gf), atol=1e-6)
+    qf, gf = clustered_features(rng, 12, 90, 6, 6, 0.6)
+    np.testing.assert_allclose(k_reciprocal_rerank(qf, gf), dense_reference(qf, gf, 50, 15, 0.3), atol=1e-6)
 
 
 def decoy_problem(num_pairs=4, seed=0):

@@ -13,11 +13,9 @@ from scing_core.errors import ConfigError, InputError
 from scing_core.losses import (
     Stage1Loss,
     Stage2Loss,
-    batch_hard_triplet_loss,
     builder,
     consistency_loss,
     i2t_ce_loss,
-    label_smoothed_ce_loss,
     supcon_loss,
     xm_triplet_loss,
 )
@@ -35,6 +33,26 @@ def stage2_output(num_classes=3, requires_grad=False):
         bn_proj=torch.randn(4, 5),
         logits=[torch.randn(4, num_classes, requires_grad=requires_grad) for _ in range(2)],
     )
+
+
+def official_triplet(features, labels, margin):
+    """CLIP-ReID's loss/triplet_loss.py TripletLoss (normalize_feature=False), restated: Euclidean distances
+    (clamped at 1e-12 before the root), the hardest positive and negative per anchor, then
+    MarginRankingLoss(margin)(dist_an, dist_ap, y=1) = mean(max(0, dist_ap - dist_an + margin))."""
+    squared = (features ** 2).sum(1, keepdim=True)
+    dist = (squared + squared.t() - 2 * features @ features.t()).clamp(min=1e-12).sqrt()
+    same = labels[:, None] == labels[None, :]
+    dist_ap = torch.stack([dist[i][same[i]].max() for i in range(len(labels))])
+    dist_an = torch.stack([dist[i][~same[i]].min() for i in range(len(labels))])
+    return torch.clamp(dist_ap - dist_an + margin, min=0).mean().item()
+
+
+def official_smoothed_ce(logits, labels, epsilon):
+    """CLIP-ReID's CrossEntropyLabelSmooth, restated: targets (1 - eps) * onehot + eps / C, then
+    (-targets * log_softmax).mean(0).sum()."""
+    classes = logits.shape[1]
+    targets = (1 - epsilon) * torch.nn.functional.one_hot(labels, classes).float() + epsilon / classes
+    return (-targets * torch.log_softmax(logits, dim=1)).mean(0).sum().item()
 
 
 def forbid(monkeypatch, *names):
@@ -91,8 +109,8 @@ def test_stage2_total_is_the_weighted_sum_of_all_four_terms():
     expected = {
         "i2t_ce": i2t_ce_loss(out.proj, prototypes, LABELS, 20.0, "cosine", 0.1).item(),
         "xm_triplet": xm_triplet_loss(out.proj, prototypes[LABELS], LABELS, 0.4).item(),
-        "id": sum(label_smoothed_ce_loss(s, LABELS, 0.1).item() for s in out.logits),
-        "triplet": sum(batch_hard_triplet_loss(f, LABELS, 0.3).item() for f in (out.pre_proj, out.proj)),
+        "id": sum(official_smoothed_ce(s, LABELS, 0.1) for s in out.logits),
+        "triplet": sum(official_triplet(f, LABELS, 0.3) for f in (out.pre_proj, out.proj)),
     }
     weights = {"i2t_ce": 1.0, "xm_triplet": 0.5, "id": 0.25, "triplet": 2.0}
     expected["total"] = sum(weights[name] * value for name, value in expected.items())
@@ -107,13 +125,13 @@ def test_stage2_official_clipreid_terms_use_raw_logits_smoothing_and_three_tripl
     cfg = LossConfig(w_i2t_ce=1.0, w_xm_triplet=0.0, w_id=0.25, w_triplet=1.0, label_smoothing=0.1,
                      i2t_similarity="dot", triplet_features=("penultimate", "pre_proj", "proj"))
     total, parts = Stage2Loss(cfg)(out, LABELS, prototypes, 20.0)
-    logits = out.proj @ prototypes.t()
-    smooth = torch.full_like(logits, 0.1 / 3).scatter_add_(1, LABELS[:, None], torch.full((4, 1), 0.9))
-    i2t = -(smooth * torch.log_softmax(logits, dim=1)).sum(1).mean().item()
-    triplet = sum(batch_hard_triplet_loss(f, LABELS, 0.3).item() for f in (out.penultimate, out.pre_proj, out.proj))
+    i2t = official_smoothed_ce(out.proj @ prototypes.t(), LABELS, 0.1)   # processor_clipreid_stage2.py: raw logits
+    triplet = sum(official_triplet(f, LABELS, 0.3) for f in (out.penultimate, out.pre_proj, out.proj))
+    ident = sum(official_smoothed_ce(logits, LABELS, 0.1) for logits in out.logits)
     assert parts["i2t_ce"] == pytest.approx(i2t, rel=1e-6)
     assert parts["triplet"] == pytest.approx(triplet, rel=1e-6)
-    assert total.item() == pytest.approx(i2t + triplet + 0.25 * parts["id"], rel=1e-6)
+    assert parts["id"] == pytest.approx(ident, rel=1e-6)
+    assert total.item() == pytest.approx(i2t + triplet + 0.25 * ident, rel=1e-6)
 
 
 @pytest.mark.parametrize("field,value", [("supcon_similarity", "euclid"), ("i2t_similarity", "l2"),

@@ -113,3 +113,30 @@ def test_malformed_inputs_raise_an_input_error_naming_the_problem(kwargs, messag
     args.update(kwargs)
     with pytest.raises(InputError, match=message):
         supcon_loss(**args)
+
+
+def official_supcon(text_features, image_features, t_label, i_targets, temperature=1.0):
+    """CLIP-ReID's loss/supcontrast.py SupConLoss.forward, restated line by line: the mask of equal labels,
+    raw dot products over the temperature, max-shifted, log-softmax, the mean log-probability of the
+    positives, negated and averaged over the anchors."""
+    mask = torch.eq(t_label.unsqueeze(1).expand(len(t_label), len(i_targets)),
+                    i_targets.unsqueeze(0).expand(len(t_label), len(i_targets))).float()
+    anchor_dot_contrast = torch.div(torch.matmul(text_features, image_features.T), temperature)
+    logits_max, _ = torch.max(anchor_dot_contrast, dim=1, keepdim=True)
+    logits = anchor_dot_contrast - logits_max.detach()
+    log_prob = logits - torch.log(torch.exp(logits).sum(1, keepdim=True))
+    mean_log_prob_pos = (mask * log_prob).sum(1) / mask.sum(1)
+    return -mean_log_prob_pos.mean()
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.5])
+def test_dot_similarity_is_clip_reids_official_supcon_on_the_same_tensors(temperature):
+    """Stage 1 of the official recipe: loss = xent(image, text, y, y) + xent(text, image, y, y), raw features."""
+    torch.manual_seed(3)
+    image, text = torch.randn(8, 6) * 3, torch.randn(8, 6) * 2
+    labels = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])
+    ours = (supcon_loss(image, text, labels, labels, 1.0, temperature, similarity="dot")
+            + supcon_loss(text, image, labels, labels, 1.0, temperature, similarity="dot"))
+    official = official_supcon(image, text, labels, labels, temperature) + official_supcon(text, image, labels, labels,
+                                                                                            temperature)
+    assert ours.item() == pytest.approx(official.item(), rel=1e-6)

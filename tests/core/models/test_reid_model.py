@@ -118,5 +118,7 @@ def test_logit_scale_is_exp_of_clip_scale_without_grad():
 def test_bad_descriptor_settings_are_config_errors():
     with pytest.raises(ConfigError, match="test_feature"):
         make_model(test_feature="both")
-    with pytest.raises(ConfigError, match="sie"):
-        build_model(tiny_config(sie=True), num_classes=3, num_cams=0)
+    with pytest.raises(ConfigError, match="num_cams must be >= 0"):
+        build_model(tiny_config(sie=True), num_classes=3, num_cams=-1)
+    # a training set without real cameras (P-DukeMTMC): sie asks for SIE where there are cameras, none here
+    assert build_model(tiny_config(sie=True), num_classes=3, num_cams=0).backbone.sie_embed is None

@@ -14,7 +14,7 @@ from scing_core.models.clip_backbone import built_activation
 from scing_core.runs.checkpoints import load_checkpoint
 from scing_core.runs.trained import TrainedRun
 
-from tests.support import train_tiny_run
+from tests.support import strict_json, train_tiny_run
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,7 @@ def test_reloaded_run_gives_bit_identical_descriptors_and_metrics(quick_gelu_run
     features = {name: np.load(trained / f"{name}_features.npy") for name in ("query", "gallery")}
     metrics = json.loads((trained / "metrics.json").read_text())
     assert eval_main(["--run-dir", str(quick_gelu_run), "--json"]) == 0
-    reported = json.loads(capsys.readouterr().out)["synthped"]
+    reported = strict_json(capsys.readouterr().out)["synthped"]
     for name, array in features.items():
         assert np.array_equal(np.load(trained / f"{name}_features.npy"), array), name
     assert reported["mAP"] == metrics["mAP"] and reported["R1"] == metrics["R1"]
