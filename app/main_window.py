@@ -2,7 +2,7 @@
 them by the panel protocol. No logic of its own beyond routing: workspace scans come from
 :class:`app.services.workspace.WorkspaceService` into its evented ``WorkspaceState``, which every
 panel (then the window) subscribes to; every panel owns its work. The routes between panels
-(Retrieval -> Saliency, Modality gap -> Retrieval, Study -> Training) are the only panel-specific
+(Retrieval -> Saliency, Modality gap -> Retrieval / Dataset, Study -> Training) are the only panel-specific
 lines here."""
 
 from __future__ import annotations
@@ -93,6 +93,8 @@ class MainWindow(QMainWindow):
         for panel in optional_members(self.panels.values(), "runsChanged"):
             panel.runsChanged.connect(self.workspace.refresh)
         self.workspace.failed.connect(self.show_error)
+        self.workspace.state.status_changed.connect(self._show_workspace_status)
+        self.training.runAdded.connect(self.workspace.add_run)   # counted in the status bar at once
         for panel in (self.setup_page, *self.panels.values()):
             panel.errorOccurred.connect(self.show_error)
             panel.statusMessage.connect(lambda text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
@@ -104,6 +106,7 @@ class MainWindow(QMainWindow):
             [row.path for row in state.visible_rows()[:3]]))
         self.study.openRun.connect(self._open_study_run)
         self.gap.openQuery.connect(self._open_gap_query)
+        self.gap.showImage.connect(self._show_gap_image)
         self.gap_query_link.routed.connect(lambda _, text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
 
     # -- workspace ---------------------------------------------------------------------------------------
@@ -120,9 +123,8 @@ class MainWindow(QMainWindow):
             self.open_workspace(folder)
 
     def _workspace_changed(self, _path, _rows) -> None:
-        """After the panels: the status bar, the setup page or the tabs, and the run a run directory named."""
+        """After the panels: the setup page or the tabs, and the run a run directory named."""
         status = self.workspace.state.status
-        self.workspace_label.setText(f"workspace: {status.path} · {status.headline()}")
         if status.shows_setup and not self._running_jobs():
             self.setup_page.show_status(status)
             self.stack.setCurrentWidget(self.setup_page)
@@ -132,6 +134,10 @@ class MainWindow(QMainWindow):
             for panel in optional_members(self.panels.values(), "select_run"):
                 panel.select_run(self._run_to_select)
             self._run_to_select = None
+
+    def _show_workspace_status(self, status) -> None:
+        """The status bar: the workspace and its runs, a run started here included from the moment it exists."""
+        self.workspace_label.setText(f"workspace: {status.path} · {status.headline()}")
 
     def _running_jobs(self) -> list:
         panels = optional_members(self.panels.values(), "running_jobs")
@@ -156,6 +162,11 @@ class MainWindow(QMainWindow):
         """A clicked image of the Modality-gap plot: that query of that run, in Retrieval."""
         self.tabs.setCurrentWidget(self.retrieval)
         self.gap_query_link.open(run_dir, image_path)
+
+    def _show_gap_image(self, image_path: str, dataset: str) -> None:
+        """A clicked image of the Modality-gap plot that is no query: that image in the Dataset tab."""
+        self.tabs.setCurrentWidget(self.dataset)
+        self.dataset.show_image(image_path, dataset)
 
     def show_error(self, message: str) -> None:
         """Every error reaches the window: the status bar (panels also show it inline)."""

@@ -3,8 +3,9 @@
 Pick a registered dataset loader and a folder (the workspace's ``data/*`` folders are offered, the
 first one that a loader recognises opens by default): the table gives identities, images, cameras,
 images per identity and occluded images per split; the bar charts the distribution of images per
-identity; the grid an identity's images (occluded ones outlined, SynthPed-Occluded). Loading and
-thumbnails run in workers; a dataset that cannot be read shows its error in place of the data.
+identity; the grid an identity's images (occluded ones outlined, SynthPed-Occluded). Another tab can
+show one image here (:meth:`DatasetPanel.show_image`: its identity browsed, the image framed in blue).
+Loading and thumbnails run in workers; a dataset that cannot be read shows its error in place of the data.
 
 The panel's model is :class:`app.state.dataset_summary.DatasetState` (``self.state``): the data folders,
 the loader and folder to open, the dataset shown, the identities and the one browsed; the widgets write
@@ -111,6 +112,7 @@ class DatasetPanel(QWidget):
         state.identities_changed.connect(self._draw_identities)
         state.identity_changed.connect(self._identity_changed)
         state.samples_changed.connect(self._draw_samples)
+        state.image_changed.connect(self.grid.mark)
         state.loaded.connect(self._loaded)
         state.error_reported.connect(self._error_reported)
         state.error_cleared.connect(lambda: self.banner.hide())
@@ -153,6 +155,11 @@ class DatasetPanel(QWidget):
             self.workers.start(core_client.load_dataset_summary, name, root,
                                on_result=lambda summary: self.state.show_loaded(ticket, summary),
                                on_error=lambda message: self.state.show_failure(ticket, name, root, message))
+
+    def show_image(self, path, loader: str = "") -> None:
+        """Show the image at ``path`` among its identity's images (its dataset, read with ``loader``, opens
+        first when another one is shown)."""
+        self._read(self.state.show_image(path, loader))
 
     def show_identity(self, key) -> None:
         """Show identity ``key`` (``(group, pid)``): its thumbnails load in a worker."""
@@ -224,7 +231,9 @@ class DatasetPanel(QWidget):
 
     # -- identities and their images ---------------------------------------------------------------------
     def _draw_group(self, group: str) -> None:
+        self.group.blockSignals(True)   # drawing the state is no choice by hand
         self.group.setCurrentText(group)
+        self.group.blockSignals(False)
 
     def _draw_identities(self, keys) -> None:
         self.identities.blockSignals(True)   # the state says which identity is browsed
@@ -257,5 +266,5 @@ class DatasetPanel(QWidget):
         if shown is None:
             self.grid.show_message(NO_IDENTITY)
             return
-        self.grid.show_samples(shown.samples, shown.images)
+        self.grid.show_samples(shown.samples, shown.images, marked=self.state.image)
         self.samplesShown.emit(shown.key)

@@ -5,7 +5,8 @@ prototype, or the image's own conditioned text for CoCoOp / SCING) are projected
 (PCA here; UMAP and t-SNE in a separate process, where UMAP compiles when the studio opens) and
 drawn as red (image) and blue (text) points joined by grey pair lines; the table gives the metrics.
 Like an embedding projector, hovering a point shows its image, identity and caption, clicking an
-image point opens it in Retrieval (``openQuery``), and the plots zoom and pan.
+image point opens what it is — a query of the run's eval in Retrieval (``openQuery``), any other image
+in Dataset (``showImage``) — and the plots zoom and pan.
 
 The panel's model is :class:`app.state.gap.GapState` (``self.state``): the inputs, the runs, the
 computation, the plots and metrics, the hovered point and the UMAP warm-up hint; the widgets write to it
@@ -30,11 +31,13 @@ from app.state.gap import (METRIC_COLUMNS, PROJECTION_LABELS, SPLIT_LABELS, TEXT
                            metric_headers, metric_rows)
 from app.widgets.gap_plots import GapPlotsWidget
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
+from app.widgets.run_names import show_run_names
 
 
 class GapPanel(AnalysisPanel):
     computed = Signal(list)
-    openQuery = Signal(str, str)     # run directory, image path (a clicked image point)
+    openQuery = Signal(str, str)     # run directory, image path (a clicked query image)
+    showImage = Signal(str, str)     # image path, dataset loader (a clicked image that is no query of the run)
     compute_label = "Compute modality gap"
     export_name = "modality_gap.png"
     export_tooltip = "Paper-style panels (PNG + PDF) with the core's figure code"
@@ -102,7 +105,7 @@ class GapPanel(AnalysisPanel):
         for key, label in SPLIT_LABELS.items():
             self.split.addItem(label, key)
         self.split.setToolTip("query + gallery: test identities, each paired with its nearest training prototype; "
-                              "their query images open in Retrieval when clicked")
+                              "a click opens a query image in Retrieval, any other image in Dataset")
         self.split.currentIndexChanged.connect(lambda _: state.set_inputs(split=self.split.currentData()))
         self.reset_zoom_button = QPushButton("Reset zoom")
         self.reset_zoom_button.clicked.connect(lambda: self.plots.reset_zoom())
@@ -182,6 +185,7 @@ class GapPanel(AnalysisPanel):
                 if r in best.get(c, ()):
                     item.setFont(bold)
                 self.table.setItem(r, c, item)
+        show_run_names(self.table, 0)   # runs told apart by the part of their names that differs
 
     # -- compute and the linked view ---------------------------------------------------------------------
     def _compute_function(self):
@@ -191,10 +195,16 @@ class GapPanel(AnalysisPanel):
         return core_client.export_gap_figure
 
     def _point_clicked(self, point) -> None:
-        path = self.state.query_of(point)
-        if path:
-            self.statusMessage.emit(f"opening {Path(path).name} of {Path(point.run).name} in Retrieval")
-            self.openQuery.emit(point.run, path)
+        click = self.state.click_of(point)
+        if click is None:
+            return
+        name = Path(click.path).name
+        if click.is_query:
+            self.statusMessage.emit(f"opening query {name} of {Path(click.run).name} in Retrieval")
+            self.openQuery.emit(click.run, click.path)
+        else:
+            self.statusMessage.emit(f"showing {name} in Dataset (it is no query of {Path(click.run).name})")
+            self.showImage.emit(click.path, click.dataset)
 
     def shutdown(self) -> None:
         """Stop the projection process (the window closes)."""

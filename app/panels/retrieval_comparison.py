@@ -2,7 +2,8 @@
 is loaded in a worker and set as the reference of the panel's ``RetrievalState``. That fills the
 Δ AP column, the comparison line of the header, and the side-by-side strip: the other run's ranked
 gallery for the same query right under this run's, tile for tile (same size, same columns, scrolled
-together), so what one run fixed or broke for a query reads column by column."""
+together), so what one run fixed or broke for a query reads column by column. A comparison that cannot
+be shown (the other eval unreadable, or of other queries) is reported and "vs" goes back to "—"."""
 
 from __future__ import annotations
 
@@ -100,16 +101,28 @@ class RunComparisonMixin:
         """``loaded``: the other run's RetrievalState, a LoadFailure / message, or None (no comparison)."""
         if tokens != (self._token, self._compare_token) or self.state is None:
             return
-        if loaded is None or isinstance(loaded, (LoadFailure, str)):
+        if loaded is None:
             self.state.clear_reference()
-            if loaded is not None:
-                self._report_error(f"cannot compare with {name}: {getattr(loaded, 'message', loaded)}")
+            return
+        if isinstance(loaded, (LoadFailure, str)):
+            self._comparison_failed(f"cannot compare with {name}: {getattr(loaded, 'message', loaded)}")
             return
         try:
             self.state.set_reference_state(name, loaded)
         except ValueError as error:
-            self.state.clear_reference()
-            self._report_error(str(error))
+            self._comparison_failed(str(error))
+
+    def _comparison_failed(self, message: str) -> None:
+        """No comparison, and "vs" says so: back to "—" (a run preferred by default is not tried again)."""
+        failed = self.compare_combo.currentData()
+        if failed and self.preferred_reference is not None and Path(failed) == self.preferred_reference:
+            self.preferred_reference = None
+        self.state.clear_reference()
+        self.compare_combo.blockSignals(True)
+        self.compare_combo.setCurrentIndex(0)
+        self.compare_combo.blockSignals(False)
+        self.versus_title.setText("")
+        self._report_error(message)
 
     def _rankings(self, query_index: int, k: int):
         """``(SideBySide or None, this run's hits)`` of a query."""

@@ -30,11 +30,13 @@ from app.panels.retrieval_query_list import QueryListMixin
 from app.panels.retrieval_tiles import GalleryTileActionsMixin
 from app.services import core_client
 from app.services.workers import WorkerPool
-from app.state.retrieval import RetrievalState, describe_query
+from app.state.names import breakable
+from app.state.query_details import describe_query
+from app.state.retrieval import RetrievalState
 from app.state.retrieval_browser import RetrievalBrowser
-from app.widgets.error_banner import ErrorBanner
+from app.widgets.error_banner import ErrorBanner, wrap_anywhere
 from app.widgets.image_strip import ImageStripWidget, ThumbnailTile, TileSpec, legend_html
-from app.widgets.combos import refill_texts
+from app.widgets.combos import RunCombo, refill_texts
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.plotting import PALETTE, make_plot, pen
 from app.widgets.query_filter_bar import QueryFilterBar
@@ -87,7 +89,8 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         self.splitter.setSizes([490, 950])
         self.empty_state = QLabel()
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_state.setWordWrap(True)
+        wrap_anywhere(self.empty_state)   # a long path in "could not load" must not widen the window
+        self.empty_state.setTextFormat(Qt.TextFormat.PlainText)
         self.empty_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.empty_state.setStyleSheet("color: #666; font-size: 12pt;")
         self.pages = QStackedWidget()
@@ -106,6 +109,8 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         self.eval_combo.setMinimumWidth(140)
         self.eval_combo.currentIndexChanged.connect(self._eval_changed)
         self.compare_combo = self._build_compare_combo()
+        RunCombo(self.run_combo)   # narrow; runs told apart by where their names differ
+        RunCombo(self.compare_combo, alongside=self.run_combo)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         return hbox(QLabel("Run"), self.run_combo, QLabel("Eval"), self.eval_combo, QLabel("vs"), self.compare_combo,
@@ -156,7 +161,8 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         self.strip = self._new_strip("Select a query to see its ranked gallery.")
         self.matches = self._new_strip("No gallery image of this identity from another camera.")
         self.ranked_title = QLabel("<b>Ranked gallery</b>")
-        self.ranked_title.setToolTip("Rank in the corner; cosine distance, identity and camera under each tile")
+        self.ranked_title.setToolTip("Rank in the corner, junk left out as in '1st hit'; cosine distance, identity "
+                                     "and camera under each tile")
         self.matches_title = QLabel("<b>True matches</b> of the query's identity")
         self.matches_title.setWordWrap(True)
         legend = QLabel(legend_html())
@@ -266,7 +272,7 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         if self.state is not None:
             self.pages.setCurrentWidget(self.splitter)
         elif self.browser.notice is not None:
-            self.empty_state.setText(self.browser.notice.page)
+            self.empty_state.setText(breakable(self.browser.notice.page))
             self.pages.setCurrentWidget(self.empty_state)
 
     def _show_header(self, *_) -> None:
@@ -299,8 +305,7 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         if row is None:
             self.query_tile.hide()
             self.query_info.setText(self.browser.selection_text())
-            for strip in (self.strip, self.matches):
-                strip.set_tiles([])
+            self._show_no_query()
             self._show_versus(None, None)
             return
         self.query_tile.show()

@@ -21,7 +21,7 @@ from app.services import core_client
 from app.services.training_process import TrainingJob
 from app.state.runs import RunRow
 from app.state.runs_status import RunFacts
-from app.state.training import failure_message
+from app.state.training import failure_message, killed_message
 
 SCHEDULER_POLL_MS = 3000   # how often the scheduler is asked about queued / running submitted runs
 SUBMITTED_NOTE = "[studio] submitted: status and curves follow the job; its console output is in the job's log\n"
@@ -133,6 +133,7 @@ class TrainingJobsMixin:
         job.finished.connect(lambda status, p=run_dir: self._on_job_finished(p, status))
         if self.runs.index_of(run_dir) is None:
             self.runs.set_rows(self.runs.rows + [RunRow(run_dir.name, run_dir, method, dataset, "not-started")])
+            self.runAdded.emit(run_dir)
         job.start()
         self.refresh_statuses()
         if self.runs.selected == run_dir:
@@ -162,24 +163,31 @@ class TrainingJobsMixin:
             self.runs.with_status(path, status)
         self.refresh_statuses()
         self.statusMessage.emit(f"{path.name} ended: {status}" if not job.submits else f"{path.name}: not submitted")
-        if status == "failed":
+        if status == "killed":   # the signal says why; its last log line does not
+            self._report_error(killed_message(path.name, job.exit_description()))
+        elif status == "failed":
             what = "could not be submitted" if job.submits else "failed"
             self._report_error(failure_message(path.name, job.log_text, what))
         self.runsChanged.emit()
 
     # -- facts: gathered on a timer, judged by the state -------------------------------------------------
     def _facts(self, row: RunRow) -> RunFacts:
+        """A process of this window that ended counts as ended at once (the signal or exit code it ended
+        with), before QProcess reaps it and reports the end; until then the run's lock is that process's
+        (a process not reaped yet still looks alive to the lock), so it is not asked."""
         job, curves = self.jobs.get(row.path), self.curves.get(row.path)
         submitting = job is not None and job.submits and job.is_running()
         job_running = job is not None and not job.submits and job.is_running()
+        status = job.current_status() if job is not None else None
         last_event = (curves.last_event_time if curves is not None else None) or row.last_event_time
-        liveness = None if job_running else core_client.run_liveness(row.path)
-        ended = job is not None and not job_running and job.status not in ("starting", "running", "submitted")
+        unreported = job is not None and not job.submits and job.status in ("starting", "running")
+        liveness = None if unreported else core_client.run_liveness(row.path)
+        ended = job is not None and not job_running and status not in ("starting", "running", "submitted")
         return RunFacts(persisted=row.status,
                         events=curves.status if curves is not None and curves.num_events else None,
                         last_event_age=time.time() - last_event if last_event else None,
                         job_running=job_running,
-                        job_ended=job.status if ended else None,
+                        job_ended=status if ended else None,
                         writer=liveness == "alive",
                         lock_left=liveness == "stale",
                         started_here=job is not None and not job.submits,

@@ -29,6 +29,7 @@ from app.services.training_process import TrainingJob
 from app.services.workers import WorkerPool
 from app.state.curves import TrainingCurves
 from app.state.runs import RunRow
+from app.state.test_sets import on_first_test_set
 from app.state.training import RunActions, TrainingState
 from app.state.training_header import describe_selected
 from app.state.training_overlay import PlottedRun, eval_datasets, last_eval_epoch, loss_terms, plot_lines
@@ -53,6 +54,7 @@ class TrainingPanel(TrainingJobsMixin, QWidget):
     errorOccurred = Signal(str)
     statusMessage = Signal(str)
     runsChanged = Signal()          # the workspace should be rescanned (a run appeared or finished)
+    runAdded = Signal(object)       # a run started here that the list did not hold yet (its run directory)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -164,15 +166,16 @@ class TrainingPanel(TrainingJobsMixin, QWidget):
         """New scan results (same or another workspace); keeps the selection, the ticks and running jobs."""
         new_workspace = self.workspace is None or Path(workspace) != self.workspace
         self.workspace = Path(workspace)
+        rows = [on_first_test_set(row) for row in rows]   # the split Retrieval opens first (app/state/test_sets.py)
         self._scanning = True   # the table first; the plots (a dozen new items on a first draw) a turn later
         try:
-            jobs = {path: "not-started" if job.submits else job.status for path, job in self.jobs.items()}
+            jobs = {path: "not-started" if job.submits else job.current_status() for path, job in self.jobs.items()}
             self.runs.show_scan(self.workspace, rows, jobs,
                                 running=[path for path, job in self.jobs.items() if job.is_running()],
                                 new_workspace=new_workspace)
         finally:
             self._scanning = False
-        self.form.set_workspace(self.workspace, [row.name for row in self.runs.rows], self._default_data_root())
+        self.form.set_workspace(self.workspace, [row.name for row in self.runs.rows])
         self.refresh_statuses()
         self.poll_scheduler(everything=True)   # runs submitted before (or elsewhere): what their jobs do
 
@@ -183,10 +186,6 @@ class TrainingPanel(TrainingJobsMixin, QWidget):
 
     def set_presets(self, presets: list[str]) -> None:
         self.form.set_presets(presets)
-
-    def _default_data_root(self) -> str:
-        candidate = self.workspace / "data" / "synthped" if self.workspace else None
-        return str(candidate) if candidate is not None and candidate.is_dir() else ""
 
     # -- selection, overlay and plots ----------------------------------------------------------------
     def select_run(self, path) -> None:

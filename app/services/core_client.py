@@ -291,7 +291,8 @@ def compute_gap_view(request, projector=None, progress=None):
     :class:`app.state.gap.GapRequest` (its ``split`` included). ``projector(image_emb, text_emb, method,
     seed)`` does the 2-D projection (default :func:`project_pairs` in this thread; the studio passes
     :meth:`app.services.embedding_process.ProjectionProcess.project`). Captions and occlusion of the
-    images come with the views, and the drawing arrays are prepared here, off the GUI thread."""
+    images come with the views, and which of them are queries of the run's eval (:func:`gap_queries`: a
+    click on a query opens it in Retrieval); the drawing arrays are prepared here, off the GUI thread."""
     import dataclasses
 
     from app.state.gap import run_label
@@ -316,8 +317,33 @@ def compute_gap_view(request, projector=None, progress=None):
         image_xy, text_xy = project(result.image_emb, result.text_emb, request.projection, request.seed)
         projected.append(dataclasses.replace(result, image_xy=image_xy, text_xy=text_xy, projection=request.projection))
     notes = api.image_annotations([p for result in projected for p in (result.paths or [])])
-    views = [GapView.from_result(r, f"{run_label(r)} · {method_title(r.method)}", notes) for r in projected]
+    views = [GapView.from_result(r, f"{run_label(r)} · {method_title(r.method)}", notes, gap_queries(r))
+             for r in projected]
     return views, projected, errors
+
+
+def gap_queries(result) -> dict[str, str]:
+    """``{image path: eval folder}`` for the images of a ``GapResult`` that are queries of its run's eval
+    folder named after their data folder (``eval_folder_for``). Only test-split images can be (the
+    training split has no queries); an eval folder that cannot be read makes none of its images one."""
+    from app.state.gap_view import eval_folder_for
+
+    if result.split != "test":
+        return {}
+    folders = api.eval_folders(result.run)
+    by_folder: dict[str, list[str]] = {}
+    for path in map(str, result.paths or []):
+        folder = eval_folder_for(path, folders)
+        if folder is not None:
+            by_folder.setdefault(folder, []).append(path)
+    queries = {}
+    for folder, paths in by_folder.items():
+        try:
+            listed = set(map(str, api.load_eval(result.run, folder).query.paths))
+        except (ScingError, ValueError, OSError):
+            continue
+        queries.update({path: folder for path in paths if path in listed})
+    return queries
 
 
 def dataset_names() -> list[str]:

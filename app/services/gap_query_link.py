@@ -1,6 +1,11 @@
-"""Routes a clicked image of the Modality-gap plot to the Retrieval panel: the image's run, the eval
-folder of its dataset, and — once that eval is loaded — the image as the selected query
-(``RetrievalPanel.select_query(index)``). ``routed(selected, message)`` says how it went."""
+"""Routes a clicked query image of the Modality-gap plot to the Retrieval panel: the image's run, the eval
+folder that holds it as a query, and — once that eval is loaded — the image as the selected query
+(``RetrievalPanel.select_query(index)``). ``routed(selected, message)`` says how it went.
+
+The comparison ("vs") chosen in Retrieval stays: the eval shown stays when it holds the query, and when
+the clicked run is the run compared with, the two trade places (the run browsed before becomes the one
+compared with). Images that are no query never come here: the Dataset tab shows them.
+"""
 
 from __future__ import annotations
 
@@ -19,31 +24,49 @@ class GapQueryLink(QObject):
         super().__init__(parent)
         self.retrieval = retrieval
         self._pending: str | None = None
+        self._compare_after: Path | None = None   # the run to compare with once the eval is loaded
         retrieval.evalLoaded.connect(self._eval_loaded)
 
     def open(self, run_dir, image_path) -> None:
         """Show ``run_dir`` in Retrieval with ``image_path`` as the query (when it is one of its queries)."""
-        run, path = Path(run_dir), str(image_path)
-        before = (self.retrieval.current_run(), self.retrieval.eval_combo.currentText())
-        if not self.retrieval.select_run(run):
+        retrieval, path = self.retrieval, str(image_path)
+        run = self._listed_run(Path(run_dir))
+        before = (retrieval.current_run(), retrieval.eval_combo.currentText())
+        compared = retrieval.compare_combo.currentData()
+        if not retrieval.select_run(run):
             self.routed.emit(False, f"{run.name} has no eval artefacts to browse")
             return
-        folder = eval_folder_for(path, core_client.eval_folders(run))
-        if folder is not None and self.retrieval.eval_combo.currentText() != folder:
-            self.retrieval.eval_combo.setCurrentText(folder)   # loads that eval folder
+        self._compare_after = before[0] if compared and Path(compared) == run and before[0] != run else None
+        folder = self._eval_folder(run, path, before)
+        if folder is not None and retrieval.eval_combo.currentText() != folder:
+            retrieval.eval_combo.setCurrentText(folder)   # loads that eval folder
         self._pending = path
-        loading = (self.retrieval.current_run(), self.retrieval.eval_combo.currentText()) != before
-        if not loading and self.retrieval.state is not None:
-            self._eval_loaded(self.retrieval.state)   # already shown: select now
+        loading = (retrieval.current_run(), retrieval.eval_combo.currentText()) != before
+        if not loading and retrieval.state is not None:
+            self._eval_loaded(retrieval.state)   # already shown: select now
+
+    def _listed_run(self, run: Path) -> Path:
+        """The run as the Retrieval panel lists it (the gap's runs are resolved paths)."""
+        return next((path for path in self.retrieval.run_paths if path == run or path.resolve() == run.resolve()), run)
+
+    def _eval_folder(self, run: Path, path: str, before) -> str | None:
+        """The eval shown when it holds the query, else the eval folder named after the image's data folder."""
+        state = self.retrieval.state
+        if before == (run, self.retrieval.eval_combo.currentText()) and state is not None \
+                and state.query_index_of(path) is not None:
+            return before[1]
+        return eval_folder_for(path, core_client.eval_folders(run))
 
     def _eval_loaded(self, state) -> None:
         path, self._pending = self._pending, None
+        compare_after, self._compare_after = self._compare_after, None
         if path is None:
             return
+        if compare_after is not None:
+            self.retrieval.compare_with(compare_after)
         name = Path(path).name
-        try:
-            index = state.query_paths.index(path)
-        except ValueError:
+        index = state.query_index_of(path)
+        if index is None:
             self.routed.emit(False, f"{name} is not a query of {self.retrieval.eval_combo.currentText()} "
                                     "(gallery and training images are not queries)")
             return

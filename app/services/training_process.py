@@ -5,9 +5,15 @@
   "stopped".
 - :class:`EventStream` follows ``RUN_DIR/events.jsonl`` with ``api.EventFollower`` on a ``QTimer``;
   it works for runs this studio did not start (reattach), since it only reads the file.
-- :class:`TrainingJob` is both for one run directory, and reports the final status from the events;
-  a job that ``submits`` (``scing train --launcher slurm``) only submits the run and ends within
-  seconds: "submitted" or "failed" (the run itself is then followed like a run started elsewhere).
+- :class:`TrainingJob` is both for one run directory, and reports the final status from the events,
+  else from how the process ended: a signal that ended it (SIGKILL, the OOM killer) makes the run
+  "killed", whatever its last log line says; a job that ``submits`` (``scing train --launcher slurm``)
+  only submits the run and ends within seconds: "submitted" or "failed" (the run itself is then
+  followed like a run started elsewhere).
+
+How a process ended is its exit code, or minus the signal that ended it (``subprocess``'s convention:
+-9 for SIGKILL). It is known as soon as the process has ended, before QProcess has reaped it and
+reported the end (:func:`ended_child_exit_code`), so a killed run never reads "running" meanwhile.
 
 Nothing here blocks: QProcess is asynchronous and each poll reads only the bytes appended since the
 previous one.
@@ -15,6 +21,8 @@ previous one.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections import deque
 from pathlib import Path
 
@@ -26,8 +34,34 @@ POLL_INTERVAL_MS = 300
 LOG_CHUNKS = 4000          # output chunks kept per job for when its run is selected again
 
 
+def ended_child_exit_code(pid: int) -> int | None:
+    """How this process's child ``pid`` ended — its exit code, or minus the signal that ended it — once it
+    has ended; None while it runs (or where the system cannot tell). The child is left unreaped
+    (``waitid`` with WNOWAIT) for QProcess, which reaps it and reports the end on a later event-loop turn."""
+    if pid <= 0 or not hasattr(os, "waitid"):
+        return None
+    try:
+        ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:   # reaped meanwhile: QProcess reports how it ended
+        return None
+    if ended is None:
+        return None
+    return ended.si_status if ended.si_code == os.CLD_EXITED else -ended.si_status
+
+
+def describe_exit(exit_code: int) -> str:
+    """'exit code 1', or 'killed by SIGKILL' for minus a signal."""
+    if exit_code >= 0:
+        return f"exit code {exit_code}"
+    try:
+        return f"killed by {signal.Signals(-exit_code).name}"
+    except ValueError:
+        return f"killed by signal {-exit_code}"
+
+
 class CommandProcess(QObject):
-    """One child process with live output; ``finished`` carries the exit code (-1 when it crashed)."""
+    """One child process with live output; ``finished`` carries the exit code, or minus the signal that
+    ended the process (-9: SIGKILL)."""
 
     output = Signal(str)
     started = Signal()
@@ -49,6 +83,7 @@ class CommandProcess(QObject):
         self.process.finished.connect(self._on_finished)
         self.process.errorOccurred.connect(self._on_error)
         self._stop_requested = False
+        self._exit_code: int | None = None   # as reported by QProcess
 
     def start(self) -> None:
         self.output.emit("$ " + " ".join(self.argv) + "\n")
@@ -66,7 +101,15 @@ class CommandProcess(QObject):
         return self._stop_requested
 
     def is_running(self) -> bool:
+        """QProcess's word: a process that ended is running until QProcess reports its end (see exit_code)."""
         return self.process.state() != QProcess.ProcessState.NotRunning
+
+    def exit_code(self) -> int | None:
+        """How the process ended (exit code, or minus the signal), as soon as it has ended — also before
+        QProcess reports it; None while it runs, and for a process that never started."""
+        if self._exit_code is not None or not self.is_running():
+            return self._exit_code
+        return ended_child_exit_code(int(self.process.processId()))
 
     def _read_output(self) -> None:
         data = bytes(self.process.readAllStandardOutput())
@@ -75,9 +118,10 @@ class CommandProcess(QObject):
 
     def _on_finished(self, exit_code: int, exit_status) -> None:
         self._read_output()
-        crashed = exit_status == QProcess.ExitStatus.CrashExit
-        self.output.emit(f"\n[studio] process ended ({'crashed' if crashed else f'exit code {exit_code}'})\n")
-        self.finished.emit(-1 if crashed else int(exit_code))
+        crashed = exit_status == QProcess.ExitStatus.CrashExit   # on Unix, exit_code is then the signal
+        self._exit_code = -(int(exit_code) or 1) if crashed else int(exit_code)
+        self.output.emit(f"\n[studio] process ended ({describe_exit(self._exit_code)})\n")
+        self.finished.emit(self._exit_code)
 
     def _on_error(self, error) -> None:
         if error == QProcess.ProcessError.FailedToStart:
@@ -119,9 +163,10 @@ class EventStream(QObject):
 class TrainingJob(QObject):
     """A ``scing train`` process for one run directory plus the follower of its events.
 
-    ``finished`` carries the run's final status: the ``run_finished`` event's status, or "failed"
-    when the process ended without one (bad config, crash, killed). A job that ``submits`` the run to a
-    scheduler ends "submitted" (or "failed": nothing was submitted) and does not follow the events.
+    ``finished`` carries the run's final status: the ``run_finished`` event's status, else how the
+    process ended (:meth:`status_on_exit`): "killed" by a signal, "stopped" after Stop, "completed" or
+    "failed" by its exit code. A job that ``submits`` the run to a scheduler ends "submitted" (or "failed":
+    nothing was submitted) and does not follow the events.
     """
 
     output = Signal(str)
@@ -151,7 +196,31 @@ class TrainingJob(QObject):
         self.process.stop()
 
     def is_running(self) -> bool:
-        return self.process.is_running()
+        """Its process runs: not once it has ended, even before QProcess reports the end."""
+        return self.process.is_running() and self.process.exit_code() is None
+
+    def current_status(self) -> str:
+        """The status as this job knows it now: once its process has ended — even before QProcess reports
+        the end and ``finished`` follows — how it ended (:meth:`status_on_exit`)."""
+        exit_code = self.process.exit_code()
+        if self.status in ("starting", "running") and not self.submits and exit_code is not None:
+            return self.status_on_exit(exit_code)
+        return self.status
+
+    def status_on_exit(self, exit_code: int) -> str:
+        """The status of a run whose process ended with ``exit_code`` without a ``run_finished`` event: a
+        signal killed it (the SIGTERM of Stop aside), Stop stopped it, else its exit code says."""
+        stopped_by_us = self.process.stop_requested and exit_code == -signal.SIGTERM
+        if exit_code < 0 and not stopped_by_us:
+            return "killed"
+        if self.process.stop_requested:
+            return "stopped"
+        return "completed" if exit_code == 0 else "failed"
+
+    def exit_description(self) -> str:
+        """How the process ended, in words ('killed by SIGKILL', 'exit code 1'); "" while it runs."""
+        exit_code = self.process.exit_code()
+        return describe_exit(exit_code) if exit_code is not None else ""
 
     def _on_output(self, text: str) -> None:
         self.log_text.append(text)
@@ -169,10 +238,7 @@ class TrainingJob(QObject):
             return
         self.events.poll()          # the last events (run_finished) were flushed before the exit
         if self.status in ("running", "starting"):   # no run_finished event: judge by how it ended
-            if self.process.stop_requested:
-                self.status = "stopped"
-            else:
-                self.status = "completed" if exit_code == 0 else "failed"
+            self.status = self.status_on_exit(exit_code)
         self._finish(self.status)
 
     def _finish(self, status: str) -> None:

@@ -61,6 +61,10 @@ class WorkspaceService(QObject):
         is_default = path == core_client.default_workspace().expanduser().resolve()
         self.state.set_scan(describe_workspace(path, len(rows), is_default), rows)
 
+    def add_run(self, run_dir) -> None:
+        """A run started in this window: the workspace counts it at once (``state.status_changed``)."""
+        self.state.add_run(run_dir)
+
     def deliver_in_turns(self, slots) -> None:
         """After each scan call ``slot(path, rows)`` for every slot, in order, one per event-loop turn: a
         workspace switch costs each panel tens of ms (tables, plots), and in one go they would hold the

@@ -7,7 +7,8 @@ Gallery distractors (pid <= 0) count as images of the split but belong to no ide
 
 :class:`DatasetState` is the Dataset panel's evented model: the workspace's data folders, the loader and
 folder to open, the dataset shown (loaded in a worker: a load overtaken by another, or by another
-workspace, is dropped), the identities of the group chosen and the identity whose images are shown.
+workspace, is dropped), the identities of the group chosen and the identity whose images are shown, and
+the image pointed out among them (another tab's link to one image: :meth:`DatasetState.show_image`).
 """
 
 from __future__ import annotations
@@ -80,15 +81,17 @@ class DatasetSummary:
     stats: dict[str, SplitStats]
     by_identity: dict[tuple[str, int], list[SampleInfo]] = field(default_factory=dict)
     has_captions: bool = False
+    _identity_by_path: dict | None = field(default=None, repr=False)   # built on first use
 
     @classmethod
     def from_dataset(cls, name: str, dataset, annotations: dict | None = None) -> "DatasetSummary":
         """From an ``api.ReIDDataset`` and ``api.image_annotations`` of its images."""
         notes = annotations or {}
+        own_pid = getattr(dataset, "dataset_pid", lambda split, pid: pid)   # training labels -> the dataset's ids
         by_identity: dict[tuple[str, int], list[SampleInfo]] = {}
         stats = {}
         for split in SPLITS:
-            samples = [_sample_info(s, split, notes) for s in dataset.split(split)]
+            samples = [_sample_info(s, split, notes, own_pid(split, s.pid)) for s in dataset.split(split)]
             for sample in samples:
                 if sample.pid > 0 or split == "train":
                     by_identity.setdefault((GROUP_OF_SPLIT[split], sample.pid), []).append(sample)
@@ -117,15 +120,22 @@ class DatasetSummary:
         marks = f" · {occluded} occluded" if occluded else ""
         return f"{key[0]} · id {key[1]} — {per_split}{marks}"
 
+    def identity_of(self, path) -> tuple[str, int] | None:
+        """The identity whose images include the image at ``path`` (None: no identity's image here)."""
+        if self._identity_by_path is None:
+            self._identity_by_path = {s.path: key for key, samples in self.by_identity.items() for s in samples}
+        return self._identity_by_path.get(str(path))
+
     def samples_of(self, key: tuple[str, int]) -> list[SampleInfo]:
         """An identity's images, by split (train, query, gallery) then camera and file name."""
         order = {split: i for i, split in enumerate(SPLITS)}
         return sorted(self.by_identity.get(key, []), key=lambda s: (order[s.split], s.camid, Path(s.path).name))
 
 
-def _sample_info(sample, split: str, notes: dict) -> SampleInfo:
+def _sample_info(sample, split: str, notes: dict, pid: int) -> SampleInfo:
+    """``pid``: the dataset's own person id (training splits hold labels 0..N-1 instead)."""
     note = notes.get(str(sample.path)) or {}
-    return SampleInfo(str(sample.path), split, int(sample.pid), int(sample.camid), str(note.get("caption", "")),
+    return SampleInfo(str(sample.path), split, int(pid), int(sample.camid), str(note.get("caption", "")),
                       note.get("occlusion"))
 
 
@@ -177,6 +187,7 @@ class DatasetState(EventedState):
     - ``group_changed(str)``, ``identities_changed(tuple)``: the identity list (keys ``(group, pid)``);
     - ``identity_changed(key | None)``: the identity browsed (its thumbnails are to be loaded);
     - ``samples_changed(DatasetSamples | None)``: the images in the grid;
+    - ``image_changed(path | None)``: the image pointed out in the grid (another tab showed it here);
     - ``loaded(DatasetSummary)``: a dataset was read; ``error_reported(str)`` / ``error_cleared()``.
     """
 
@@ -188,13 +199,15 @@ class DatasetState(EventedState):
     identities_changed = Signal(tuple)
     identity_changed = Signal(object)
     samples_changed = Signal(object)
+    image_changed = Signal(object)
     loaded = Signal(object)
     error_reported = Signal(str)
     error_cleared = Signal()
 
     EVENTED: ClassVar[dict[str, str]] = {
         "folders": "folders_changed", "source": "source_changed", "shown": "shown_changed", "group": "group_changed",
-        "identities": "identities_changed", "identity": "identity_changed", "samples": "samples_changed"}
+        "identities": "identities_changed", "identity": "identity_changed", "samples": "samples_changed",
+        "image": "image_changed"}
 
     def __init__(self, loader_names=()) -> None:
         super().__init__()
@@ -207,6 +220,8 @@ class DatasetState(EventedState):
         self.identities: tuple = ()
         self.identity: tuple | None = None
         self.samples: DatasetSamples | None = None
+        self.image: str | None = None          # the image pointed out (shown from another tab)
+        self._wanted_image: str | None = None  # the image to point out once the dataset loading is shown
         self._ticket = 0            # the dataset load awaited
         self._samples_ticket = 0    # the thumbnails awaited
 
@@ -258,6 +273,7 @@ class DatasetState(EventedState):
         self._ticket += 1               # loads still running are dropped when they arrive
         self._samples_ticket += 1
         self.shown, self.identities, self.identity, self.samples = Placeholder(NO_DATA), (), None, None
+        self.image = self._wanted_image = None
         self._clear_error()
 
     def show_loaded(self, ticket: int, summary: DatasetSummary) -> None:
@@ -265,20 +281,21 @@ class DatasetState(EventedState):
             with self._changing():
                 self.shown = summary
                 self._list_identities()
+                self._point_out_wanted(summary)
                 self._event(self.loaded, summary)
 
     def show_failure(self, ticket: int, name: str, root, message: str) -> None:
         if ticket == self._ticket:
             text = f"Cannot open {name} at {root}: {message}"
             with self._changing():
-                self.shown = Placeholder(text, error=True)
+                self.shown, self._wanted_image = Placeholder(text, error=True), None
                 self.report_error(text)
 
     # -- identities -----------------------------------------------------------------------------------------
     def set_group(self, label: str) -> None:
         """Browse the identities of a group (a ``GROUPS`` label): the first one is shown."""
         with self._changing():
-            self.group = label
+            self.group, self.image = label, None
             self._list_identities()
 
     def _list_identities(self) -> None:
@@ -293,7 +310,47 @@ class DatasetState(EventedState):
         """Show identity ``key`` (``(group, pid)``); its thumbnails are loaded by the caller (:meth:`samples_load`)."""
         if self.summary is not None and key is not None:
             with self._changing():
+                if tuple(key) != self.identity:
+                    self.image = None
                 self._browse(tuple(key))
+
+    # -- one image, shown from another tab ------------------------------------------------------------------
+    def show_image(self, path, loader: str = "") -> tuple[int, str, str] | None:
+        """Browse the identity of the image at ``path`` with the image pointed out. When the dataset shown
+        does not hold it, the dataset that does opens first (read by the caller, in a worker): loader
+        ``loader`` (e.g. the run's dataset) or the one its folder's name suggests, folder the workspace data
+        folder holding the image or else its split folder's parent. Returns that load, or None."""
+        path = str(path)
+        if self.summary is not None and self.summary.identity_of(path) is not None:
+            with self._changing():
+                self._point_out(path)
+            return None
+        image = Path(path)
+        root = next((folder for folder in self.folders if Path(folder) in image.parents), str(image.parent.parent))
+        name = loader if loader in self.loader_names else guess_dataset_name(root, self.loader_names)
+        with self._changing():
+            load = self.load(name or self.source.loader, root)
+            self.source = replace(self.source, loader=name or self.source.loader)
+            self._wanted_image = path
+        return load
+
+    def _point_out(self, path: str) -> None:
+        """Browse the identity of ``path`` (its group listed, unless all identities are) and point it out."""
+        key = self.summary.identity_of(path)
+        if GROUPS[self.group] not in (None, key[0]):
+            self.group = next(label for label, group in GROUPS.items() if group == key[0])
+            self.identities = tuple(self.summary.identity_keys(key[0]))
+        self._browse(key)
+        self.image = path
+
+    def _point_out_wanted(self, summary: DatasetSummary) -> None:
+        wanted, self._wanted_image = self._wanted_image, None
+        if wanted is None:
+            return
+        if summary.identity_of(wanted) is not None:
+            self._point_out(wanted)
+        else:
+            self.report_error(f"{Path(wanted).name} is no image of an identity of {summary.name} at {summary.root}")
 
     def _browse(self, key: tuple) -> None:
         if key != self.identity:

@@ -6,7 +6,8 @@ turns the metrics into table rows, without Qt.
 
 :class:`GapState` is the panel's evented model (:class:`app.state.analysis.AnalysisState`: runs,
 computation, errors, results) plus its inputs (``inputs_changed(GapInputs)``), the line about the hovered
-point (``hover_changed(str)``) and the UMAP warm-up hint (``umap_status_changed(str)``).
+point (``hover_changed(str)``) and the UMAP warm-up hint (``umap_status_changed(str)``). A clicked image
+point opens what it is (:meth:`GapState.click_of`): a query in Retrieval, any other image in Dataset.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ PROJECTION_LABELS = {"pca": "PCA (instant)", "umap": "UMAP (cosine)", "tsne": "t
 SPLIT_LABELS = {"train": "training identities", "test": "query + gallery identities"}
 INTRO = ("Tick runs and press Compute: each run's image (red) and text (blue) embeddings are projected together; "
          "grey lines join the pairs. A small gap means short lines and overlapping clouds. Hover a point to see "
-         "its image; with query + gallery identities, click an image to open it in Retrieval.")
+         "its image; click an image to open it: a query in Retrieval, any other image in Dataset.")
 HOVER_HINT = "<span style='color:#777'>Hover a point: its image, identity and caption show here. Wheel: zoom · " \
              "drag: pan.</span>"
 # (metrics key, column title, better direction)
@@ -110,6 +111,21 @@ def best_in_column(results, key: str) -> set[int]:
         return set()
     best = min(values.values()) if better == "lower" else max(values.values())
     return {i for i, value in values.items() if math.isclose(value, best, rel_tol=1e-9, abs_tol=1e-12)}
+
+
+@dataclass(frozen=True)
+class GapClick:
+    """What a click on an image point opens: a query of ``eval_folder`` of ``run`` in Retrieval, or (no
+    ``eval_folder``: the image is no query of the run) the image in Dataset, read with loader ``dataset``."""
+
+    run: str
+    path: str
+    eval_folder: str | None
+    dataset: str = ""
+
+    @property
+    def is_query(self) -> bool:
+        return self.eval_folder is not None
 
 
 @dataclass(frozen=True)
@@ -212,6 +228,15 @@ class GapState(AnalysisState):
         """The image file of a clicked image point ('' for a text point or an unknown run)."""
         view = next((v for v in self.views if v.run == point.run), None)
         return view.image_path(point.index) if view is not None and point.kind == IMAGE else ""
+
+    def click_of(self, point) -> GapClick | None:
+        """What a click on ``point`` opens (None: a text point, or a run no longer shown)."""
+        path = self.query_of(point)
+        if not path:
+            return None
+        view = next(v for v in self.views if v.run == point.run)
+        dataset = next((row.dataset for row in self.rows if row.name == Path(point.run).name), "")
+        return GapClick(point.run, path, view.query_eval(path), dataset)
 
     def _clear_inputs(self) -> None:
         self.hover = HOVER_HINT

@@ -2,7 +2,8 @@
 
 A :class:`GapView` holds a run's projected pairs as arrays ready to draw (the grey pair segments
 already interleaved), the text points drawn once per distinct position, and what a hovered point
-says about itself: its image (as an HTML ``<img>``), identity, caption (SynthPed) and occlusion.
+says about itself: its image (as an HTML ``<img>``), identity, caption (SynthPed) and occlusion, and
+what a click on it opens: a query of the run's eval (``queries``) in Retrieval, any other image in Dataset.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from app.state.names import distinguishing_names
 
 IMAGE, TEXT = "image", "text"
 THUMB_HEIGHT = 128
@@ -36,14 +39,19 @@ class GapView:
     pids: np.ndarray              # (n,)
     paths: list[str]              # image i's file
     annotations: dict = field(default_factory=dict)   # path -> {"caption", "occlusion"} (api.image_annotations)
+    queries: dict = field(default_factory=dict)       # path -> the eval folder of the run where it is a query
 
     @classmethod
-    def from_result(cls, result, title: str, annotations: dict | None = None) -> "GapView":
-        """From a projected ``api.GapResult`` (anything with its attributes)."""
+    def from_result(cls, result, title: str, annotations: dict | None = None,
+                    queries: dict | None = None) -> "GapView":
+        """From a projected ``api.GapResult`` (anything with its attributes); ``queries``: which of its images
+        are queries of the run's eval, and of which eval folder."""
         paths = [str(p) for p in (getattr(result, "paths", None) or [])]
+        own = getattr(result, "dataset_pids", None)   # the dataset's person ids (training labels are 0..N-1)
         return cls(str(result.run), title, str(result.text_kind), np.asarray(result.image_xy, dtype=np.float64),
-                   np.asarray(result.text_xy, dtype=np.float64), np.asarray(result.pids), paths,
-                   {p: annotations[p] for p in paths if annotations and p in annotations})
+                   np.asarray(result.text_xy, dtype=np.float64), np.asarray(result.pids if own is None else own), paths,
+                   {p: annotations[p] for p in paths if annotations and p in annotations},
+                   {p: queries[p] for p in paths if queries and p in queries})
 
     # -- drawing --------------------------------------------------------------------------------------
     def pair_segments(self) -> tuple[np.ndarray, np.ndarray]:
@@ -56,6 +64,10 @@ class GapView:
     # -- hovering ---------------------------------------------------------------------------------------
     def image_path(self, index: int) -> str:
         return self.paths[index] if 0 <= index < len(self.paths) else ""
+
+    def query_eval(self, path: str) -> str | None:
+        """The eval folder in which the image at ``path`` is a query (None: it is no query of this run)."""
+        return self.queries.get(str(path))
 
     def is_occluded(self, index: int) -> bool:
         return (self.annotations.get(self.image_path(index)) or {}).get("occlusion") is not None
@@ -80,7 +92,8 @@ class GapView:
         if path:
             lines.append(f"<span style='color:#777'>{html.escape(Path(path).name)}</span>")
             if kind == IMAGE:
-                lines.append("<span style='color:#777'>click: open in Retrieval</span>")
+                action = "open this query in Retrieval" if path in self.queries else "show this image in Dataset"
+                lines.append(f"<span style='color:#777'>click: {action}</span>")
         image = (f"<img src='{Path(path).as_uri()}' height='{thumb_height}'>" if path and Path(path).is_absolute()
                  else "")
         return (f"<table><tr><td>{image}</td><td width='300' style='padding-left:6px; vertical-align:top'>"
@@ -92,3 +105,11 @@ def eval_folder_for(image_path, folders) -> str | None:
     folder's parent), or None when no folder name says so."""
     data_folder = Path(image_path).parent.parent.name
     return next((name for name in folders if name.split("@")[-1] == data_folder), None)
+
+
+def plot_titles(views) -> list[str]:
+    """Each view's title with its run named by the part that tells it from the other runs plotted
+    (``…gate_off… · SCING``); a title that does not start with the run's folder name stays as it is."""
+    names = [Path(view.run).name for view in views]
+    return [shown + view.title[len(name):] if view.title.startswith(name) else view.title
+            for view, name, shown in zip(views, names, distinguishing_names(names))]

@@ -1,7 +1,13 @@
-"""The Training panel's "New run" form, without Qt: preset parts, run name, overrides, validation.
+"""The Training panel's "New run" form, without Qt: preset parts, run name, data root, overrides,
+validation, and what the form shows for a workspace before the user changes anything.
 
 Presets come from ``api.list_presets()``: ``DATASET/METHOD`` rows plus variants listed as
 ``DATASET/METHOD/VARIANT`` that compose with any dataset and method (e.g. ``synthped/scing/quick``).
+
+Every default follows the open workspace: the data root is that workspace's data folder of the chosen
+dataset (``WORKSPACE/data/DATASET``, where the demo keeps SynthPed) or empty (the preset's
+``data.root``), never another workspace's; a switch of workspace resets the whole form to
+:data:`FORM_DEFAULTS` and that workspace's data root.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 VARIANT_PLACEHOLDER = "DATASET/METHOD/"
+DATA_FOLDER = "data"   # WORKSPACE/data/DATASET: where a workspace keeps its datasets (the demo's SynthPed)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _OVERRIDE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*=")
 
@@ -34,6 +41,30 @@ class PresetChoices:
                 datasets += [dataset] if dataset not in datasets else []
                 methods += [method] if method not in methods else []
         return cls(datasets, methods, variants)
+
+
+@dataclass(frozen=True)
+class FormDefaults:
+    """What the New-run form shows before the user changes anything (the preset's parts are preferred
+    when offered; the run name is suggested from the workspace's runs, the data root from its folders)."""
+
+    dataset: str = "synthped"
+    method: str = "scing"
+    variant: str = "quick"
+    overrides: str = ""
+    nproc: int = 1
+
+
+FORM_DEFAULTS = FormDefaults()
+
+
+def default_data_root(workspace, dataset: str) -> str:
+    """``WORKSPACE/data/DATASET`` when that folder exists, else "" (the preset's own ``data.root``): a
+    default never points into another workspace."""
+    if workspace is None or not dataset:
+        return ""
+    folder = Path(workspace) / DATA_FOLDER / dataset
+    return str(folder) if folder.is_dir() else ""
 
 
 def compose_preset(dataset: str, method: str, variant: str = "") -> str:

@@ -69,7 +69,9 @@ class QueryRow:
 
 @dataclass(frozen=True)
 class GalleryHit:
-    """One entry of a query's ranked list (rank is 1-based as in the strip)."""
+    """One entry of a query's ranked list: ``rank`` its 1-based position in the stored list (0: beyond it),
+    ``counted_rank`` its rank with junk left out, as the protocol and ``first_hit`` count (0: junk, or
+    beyond the list). The strips' badges show ``counted_rank``."""
 
     rank: int
     index: int
@@ -78,6 +80,7 @@ class GalleryHit:
     camid: int
     distance: float
     kind: str
+    counted_rank: int = 0
 
 
 class RetrievalState:
@@ -288,6 +291,7 @@ class RetrievalState:
         """The query's ``k`` nearest gallery images with their match kind (junk = ignored by the protocol)."""
         out = []
         query_pid = self.query_pids[query_index]
+        counted = self.counted_ranks(query_index)
         for rank, (gallery, distance, junk) in enumerate(zip(self.topk_indices[query_index][:k],
                                                              self.topk_distances[query_index][:k],
                                                              self.topk_junk[query_index][:k]), start=1):
@@ -295,8 +299,13 @@ class RetrievalState:
             pid = int(self.gallery_pids[gallery])
             kind = JUNK if junk else SAME if pid == query_pid else DIFFERENT
             out.append(GalleryHit(rank, gallery, self.gallery_paths[gallery], pid, int(self.gallery_camids[gallery]),
-                                  float(distance), kind))
+                                  float(distance), kind, 0 if junk else counted[gallery]))
         return out
+
+    def counted_ranks(self, query_index: int) -> dict[int, int]:
+        """Gallery index -> rank in the query's stored list with junk left out (as ``first_hit`` counts)."""
+        kept = [int(g) for g, junk in zip(self.topk_indices[query_index], self.topk_junk[query_index]) if not junk]
+        return {gallery: rank for rank, gallery in enumerate(kept, start=1)}
 
     def true_matches(self, query_index: int, limit: int = 10) -> list[GalleryHit]:
         """The gallery images the protocol counts as correct for the query (same pid, other camera),
@@ -304,10 +313,11 @@ class RetrievalState:
         query_pid, query_cam = self.query_pids[query_index], self.query_camids[query_index]
         matches = np.flatnonzero((self.gallery_pids == query_pid) & (self.gallery_camids != query_cam))
         positions = {int(g): r for r, g in enumerate(self.topk_indices[query_index], start=1)}
+        counted = self.counted_ranks(query_index)
         hits = [GalleryHit(positions.get(int(g), 0), int(g), self.gallery_paths[g], int(self.gallery_pids[g]),
                            int(self.gallery_camids[g]),
                            float(self.topk_distances[query_index][positions[int(g)] - 1]) if int(g) in positions
-                           else float("nan"), SAME) for g in matches]
+                           else float("nan"), SAME, counted.get(int(g), 0)) for g in matches]
         hits.sort(key=lambda h: (h.rank == 0, h.rank, h.index))
         return hits[:limit]
 
@@ -343,20 +353,6 @@ def _check_gallery(paths, pids, camids, topk_indices) -> None:
         raise ValueError(f"gallery.json lists {len(paths)} paths, {len(pids)} pids and {len(camids)} camids")
     if topk_indices.size and (topk_indices.min() < 0 or topk_indices.max() >= len(paths)):
         raise ValueError(f"topk_indices.npy points outside the {len(paths)} gallery images; run `scing eval` again")
-
-
-def describe_query(state: "RetrievalState", row: QueryRow, hits: list[GalleryHit]) -> str:
-    """The query's lines next to its image: identity, camera, AP (and ΔAP), first hit, top-k counts."""
-    ap = "— (no true match in the gallery; skipped)" if not row.evaluated else f"{100 * row.ap:.1f} %"
-    first = "—" if row.first_hit < 0 else f"rank {row.first_hit + 1} (junk excluded)"
-    counts = {kind: sum(h.kind == kind for h in hits) for kind in (SAME, DIFFERENT, JUNK)}
-    delta = state.delta(row.index)
-    versus = "" if math.isnan(delta) else (f" · vs {state.reference_name}: AP "
-                                           f"{100 * state.reference_ap[row.index]:.1f} % ({100 * delta:+.1f})")
-    return (f"<b>Query {row.index}</b> · {row.name}<br>identity <b>{row.pid}</b> · camera "
-            f"<b>c{camera_number(row.camid)}</b><br>AP <b>{ap}</b>{versus}<br>first true match: <b>{first}</b> · "
-            f"in the top-{len(hits)}: {counts[SAME]} same id, {counts[DIFFERENT]} different, {counts[JUNK]} junk"
-            f"<br><span style='color:#777'>{row.path}</span>")
 
 
 def distance_formatter(distances):

@@ -2,7 +2,9 @@
 
 The compared run's eval must cover the same test set; its query is found by image path
 (``RetrievalState.reference_index``). Gallery images are compared by path, so the strip can say, for
-each tile, where the same image sits in the other run's stored top-k.
+each tile, where the same image sits in the other run's stored top-k: its position in the list
+(:meth:`SideBySide.rank_elsewhere`), or its rank with junk left out as the badges count
+(:meth:`SideBySide.counted_rank_elsewhere`).
 """
 
 from __future__ import annotations
@@ -24,10 +26,16 @@ class SideBySide:
     reference_row: QueryRow | None                  # the query in the compared run's eval
     mine_ranks: dict[str, int] = field(default_factory=dict)     # gallery path -> rank in this run's top-k
     theirs_ranks: dict[str, int] = field(default_factory=dict)   # … in the compared run's stored top-k
+    mine_counted: dict[str, int] = field(default_factory=dict)   # gallery path -> rank without junk, this run
+    theirs_counted: dict[str, int] = field(default_factory=dict)   # … in the compared run's stored top-k
 
     def rank_elsewhere(self, path: str, in_theirs: bool) -> int | None:
         """Rank of a gallery image in the other list (stored top-k), None when it is not there."""
         return (self.theirs_ranks if in_theirs else self.mine_ranks).get(str(path))
+
+    def counted_rank_elsewhere(self, path: str, in_theirs: bool) -> int | None:
+        """Rank of a gallery image in the other list with junk left out, None when it is not there."""
+        return (self.theirs_counted if in_theirs else self.mine_counted).get(str(path))
 
 
 def side_by_side(state: RetrievalState, query_index: int, k: int) -> SideBySide | None:
@@ -39,14 +47,21 @@ def side_by_side(state: RetrievalState, query_index: int, k: int) -> SideBySide 
     mine = state.hits(query_index, k)
     there = int(state.reference_index[query_index])
     if there < 0:
-        return SideBySide(query, mine, [], state.reference_name or "", None, _ranks(state, query_index), {})
+        return SideBySide(query, mine, [], state.reference_name or "", None, _ranks(state, query_index), {},
+                          _counted(state, query_index), {})
     return SideBySide(query, mine, other.hits(there, k), state.reference_name or "", other.row(there),
-                      _ranks(state, query_index), _ranks(other, there))
+                      _ranks(state, query_index), _ranks(other, there), _counted(state, query_index),
+                      _counted(other, there))
 
 
 def _ranks(state: RetrievalState, query_index: int) -> dict[str, int]:
     paths = state.gallery_paths
     return {paths[int(g)]: rank for rank, g in enumerate(state.topk_indices[query_index], start=1)}
+
+
+def _counted(state: RetrievalState, query_index: int) -> dict[str, int]:
+    paths = state.gallery_paths
+    return {paths[gallery]: rank for gallery, rank in state.counted_ranks(query_index).items()}
 
 
 def describe_versus(pair: SideBySide) -> str:

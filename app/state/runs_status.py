@@ -6,9 +6,10 @@ job ends) and hands them to :class:`app.state.training.TrainingState`, which app
 
 Liveness comes first: a process this window started, or any live process holding the run's
 ``train.lock``, means "running". Without one, the events decide: a ``run_finished`` status, else how
-our own process ended, else "killed" when the lock was left behind by a process that is gone
-(SIGKILL, OOM, reboot). A run without any lock (written before locks existed, or by hand) counts as
-running while its last event is recent, as the core cannot tell ("running-or-killed") otherwise.
+our own process ended (ended by a signal: "killed"; known as soon as it ended, before it is reaped),
+else "killed" when the lock was left behind by a process that is gone (SIGKILL, OOM, reboot). A run
+without any lock (written before locks existed, or by hand) counts as running while its last event is
+recent, as the core cannot tell ("running-or-killed") otherwise.
 
 A run submitted to a scheduler (it has a job: ``api.run_job``) takes its state from the scheduler, never
 from its files (:func:`scheduled_status`): "queued" while the scheduler holds the job (and while this

@@ -258,7 +258,9 @@ class SaliencyState(AnalysisState):
             self.inputs = replace(self.inputs, method=method if method in self.methods else "gradcam")
 
     def _clear_inputs(self) -> None:
-        self.inputs = replace(self.inputs, images=(), pair_image="")
+        """Another workspace: its images, pair image and the target they were chosen for go; the target is
+        the default again (a pair or pair-image target without its images cannot be computed)."""
+        self.inputs = replace(self.inputs, images=(), pair_image="", target=SaliencyInputs.target)
 
     def _switches_workspace(self, path, rows) -> bool:
         return path != self.workspace or workspace_changed([row.path for row in self.rows], [row.path for row in rows])

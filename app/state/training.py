@@ -1,7 +1,7 @@
 """The Training panel's model: the run list (:class:`app.state.runs.RunListState`: rows, selection,
 ticks, statuses) plus the panel's rules — every run's status from what is known about it, what Resume
 and Stop allow (and do), which runs ended outside this window, which runs the scheduler is asked about,
-what an empty list or empty plots say, and why a run failed.
+what an empty list or empty plots say, and why a run failed or was killed.
 
 Qt-free and evented (psygnal). The panel gathers the facts (process liveness, its own jobs, the events
 read) and hands them over with :meth:`TrainingState.set_facts`, and the scheduler's answers
@@ -244,3 +244,9 @@ def failure_message(run_name: str, log_text, what: str = "failed") -> str:
     tail = "".join(log_text).strip().splitlines()
     reason = next((line for line in reversed(tail) if line.strip() and not line.startswith("[studio]")), "")
     return f"run {run_name} {what}: {reason}" if reason else f"run {run_name} {what}"
+
+
+def killed_message(run_name: str, how: str) -> str:
+    """The error shown when a signal ended a run started here (``how``: 'killed by SIGKILL'): the signal is
+    the reason, not the last line the run printed before it."""
+    return f"run {run_name} was {how or 'killed'} before it finished; Resume continues it from its last checkpoint"

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from app.state.test_sets import first_test_set, ordered_test_sets
+
 DEFAULT_SMOOTHING = 0.6      # TensorBoard's default weight
 MAX_SMOOTHING = 0.99
 SYMBOL_MAX_POINTS = 20       # series with at most this many points show a marker on each point
@@ -72,7 +74,7 @@ class PlottedRun:
 class PlotOptions:
     smoothing: float = DEFAULT_SMOOTHING
     loss_term: str = "total"       # the loss term drawn per run when several runs are overlaid
-    eval_dataset: str = ""         # the test set drawn for every overlaid run ("" = each run's first)
+    eval_dataset: str = ""         # the test set drawn for every overlaid run ("" = each run's first shown)
 
 
 def plot_lines(runs: list[PlottedRun], options: PlotOptions = PlotOptions()) -> list[PlotLine]:
@@ -89,11 +91,9 @@ def loss_terms(runs: list[PlottedRun]) -> list[str]:
 
 
 def eval_datasets(runs: list[PlottedRun]) -> list[str]:
-    """Test sets evaluated in any of the runs, in first-seen order."""
-    seen: dict[str, None] = {}
-    for run in runs:
-        seen.update(dict.fromkeys(run.curves.evals))
-    return list(seen)
+    """Test sets evaluated in any of the runs, in the studio's order (:mod:`app.state.test_sets`: the
+    first is the one Retrieval opens too)."""
+    return ordered_test_sets({dataset for run in runs for dataset in run.curves.evals})
 
 
 def legend_name(name: str, limit: int = LEGEND_MAX_CHARS) -> str:
@@ -123,7 +123,8 @@ def _single_run_lines(curves, options: PlotOptions) -> list[PlotLine]:
             width = 2.2 if name == "total" else 1.4
             lines += _loss_lines(plot, ("loss", stage, name), name, series, index, width, options.smoothing)
     several = len(curves.evals) > 1
-    for index, (dataset, series) in enumerate(sorted(curves.evals.items())):
+    for index, dataset in enumerate(ordered_test_sets(curves.evals)):
+        series = curves.evals[dataset]
         for offset, (metric, symbol, dashed) in enumerate(EVAL_STYLES):
             label = f"{metric} {short_dataset(dataset)}" if several else metric
             lines += _eval_line(("eval", dataset, metric), label, series[metric], 2 * index + offset, symbol, dashed)
@@ -137,7 +138,7 @@ def _overlay_run_lines(run: PlottedRun, options: PlotOptions) -> list[PlotLine]:
         if series is not None:
             key = ("loss", run.name, stage, options.loss_term)
             lines += _loss_lines(plot, key, legend_name(run.name), series, run.colour, 2.0, options.smoothing)
-    dataset = options.eval_dataset or next(iter(run.curves.evals), None)
+    dataset = options.eval_dataset or first_test_set(run.curves.evals)
     if dataset in run.curves.evals:   # a run not evaluated on the chosen test set draws no evaluation
         for metric, symbol, dashed in EVAL_STYLES:
             label = legend_name(run.name) if metric == "mAP" else None   # one legend entry per run

@@ -1,9 +1,25 @@
-"""An inline, dismissable error line shown at the top of a panel (errors reach the user in the window)."""
+"""An inline, dismissable error line shown at the top of a panel (errors reach the user in the window).
+
+However long the message (a traceback line, a 260-character path, a run name), the banner wraps it to
+the panel's width and never widens the window: its text can break after path separators and inside long
+unbroken runs (:func:`app.state.names.breakable`), and the label takes its width from the layout.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton
+
+from app.state.names import breakable
+
+
+def wrap_anywhere(label: QLabel) -> QLabel:
+    """Let the layout set ``label``'s width: word-wrapped, it reflows to whatever width it gets."""
+    label.setWordWrap(True)
+    policy = label.sizePolicy()
+    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+    label.setSizePolicy(policy)
+    return label
 
 
 class ErrorBanner(QFrame):
@@ -14,8 +30,8 @@ class ErrorBanner(QFrame):
                            "#errorBanner QLabel { color: #8A1C12; }")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
+        self.label = wrap_anywhere(QLabel())
+        self.label.setTextFormat(Qt.TextFormat.PlainText)   # a message quoting '<module>' shows as written
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton()
         close.setText("✕")
@@ -24,12 +40,15 @@ class ErrorBanner(QFrame):
         close.clicked.connect(self.hide)
         layout.addWidget(self.label, 1)
         layout.addWidget(close)
+        self._message = ""
         self.hide()
 
     def show_error(self, message: str) -> None:
-        self.label.setText(message)
+        self._message = str(message)
+        self.label.setText(breakable(self._message))
         self.show()
 
     @property
     def message(self) -> str:
-        return "" if self.isHidden() else self.label.text()
+        """The message shown, as it was given ('' while the banner is hidden)."""
+        return "" if self.isHidden() else self._message

@@ -3,16 +3,20 @@
 Linked like an embedding projector: hovering a point shows its image (or the image its text is
 paired with), identity and caption in a tooltip and emits ``pointHovered``; clicking an image point
 emits ``pointClicked``; the mouse wheel zooms and dragging pans (``reset_zoom`` fits all points).
-The arrays come prepared by :class:`app.state.gap_view.GapView` (built in a worker).
+The arrays come prepared by :class:`app.state.gap_view.GapView` (built in a worker). Each plot fits its
+cell: its title names the run by the part that tells it from the other runs plotted, elided to the
+plot's width (the whole title in its tooltip), and its range takes in every point.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, Signal
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QWidget
 
-from app.state.gap_view import IMAGE, TEXT, GapView, HoveredPoint
+from app.state.gap_view import IMAGE, TEXT, GapView, HoveredPoint, plot_titles
+from app.state.names import breakable
+from app.widgets.error_banner import wrap_anywhere
 from app.widgets.plotting import IMAGE_COLOR, PAIR_COLOR, TEXT_COLOR, make_plot, pg
 
 ERROR_STYLE = "color: #8A1C12; font-size: 11pt;"
@@ -43,22 +47,22 @@ class GapPlotsWidget(QWidget):
         """Replace the plots with a message (an error in red: a failed load shows in place of the data)."""
         self._reset()
         self.message = text
-        label = QLabel(text)
-        label.setWordWrap(True)
+        label = wrap_anywhere(QLabel(breakable(text)))   # a long error wraps; it never widens the window
+        label.setTextFormat(Qt.TextFormat.PlainText)
         label.setStyleSheet(ERROR_STYLE if error else MESSAGE_STYLE)
         self.row.addWidget(label)
 
     def show_views(self, views: list[GapView]) -> None:
         self._reset()
         self.message = ""
-        for view in views:
-            plot = self._plot_of(view)
+        for view, title in zip(views, plot_titles(views)):
+            plot = self._plot_of(view, title)
             self.plots.append(plot)
             self.views.append(view)
             self.row.addWidget(plot, 1)
 
-    def _plot_of(self, view: GapView) -> pg.PlotWidget:
-        plot = make_plot(view.title, "", "", legend=False)   # one shared legend above the plots
+    def _plot_of(self, view: GapView, title: str) -> pg.PlotWidget:
+        plot = make_plot(title, "", "", legend=False, elide_title=True)   # one shared legend above the plots
         item = plot.getPlotItem()
         item.hideAxis("bottom")
         item.hideAxis("left")

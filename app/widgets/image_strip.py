@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSt
 from app.widgets.gallery_thumbnails import ThumbnailCache, shared_thumbnails
 
 KIND_COLORS = {"same": "#1E9E3A", "different": "#D62728", "junk": "#9A9A9A", "query": "#1F5FBF"}
-KIND_TEXT = {"same": "same identity", "different": "different identity", "junk": "junk (same id & camera: ignored)",
-             "query": "query"}
+KIND_TEXT = {"same": "same identity", "different": "different identity",
+             "junk": "junk (same id & camera: ignored, no rank)", "query": "query"}
 HIGHLIGHT = "#F2A900"      # the ring around the gallery image chosen in either strip
 SPACING = 6
 

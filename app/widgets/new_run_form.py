@@ -1,8 +1,11 @@
 """The "New run" form: preset (dataset / method / variant), run name, data root, overrides, where it trains
 (this machine, or a Slurm cluster with its partition, GPUs, CPUs and time limit) and processes.
 
-The launcher values start from the workspace's saved launcher (``api.launcher_settings``) and follow a
-switch of workspace; what the user submits is saved back (``api.save_launcher_settings``)."""
+Every default follows the open workspace (:mod:`app.state.launch`): a free run name, the workspace's own
+data folder for the chosen dataset (or none: the preset's ``data.root``), and the workspace's saved
+launcher (``api.launcher_settings``). A switch of workspace resets the whole form to those defaults; a
+rescan of the same workspace keeps what the user typed. What the user submits as launcher is saved back
+(``api.save_launcher_settings``)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
                                QPushButton, QSpinBox, QToolButton, QWidget)
 
 from app.services import core_client
-from app.state.launch import PresetChoices, build_launch_request, suggest_run_name
+from app.state.launch import (FORM_DEFAULTS, PresetChoices, build_launch_request, default_data_root,
+                              suggest_run_name)
 from app.state.launcher import TRAINING_TARGETS, LauncherDefaults, kind_to_save
 from app.widgets.launcher_fields import LauncherFields
 
@@ -73,7 +77,9 @@ class NewRunForm(QGroupBox):
         form.addRow("Processes", _wrap(bottom))
         self.method.currentTextChanged.connect(self._refresh_name)
         self.variant.currentIndexChanged.connect(self._refresh_name)
-        self._auto_name = ""
+        self.dataset.currentTextChanged.connect(self._refresh_data_root)
+        self._auto_name = ""        # the name and data root the form suggested: replaced when they change,
+        self._auto_data_root = ""   # while the user has not typed over them
         self._launcher_changed()
 
     def set_presets(self, presets: list[str]) -> None:
@@ -85,23 +91,45 @@ class NewRunForm(QGroupBox):
         self.variant.clear()
         for variant in choices.variants:
             self.variant.addItem(VARIANT_LABELS.get(variant, variant), variant)
-        for combo, preferred in ((self.dataset, "synthped"), (self.method, "scing")):
-            index = combo.findText(preferred)
-            combo.setCurrentIndex(max(index, 0))
-        quick = self.variant.findData("quick")
-        self.variant.setCurrentIndex(max(quick, 0))
-        self._refresh_name()
+        self._choose_default_preset()
 
-    def set_workspace(self, workspace, existing_names, default_data_root: str = "") -> None:
-        """A scan of ``workspace``; another workspace than before shows its saved launcher."""
+    def set_workspace(self, workspace, existing_names) -> None:
+        """A scan of ``workspace``. Another workspace than before resets the form to its defaults: the
+        preferred preset, a free run name, its own data folder (or none), no overrides, one process and
+        its saved launcher. A rescan keeps what the user typed and refreshes only what the form suggested."""
+        switched = Path(workspace) != self.workspace
         self.workspace = Path(workspace)
         self.existing_names = set(existing_names)
-        if default_data_root and not self.data_root.text():
-            self.data_root.setText(default_data_root)
+        if switched:
+            self._reset()
         values = self.launcher_defaults.values_for(self.workspace, core_client.launcher_settings(self.workspace))
         if values is not None:
             self.launcher.set_values(values.offered(TRAINING_TARGETS))
+        self._refresh_data_root()
         self._refresh_name()
+
+    def _reset(self) -> None:
+        """Nothing typed for another workspace stays: a data root, overrides or a name may point into it."""
+        self.name.clear()
+        self.data_root.clear()
+        self.overrides.setText(FORM_DEFAULTS.overrides)
+        self.nproc.setValue(FORM_DEFAULTS.nproc)
+        self._choose_default_preset()
+
+    def _choose_default_preset(self) -> None:
+        for combo, preferred in ((self.dataset, FORM_DEFAULTS.dataset), (self.method, FORM_DEFAULTS.method)):
+            index = combo.findText(preferred)
+            combo.setCurrentIndex(max(index, 0))
+        self.variant.setCurrentIndex(max(self.variant.findData(FORM_DEFAULTS.variant), 0))
+        self._refresh_data_root()
+        self._refresh_name()
+
+    def _refresh_data_root(self, *_) -> None:
+        """The workspace's data folder of the chosen dataset, unless the user typed another root."""
+        suggestion = default_data_root(self.workspace, self.dataset.currentText())
+        if not self.data_root.text() or self.data_root.text() == self._auto_data_root:
+            self.data_root.setText(suggestion)
+        self._auto_data_root = suggestion
 
     def _launcher_changed(self) -> None:
         slurm = self.launcher.values().uses_slurm

@@ -141,7 +141,8 @@ class QueryTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
             return {3: "camera of the query, numbered as in the file names (c1, c2, …)",
                     4: "average precision of the query (click: worst first / best first)",
-                    5: "rank of the first true match after junk removal (1 = correct at rank 1)",
+                    5: "rank of the first true match after junk removal (1 = correct at rank 1); the strips' "
+                       "badges count ranks the same way",
                     DELTA_COLUMN: "AP of this run minus AP of the run chosen under 'vs', in points (click: "
                                   "where this run loses most first / wins most first)"}.get(section)
         return None

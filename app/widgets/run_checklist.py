@@ -1,6 +1,7 @@
 """A checkable list of runs (which runs to compare in Saliency / Modality gap), drawn from an
 :class:`app.state.analysis.AnalysisState`: it lists ``state.rows`` with ``state.checked`` ticked, and a
-tick (by hand, or :meth:`set_checked`) is written to the state."""
+tick (by hand, or :meth:`set_checked`) is written to the state. A name too long for the list shows by the
+part that tells it from the other runs listed (:mod:`app.widgets.run_names`); the tooltip has it whole."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
+from app.state.names import distinguishing_names
 from app.state.runs import method_title
+from app.widgets.run_names import SHORT_TEXT_ROLE, RunNameDelegate
 
 
 class RunChecklist(QListWidget):
@@ -17,6 +20,7 @@ class RunChecklist(QListWidget):
         super().__init__(parent)
         self.state = state
         self.setMaximumHeight(130)
+        self.setItemDelegate(RunNameDelegate(self))
         self.itemChanged.connect(lambda _item: self.state.set_checked(self._ticked()))
         for signal in (state.reset, state.rows_changed):
             signal.connect(self._draw_rows)
@@ -26,13 +30,14 @@ class RunChecklist(QListWidget):
     def _draw_rows(self, *_) -> None:
         self.blockSignals(True)   # drawing the state is no tick by hand
         self.clear()
-        for row in self.state.rows:
+        for row, short_name in zip(self.state.rows, distinguishing_names([row.name for row in self.state.rows])):
             status = "" if row.status == "completed" else f"  ({row.status})"
-            label = f"{row.name} — {method_title(row.method)}{status}"
-            item = QListWidgetItem(label)
+            about = f" — {method_title(row.method)}{status}"
+            item = QListWidgetItem(row.name + about)
+            item.setData(SHORT_TEXT_ROLE, short_name + about)
             item.setData(Qt.ItemDataRole.UserRole, str(row.path))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setToolTip(str(row.path))
+            item.setToolTip(f"{row.name}\n{row.path}")
             self.addItem(item)
         self.blockSignals(False)
         self._draw_ticks()

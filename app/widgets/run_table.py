@@ -4,8 +4,9 @@ The table subscribes to the state and redraws when its rows, ticks or statuses c
 selects the run in the state (the panel, subscribed too, shows its details, log and, while no run is
 ticked, its plots); the tick in front of a name overlays that run with the other ticked ones, each in
 the colour its swatch shows.
-Names are shown whole where they fit and elided in the middle otherwise (``scing-quick-…-seed2``
-keeps the part that tells runs apart); the tooltip has the full name.
+Names are shown whole where they fit; otherwise by the part that tells them from the other runs listed
+(``…gate_off…`` / ``…gate_on…``, :mod:`app.widgets.run_names`), elided in the middle if even that is too
+long; the tooltip has the full name.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from app.state.names import distinguishing_names
 from app.state.runs import COLUMNS, format_percent
 from app.widgets.plotting import PALETTE
+from app.widgets.run_names import SHORT_TEXT_ROLE, RunNameDelegate
 
 HEADERS = {"name": "Run", "method": "Method", "dataset": "Evaluated on", "status": "Status", "mAP": "mAP %", "R1": "R1 %"}
 STATUS_COLORS = {"damaged": "#8A1C12", "completed": "#1E7B34", "running": "#1F5FBF", "starting": "#1F5FBF",
@@ -38,6 +41,7 @@ class RunTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setItemDelegateForColumn(COLUMNS.index("name"), RunNameDelegate(self))
         self.setWordWrap(False)
         self.verticalHeader().hide()
         self.setAlternatingRowColors(True)
@@ -62,8 +66,9 @@ class RunTable(QTableWidget):
         try:
             self.setRowCount(len(self.state.rows))
             colours = dict(self.state.plotted()) if len(self.state.plotted()) > 1 else {}
-            for r, row in enumerate(self.state.rows):
-                for c, item in enumerate(self._row_items(row, colours.get(row.path))):
+            short_names = distinguishing_names([row.name for row in self.state.rows])
+            for r, (row, short_name) in enumerate(zip(self.state.rows, short_names)):
+                for c, item in enumerate(self._row_items(row, colours.get(row.path), short_name)):
                     self.setItem(r, c, item)
             self._fit_dataset_column()
         finally:
@@ -88,7 +93,7 @@ class RunTable(QTableWidget):
         finally:
             self._refreshing = False
 
-    def _row_items(self, row, colour: int | None) -> list[QTableWidgetItem]:
+    def _row_items(self, row, colour: int | None, short_name: str) -> list[QTableWidgetItem]:
         status = self.state.status_of(row)
         mark = " ‡" if row.test_selected else ""  # chosen on the test set: the tooltip says so
         values = {"name": row.name, "method": row.method, "dataset": row.metrics_split,
@@ -99,6 +104,8 @@ class RunTable(QTableWidget):
             item = QTableWidgetItem(values[column])
             item.setData(Qt.ItemDataRole.UserRole, str(row.path))
             item.setToolTip(f"{row.name}\n{row.path}\n{row.metrics_tooltip()}")
+            if column == "name":
+                item.setData(SHORT_TEXT_ROLE, short_name)
             if column == "name" and not row.damaged:
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 ticked = row.path in self.state.overlaid

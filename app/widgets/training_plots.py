@@ -21,6 +21,10 @@ STAGE_TITLES = {1: "Stage 1 · prompt learning — losses", 2: "Stage 2 · image
 EVAL_TITLE = "Evaluation during stage 2"
 OVERLAY_EVAL_TITLE = "Evaluation during stage 2 — ● mAP (solid) · ▲ R1 (dashed)"
 FAINT_ALPHA = 70
+# Legends sit top-left, in one column: the newest points are drawn at the right end of every curve (a live
+# run's latest epoch), where a legend would hide them; the left holds the first epochs (losses start
+# high there, the first evaluations are rare and score low).
+LEGEND_OFFSET = (8, 8)
 MESSAGE_WIDTH_PX = 360   # placeholder messages wrap at this width instead of running off the plot
 
 
@@ -32,10 +36,10 @@ class TrainingPlotsWidget(QWidget):
         layout.setSpacing(6)
         self.loss_plots = {stage: make_plot(title, "epoch", "loss") for stage, title in STAGE_TITLES.items()}
         self.eval_plot = make_plot(EVAL_TITLE, "stage-2 epoch", "%")
-        # top-left, one column: the first epochs are rarely evaluated and score low, so it hides the fewest points
-        self.eval_plot.getPlotItem().legend.setOffset((8, 8))
-        for plot in (*self.loss_plots.values(), self.eval_plot):   # one column: narrow, so it hides few points
-            plot.getPlotItem().legend.setColumnCount(1)
+        for plot in (*self.loss_plots.values(), self.eval_plot):
+            legend = plot.getPlotItem().legend
+            legend.setOffset(LEGEND_OFFSET)
+            legend.setColumnCount(1)   # narrow, so it hides few points
         self.plots = {LOSS_PLOTS[1]: self.loss_plots[1], LOSS_PLOTS[2]: self.loss_plots[2], EVAL_PLOT: self.eval_plot}
         layout.addWidget(self.loss_plots[1], 0, 0)
         layout.addWidget(self.loss_plots[2], 0, 1)

@@ -42,3 +42,16 @@ def test_a_data_folder_is_matched_to_the_longest_registered_name_it_starts_with(
     assert guess_dataset_name("/ws/data/Market-1501-v15.09.15", names) == "market1501"
     assert guess_dataset_name("/ws/data/Occluded_Duke", names) == "occluded_duke"
     assert guess_dataset_name("/ws/data/synthclip", names) is None
+
+
+def test_identities_show_the_datasets_own_person_ids_not_training_labels(tiny_synthped):
+    """Training labels are 0..N-1; the explorer shows the id the files carry ("train · id 12" for 0012_*)."""
+    from pathlib import Path
+
+    from scing_core.api import load_dataset
+
+    dataset = load_dataset("synthped", tiny_synthped)
+    summary = DatasetSummary.from_dataset("synthped", dataset)
+    for group, pid in summary.identity_keys("train"):
+        assert {int(Path(s.path).name.split("_")[0]) for s in summary.samples_of((group, pid))} == {pid}
+    assert any(pid != label for (_, pid), label in zip(summary.identity_keys("train"), range(10**6)))

@@ -1,5 +1,6 @@
 """The modality-gap plot as a linked embedding view: hover shows a point's image and identity, a click on
-an image opens it in Retrieval, the plots zoom and pan, and UMAP / t-SNE run outside the studio process."""
+a query image opens it in Retrieval (any other image opens in Dataset: tests/app/test_issue20_links_ids.py),
+the plots zoom and pan, and UMAP / t-SNE run outside the studio process."""
 
 from __future__ import annotations
 
@@ -68,17 +69,6 @@ def test_clicking_a_query_image_point_opens_that_query_of_that_run_in_retrieval(
     assert window.tabs.currentWidget() is window.retrieval
     assert window.retrieval.current_run() == Path(result.run)
     assert window.retrieval.state.selected_row.path == result.paths[index]
-
-
-def test_clicking_a_gallery_image_point_says_it_is_not_a_query(open_window, tiny_workspace, qtbot):
-    window = open_window(tiny_workspace)
-    panel, (result,) = _computed(window, qtbot)
-    index = next(i for i, path in enumerate(result.paths) if Path(path).parent.name != "query")
-    with qtbot.waitSignal(window.gap_query_link.routed, timeout=30000) as routed:
-        qtbot.mouseClick(panel.plots.plots[0].viewport(), Qt.MouseButton.LeftButton,
-                         pos=panel.plots.widget_pos_of(0, "image", index))
-    assert routed.args[0] is False and "is not a query" in routed.args[1]
-    assert window.retrieval.current_run() == Path(result.run)
 
 
 def test_the_gap_plots_zoom_pan_and_reset(open_window, tiny_workspace, qtbot):

@@ -45,3 +45,15 @@ def test_a_clicked_image_finds_the_eval_folder_of_its_data_folder():
 def test_gap_request_checks_projection_and_split():
     assert GapRequest((), "tsne").problems() == ["tick at least one run to compare"]
     assert any("split 'dev'" in p for p in GapRequest(("/r",), split="dev").problems())
+
+
+def test_training_points_say_the_datasets_own_identity_not_the_training_label():
+    """Training labels are 0..N-1; the hover names the person as the dataset does (0001_… is identity 1)."""
+    result = SimpleNamespace(run="/ws/runs/scing", text_kind="prototype", pids=np.array([0, 0, 1]),
+                             dataset_pids=np.array([1, 1, 12]),
+                             image_xy=np.zeros((3, 2)), text_xy=np.ones((3, 2)),
+                             paths=["/d/bounding_box_train/0001_c2s1_000152_00.jpg",
+                                    "/d/bounding_box_train/0001_c3s1_000201_00.jpg", "/d/bounding_box_train/0012_c1.jpg"])
+    view = GapView.from_result(result, "scing · SCING")
+    assert "identity <b>1</b>" in view.describe(IMAGE, 0) and "identity <b>12</b>" in view.describe(IMAGE, 2)
+    assert "paired with 2 image(s)" in view.describe(TEXT, 0)

@@ -142,9 +142,9 @@ def test_a_job_started_here_says_running_in_the_title_and_the_table_alike(open_w
     run = two_runs / "runs" / "fresh"
     with _job_that_never_writes(panel, run, qtbot, monkeypatch):
         assert panel.title.text() == "fresh — running" and _table_status(panel, run) == "running"
-    # killed (the context's exit): the process crashed without a run_finished event
-    qtbot.waitUntil(lambda: _table_status(panel, run) == "failed", timeout=10000)
-    assert panel.title.text() == "fresh — failed"
+    # killed (the context's exit: SIGKILL): no run_finished event, and the exit signal says killed, not failed
+    qtbot.waitUntil(lambda: _table_status(panel, run) == "killed", timeout=10000)
+    assert panel.title.text() == "fresh — killed"
 
 
 def test_the_table_title_and_buttons_follow_the_state_with_no_refresh_call(qtbot, monkeypatch):
