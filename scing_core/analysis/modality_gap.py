@@ -42,6 +42,7 @@ from scing_core.analysis.projection import project_pairs_2d
 from scing_core.data.loaders import ConfiguredLoaders
 from scing_core.data.types import ReIDSample
 from scing_core.data.configured import load_configured_dataset
+from scing_core.data.val_split import hold_out_validation
 from scing_core.runs.trained import load_prototypes, load_run_model
 from scing_core.models.prompts import method_title
 from scing_core.errors import DatasetError, InputError, RunDirError
@@ -72,6 +73,7 @@ class GapResult:
     split: str = "train"
     projection: str | None = None
     paths: list[str] = field(default_factory=list)
+    dataset_pids: np.ndarray | None = None   # the dataset's own person ids (``pids`` are training labels in train)
 
     @property
     def label(self) -> str:
@@ -123,7 +125,8 @@ def collect_gap_embeddings(run_dir, ids: int = 30, text: str = "auto", checkpoin
     model, cfg, _ = load_run_model(run_dir, checkpoint, device)
     kind = resolve_text_kind(text, model)
     prototypes = _run_prototypes(run_dir, model.num_classes)
-    samples = select_samples(_run_dataset(cfg, root), split, ids, images_per_id, seed)
+    dataset = _run_dataset(cfg, root)
+    samples = select_samples(dataset, split, ids, images_per_id, seed)
     dev = next(model.parameters()).device
     with torch.inference_mode():
         features = _image_features(model, samples, cfg, dev)
@@ -137,7 +140,9 @@ def collect_gap_embeddings(run_dir, ids: int = 30, text: str = "auto", checkpoin
     image_np, text_np = images.cpu().numpy(), texts.cpu().numpy()
     return GapResult(run=str(Path(run_dir).expanduser().resolve()), method=cfg.model.method,
                      image_emb=image_np, text_emb=text_np, pids=pids, text_kind=kind,
-                     metrics=gap_metrics(image_np, text_np, pids), split=split, paths=[s.path for s in samples])
+                     metrics=gap_metrics(image_np, text_np, pids), split=split, paths=[s.path for s in samples],
+                     dataset_pids=np.array([dataset.dataset_pid("train" if split == "train" else "query", s.pid)
+                                            for s in samples], dtype=np.int64))
 
 
 def resolve_text_kind(text: str, model) -> str:
@@ -256,11 +261,16 @@ def _gap_legend(fig) -> None:
 # -- helpers -------------------------------------------------------------------------------------
 
 def _run_dataset(cfg, root):
+    """The run's training dataset as it trained on it: with ``model_selection: val`` its held-out
+    identities removed and the rest relabelled (the labels the model's prototypes are indexed by)."""
     try:
-        return load_configured_dataset(cfg.data.dataset, root or cfg.data.root, cfg.data)
+        dataset = load_configured_dataset(cfg.data.dataset, root or cfg.data.root, cfg.data)
     except DatasetError as error:
         raise DatasetError(f"{error} (the run was trained on '{cfg.data.dataset}' at '{cfg.data.root}'; "
                            "pass root= / --data-root if the data moved)") from None
+    if cfg.model_selection == "val":
+        dataset, _ = hold_out_validation(dataset, cfg.data.val_ids, min_train_ids=cfg.data.ids_per_batch)
+    return dataset
 
 
 def _run_prototypes(run_dir, num_classes: int) -> torch.Tensor:

@@ -95,10 +95,13 @@ def run_info(dataset: ReIDDataset) -> int:
     print(f"{dataset.name}: {dataset.root}")
     print(format_table(dataset))
     pids = dataset.num_train_pids
-    train_note = f"{pids} (labels 0..{pids - 1})" if dataset.train else "none (test-only dataset)"
-    print(f"train ids: {train_note}; cameras: {dataset.num_cams}")
+    train_note = (f"{pids} (labels 0..{pids - 1} = the dataset's ids {dataset.dataset_pid('train', 0)} .. "
+                  f"{dataset.dataset_pid('train', pids - 1)})" if dataset.train else "none (test-only dataset)")
+    cameras = "" if dataset.real_cameras else " (image kinds, not cameras: no SIE)"
+    print(f"train ids: {train_note}; cameras: {dataset.num_cams}{cameras}")
     for key, value in sorted(dataset.extras.items()):
-        print(f"{key}: {value}")
+        if key not in ("train_pids", "test_pids"):
+            print(f"{key}: {value}")
     return 0
 
 

@@ -33,6 +33,13 @@ class ReIDDataset:
     extras: dict = field(default_factory=dict)
     real_cameras: bool = True
 
+    def dataset_pid(self, split: str, pid: int) -> int:
+        """The dataset's own person id of ``pid`` in ``split`` (the number in its file names): training labels
+        0..N-1 map back through ``extras["train_pids"]``; a validation split's query / gallery hold training
+        labels too (``extras["test_pids"]``); other splits keep the original ids."""
+        table = self.extras.get("train_pids" if split == "train" else "test_pids")
+        return int(table[pid]) if table is not None and 0 <= pid < len(table) else int(pid)
+
     @property
     def sie_cameras(self) -> int:
         """Camera embeddings SIE may learn from this training set: its cameras, none without real ones."""

@@ -36,10 +36,11 @@ def hold_out_validation(dataset: ReIDDataset, num_ids: int, min_train_ids: int =
     if not any(len({s.camid for s in gallery if s.pid == q.pid and s.camid != q.camid}) for q in query):
         raise ConfigError(f"the {num_ids} held-out identities of '{dataset.name}' are each seen by one camera only, "
                           "so no validation query has a match; raise data.val_ids")
+    own = [dataset.dataset_pid("train", p) for p in range(max(pids) + 1)]   # training label -> the dataset's id
     train_ds = ReIDDataset(dataset.name, dataset.root, train, dataset.query, dataset.gallery, dataset.num_cams,
-                           dict(dataset.extras), dataset.real_cameras)
+                           {**dataset.extras, "train_pids": [own[p] for p in kept]}, dataset.real_cameras)
     val_ds = ReIDDataset(f"{dataset.name}-val", dataset.root, [], query, gallery, dataset.num_cams,
-                         {"held_out_ids": sorted(held)}, dataset.real_cameras)
+                         {"held_out_ids": sorted(held), "test_pids": own}, dataset.real_cameras)
     return train_ds, val_ds
 
 

@@ -140,6 +140,7 @@ def build_dataset(
         require_nonempty(splits[split], dataset, split, folders.get(split, dataset_dir))
     ordered = {split: sorted(splits.get(split, [])) for split in SPLITS}
     cams = resolve_num_cams(dataset, num_cams, ordered)
+    extras["train_pids"] = sorted({pid for _, pid, _ in ordered["train"]})   # label i is person train_pids[i]
     return ReIDDataset(
         name=dataset,
         root=str(dataset_dir),

@@ -169,6 +169,8 @@ def test_conditioned_texts_pair_each_image_with_its_own_prompt(tiny_runs):
     np.testing.assert_allclose(np.linalg.norm(result.text_emb, axis=1), 1.0, rtol=1e-5)
     assert len(np.unique(result.text_emb.round(6), axis=0)) == 6  # one text per image, not per identity
     assert result.metrics == gap_metrics(result.image_emb, result.text_emb, result.pids)
+    # the dataset's own ids beside the training labels: the number the file names carry
+    assert [int(Path(path).name.split("_")[0]) for path in result.paths] == result.dataset_pids.tolist()
 
 
 @pytest.mark.parametrize("method", ["cocoop", "scing"])
