@@ -53,7 +53,8 @@ def test_hovering_a_text_point_names_the_text_and_its_identity(open_window, tiny
     with qtbot.waitSignal(panel.plots.pointHovered, timeout=5000) as hovered:
         qtbot.mouseMove(panel.plots.plots[0].viewport(), panel.plots.widget_pos_of(0, "text", 0))
     point, text = hovered.args
-    assert point.kind == "text" and "<b>text</b>" in text and f"identity <b>{result.pids[point.index]}</b>" in text
+    own = result.dataset_pids[point.index]   # the dataset's id (the file name's), not the training label
+    assert point.kind == "text" and "<b>text</b>" in text and f"identity <b>{own}</b>" in text
 
 
 def test_clicking_a_query_image_point_opens_that_query_of_that_run_in_retrieval(open_window, tiny_workspace, qtbot):
