@@ -1,5 +1,5 @@
 """The repository stands alone: every file a text of the repository names is in the repository
-(no ``../shared``, no DESIGN.md or STYLE.md of a workspace this clone does not have)."""
+(nothing outside the repository's folder, no document of a workspace a clone does not have)."""
 
 from __future__ import annotations
 
@@ -55,10 +55,10 @@ def test_every_file_a_text_names_is_in_the_repository():
 
 def test_the_check_catches_what_a_clone_would_miss(tmp_path):
     probe = REPO / "docs" / "_probe_reference_check.md"
-    probe.write_text("see ../../shared/DESIGN.md and STYLE.md, docs/nowhere.md, but docs/design.md is fine\n")
+    probe.write_text("see ../../elsewhere/NOTES.md and HABITS.md, docs/nowhere.md, but docs/design.md is fine\n")
     try:
         found = missing_references(probe)
     finally:
         probe.unlink()
     assert [line.split(": ", 1)[1] for line in found] == [
-        "../../shared/DESIGN.md is outside the repository", "STYLE.md does not exist", "docs/nowhere.md does not exist"]
+        "../../elsewhere/NOTES.md is outside the repository", "HABITS.md does not exist", "docs/nowhere.md does not exist"]

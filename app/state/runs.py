@@ -64,10 +64,10 @@ class RunRow:
         per_dataset = final_metrics(summary.metrics)
         first = next(iter(per_dataset.values()), {})
         return cls(name=Path(summary.path).name, path=Path(summary.path), method=summary.method,
-                   dataset=summary.dataset, status=summary.status, mAP=_number(first.get("mAP")),
-                   R1=_number(first.get("R1")), metrics_by_dataset=per_dataset,
+                   dataset=summary.dataset, status=summary.status, mAP=metric_number(first.get("mAP")),
+                   R1=metric_number(first.get("R1")), metrics_by_dataset=per_dataset,
                    selection=_selection(summary.metrics), problem=str(getattr(summary, "problem", "") or ""),
-                   last_event_time=_number((getattr(summary, "last_event", None) or {}).get("time")))
+                   last_event_time=metric_number((getattr(summary, "last_event", None) or {}).get("time")))
 
     @property
     def resumable(self) -> bool:
@@ -102,11 +102,12 @@ def _selection(metrics) -> dict:
 
 def format_percent(value, digits: int = 1) -> str:
     """0.6123 -> '61.2'; None/NaN -> '—'."""
-    number = _number(value)
+    number = metric_number(value)
     return "—" if number is None else f"{100 * number:.{digits}f}"
 
 
-def _number(value) -> float | None:
+def metric_number(value) -> float | None:
+    """A metric as a number (None for a missing or non-numeric value, or NaN)."""
     try:
         number = float(value)
     except (TypeError, ValueError):

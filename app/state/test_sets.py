@@ -11,7 +11,8 @@ curves start from the same test set.
 from __future__ import annotations
 
 import dataclasses
-import math
+
+from app.state.runs import metric_number
 
 
 def ordered_test_sets(labels) -> list[str]:
@@ -33,14 +34,6 @@ def on_first_test_set(row):
         return row
     metrics = {label: row.metrics_by_dataset[label] for label in labels}
     first = metrics[labels[0]]
-    return dataclasses.replace(row, mAP=_fraction(first.get("mAP")), R1=_fraction(first.get("R1")),
+    return dataclasses.replace(row, mAP=metric_number(first.get("mAP")), R1=metric_number(first.get("R1")),
                                metrics_by_dataset=metrics)
 
-
-def _fraction(value) -> float | None:
-    """A metric as ``RunRow.from_summary`` reads it: a number (NaN: None)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
