@@ -22,13 +22,24 @@ from scing_core.errors import RunDirError
 log = logging.getLogger(__name__)
 
 
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (state first), None where /proc is missing."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
 
 def _start_time(pid: int) -> str | None:
     """The process's start time in clock ticks since boot (Linux), None where /proc is missing."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
+    fields = _stat_fields(pid)
+    return fields[19] if fields and len(fields) > 19 else None
+
+
+def _exited(pid: int) -> bool:
+    """True for a zombie (it ended, its parent has not reaped it yet) or a dying process: no trainer."""
+    fields = _stat_fields(pid)
+    return bool(fields) and fields[0] in ("Z", "X", "x")
 
 
 def _scheduler_job() -> str | None:
@@ -53,6 +64,8 @@ def _alive(holder: dict) -> bool:
         return False
     except PermissionError:
         pass
+    if _exited(pid):
+        return False
     started = _start_time(pid)
     return started is None or holder.get("start_ticks") in (None, started)
 
