@@ -7,6 +7,8 @@ its image and its top-k gallery strip: green = same identity, red = different id
 With a run chosen under "vs", that run's ranked gallery for the same query sits right under this one,
 column for column (:mod:`app.panels.retrieval_comparison`); a click on any tile offers to enlarge
 it, make it the query or explain the pair in Saliency (:mod:`app.panels.retrieval_tiles`).
+Above the list, saved views, export of the listed queries and tags (:mod:`app.panels.retrieval_query_views`);
+the filter bar's "Attributes" part filters by occlusion, caption words, cameras, identities and tags.
 
 What is shown lives in a Qt-free, evented :class:`app.state.retrieval_browser.RetrievalBrowser` (the
 eval folder's :class:`app.state.retrieval.RetrievalState`, or why there is none): the panel, its mixins
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QLabel, QPushButt
 from app.panels.retrieval_comparison import RunComparisonMixin
 from app.panels.retrieval_loading import LoadFailure, load_retrieval_state
 from app.panels.retrieval_query_list import QueryListMixin
+from app.panels.retrieval_query_views import QueryViewsMixin
 from app.panels.retrieval_tiles import GalleryTileActionsMixin
 from app.services import core_client
 from app.services.workers import WorkerPool
@@ -46,7 +49,7 @@ THUMB = QSize(64, 128)        # Market-1501 / SynthPed images are 64 x 128: show
 QUERY_SIZE = QSize(64, 128)
 
 
-class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin, QWidget):
+class RetrievalPanel(QueryListMixin, QueryViewsMixin, RunComparisonMixin, GalleryTileActionsMixin, QWidget):
     errorOccurred = Signal(str)
     statusMessage = Signal(str)
     imagesForSaliency = Signal(list)   # [query path, top gallery paths…] sent to the Saliency panel
@@ -59,6 +62,7 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         self.run_paths: list[Path] = []
         self.workers = WorkerPool(self)
         self._token = 0
+        self.shown_dataset = ""   # the eval folder's dataset name (tags are kept by it)
         self._build()
         self._subscribe()
 
@@ -80,13 +84,14 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
             signal.connect(self._show_selected)
         b.k_changed.connect(self._show_k)
         self._subscribe_query_list()
+        self._subscribe_query_views()
 
     def _build(self) -> None:
         self.banner = ErrorBanner()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self._build_query_list())
         self.splitter.addWidget(self._build_detail())
-        self.splitter.setSizes([490, 950])
+        self.splitter.setSizes([560, 880])
         self.empty_state = QLabel()
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
         wrap_anywhere(self.empty_state)   # a long path in "could not load" must not widen the window
@@ -127,7 +132,9 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         self.list_title = QLabel()
         self.count_label = QLabel("")
         self._show_sort()
-        return widget_of(vbox(self.list_title, self.filters, (self.table, 1), self.count_label))
+        store_banner, views_bar, tag_box = self._build_query_views()
+        return widget_of(vbox(store_banner, views_bar, self.list_title, self.filters, (self.table, 1), tag_box,
+                              self.count_label))
 
     def _build_query_view(self):
         self.query_tile = ThumbnailTile(QUERY_SIZE, caption_lines=0)
@@ -184,6 +191,7 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
 
     # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------
     def workspace_changed(self, path, rows) -> None:
+        self.open_query_stores(path)
         self.set_runs([row for row in rows if not row.damaged])
 
     def screenshot_wanted(self) -> bool:
@@ -254,6 +262,7 @@ class RetrievalPanel(QueryListMixin, RunComparisonMixin, GalleryTileActionsMixin
         if isinstance(loaded, LoadFailure):
             self._eval_failed(token, run, dataset, loaded.message)
             return
+        self.shown_dataset = dataset
         self.browser.show_eval(loaded)
         self._update_compare_choices()   # loads the run compared with, if any
         self.evalLoaded.emit(loaded)

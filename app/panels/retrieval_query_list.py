@@ -10,6 +10,7 @@ that the selection follows the list, that a hidden query clears the filters) liv
 
 from __future__ import annotations
 
+from app.state.query_attributes import describe_criteria
 from app.state.query_filter import describe_filter
 from app.state.retrieval import camera_number, describe_sort
 from app.widgets.query_table import sort_after_click
@@ -20,7 +21,7 @@ class QueryListMixin:
         b = self.browser
         for signal in (b.eval_changed, b.sort_changed, b.reference_changed):
             signal.connect(self._show_sort)
-        for signal in (b.eval_changed, b.rows_changed, b.filter_changed):
+        for signal in (b.eval_changed, b.rows_changed, b.filter_changed, b.extras_changed):
             signal.connect(self._show_count)
         b.eval_changed.connect(self._show_filter_choices)
         b.reference_changed.connect(self._show_delta_choice)
@@ -48,7 +49,8 @@ class QueryListMixin:
             self.count_label.setText("")
             return
         s = self.state.summary()
-        shown = describe_filter(self.state.query_filter, self.state.num_visible, s["num_query"])
+        details = describe_criteria(self.state.query_filter, self.state.extras)
+        shown = describe_filter(self.state.query_filter, self.state.num_visible, s["num_query"], details)
         self.count_label.setText(f"{shown} · {s['num_failures']} rank-1 failures")
 
     def _show_filter_choices(self, *_) -> None:

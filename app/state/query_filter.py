@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 SORT_KEYS = ("ap_ascending", "ap_descending", "first_hit_descending", "query_order", "delta_ascending",
              "delta_descending")
+ANY_TAG = "*"   # the tag filter's "any tag"
 DELTA_DIRECTIONS = {   # direction -> what the combo box says
     "any": "any ΔAP",
     "worse": "lost ≥",
@@ -35,10 +36,33 @@ class QueryFilter:
     only_failures: bool = False     # first true match below rank 1
     delta_direction: str = "any"    # see DELTA_DIRECTIONS; needs a compared run
     delta_threshold: float = 0.0    # in AP fractions (0.1 = 10 points)
+    # image attributes and tags (applied by app.state.query_attributes.query_mask, with numpy)
+    occluded_min: float = 0.0       # occluded share of the body (SynthPed-Occluded), fractions
+    occluded_max: float = 1.0
+    caption_words: str = ""         # every word must appear in the caption (case-insensitive)
+    cameras: tuple = ()             # any of these camera numbers (the dataset's, 1-based)
+    identities: tuple = ()          # any of these person ids (the dataset's own)
+    tag: str = ""                   # "": any query; ANY_TAG: tagged ones; else queries with this tag
 
     def __post_init__(self) -> None:
         if self.delta_direction not in DELTA_DIRECTIONS:
             raise ValueError(f"unknown ΔAP direction '{self.delta_direction}'; valid: {', '.join(DELTA_DIRECTIONS)}")
+        object.__setattr__(self, "cameras", tuple(sorted({int(c) for c in self.cameras})))
+        object.__setattr__(self, "identities", tuple(sorted({int(i) for i in self.identities})))
+
+    @property
+    def narrows_occlusion(self) -> bool:
+        return self.occluded_min > 0.0 or self.occluded_max < 1.0
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The caption words asked for, lower-cased."""
+        return tuple(self.caption_words.lower().split())
+
+    @property
+    def uses_attributes(self) -> bool:
+        """A criterion on the images' captions or occlusion (only SynthPed describes them)."""
+        return self.narrows_occlusion or bool(self.words)
 
     @property
     def narrows_ap(self) -> bool:
@@ -52,7 +76,8 @@ class QueryFilter:
     def is_active(self, with_reference: bool = True) -> bool:
         """Anything set that can hide a query (the ΔAP criterion counts only with a compared run)."""
         return bool(self.text.strip() or self.identity is not None or self.camera is not None or self.narrows_ap
-                    or self.only_failures or (with_reference and self.uses_delta))
+                    or self.only_failures or (with_reference and self.uses_delta) or self.uses_attributes
+                or bool(self.cameras or self.identities or self.tag))
 
     def cleared(self) -> "QueryFilter":
         """Every query shown again; the ΔAP threshold stays for the next time a direction is chosen (as
@@ -63,8 +88,11 @@ class QueryFilter:
         return replace(self, only_failures=bool(enabled))
 
 
-def filter_queries(rows, query_filter: QueryFilter, delta=None) -> list:
+def filter_queries(rows, query_filter: QueryFilter, delta=None, allowed=None) -> list:
     """The rows (``QueryRow``: name, pid, camid, ap, first_hit, index) that pass ``query_filter``, in order.
+
+    ``allowed`` (a bool per query index, or None) is what the attribute, tag, camera-list, identity-list
+    and selection criteria left (:func:`app.state.query_attributes.query_mask`).
 
     ``delta(query_index) -> float`` is this run's AP minus the compared run's (NaN where not compared);
     without it (no run compared) the ΔAP criterion is ignored. With it, queries without a ΔAP drop out
@@ -74,8 +102,11 @@ def filter_queries(rows, query_filter: QueryFilter, delta=None) -> list:
     text = f.text.strip().lower()
     text_identity = int(text) if text.isdigit() else None
     use_delta = delta is not None and f.uses_delta
+    allowed = allowed.tolist() if allowed is not None else None
     kept = []
     for row in rows:
+        if allowed is not None and not allowed[row.index]:
+            continue
         if text and text not in row.name.lower() and row.pid != text_identity:
             continue
         if f.identity is not None and row.pid != f.identity:
@@ -128,8 +159,11 @@ def passes_delta(value: float, direction: str, threshold: float) -> bool:
     return abs(value) >= threshold
 
 
-def describe_filter(query_filter: QueryFilter, shown: int, total: int) -> str:
-    """'37 of 3368 queries shown (filtered)' or '3368 queries'."""
-    if shown == total and not query_filter.is_active():
+def describe_filter(query_filter: QueryFilter, shown: int, total: int, details: str = "") -> str:
+    """'37 of 3368 queries shown (filtered)' or '3368 queries'; ``details`` says which criteria are active
+    ('… (filtered): occluded ≥ 30 %, caption “bag”')."""
+    filtered = query_filter.is_active() or bool(details)
+    if shown == total and not filtered:
         return f"{total} queries"
-    return f"{shown} of {total} queries shown" + (" (filtered)" if query_filter.is_active() else "")
+    text = f"{shown} of {total} queries shown" + (" (filtered)" if filtered else "")
+    return text + (f": {details}" if details else "")

@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 from psygnal import Signal
 
+from app.state.query_attributes import QueryExtras, query_mask
 from app.state.query_filter import SORT_KEYS, QueryFilter, filter_queries, order_queries
+from app.state.retrieval_texts import describe_comparison, describe_summary  # noqa: F401 (re-exported)
 
 SAME, DIFFERENT, JUNK = "same", "different", "junk"   # match kinds of a gallery hit
 SORT_TEXT = {"ap_ascending": "worst AP first", "ap_descending": "best AP first",
@@ -93,6 +95,7 @@ class RetrievalState:
     - ``sort_changed(key)``: another sort (a ΔAP sort falls back to worst AP first without a compared run);
     - ``filter_changed(QueryFilter)``: other filters;
     - ``reference_changed(name | None)``: another run compared, or none any more;
+    - ``extras_changed(QueryExtras)``: other image attributes, tags or selection from another panel;
     - ``selection_changed(index | None)``: another query selected. The selection follows the list: when
       the list no longer shows the selected query, the first one listed is selected (None: empty list).
     """
@@ -101,6 +104,7 @@ class RetrievalState:
     sort_changed = Signal(str)
     filter_changed = Signal(object)
     reference_changed = Signal(object)
+    extras_changed = Signal(object)
     selection_changed = Signal(object)
 
     def __init__(self, query_paths, query_pids, query_camids, gallery_paths, gallery_pids, gallery_camids,
@@ -122,6 +126,7 @@ class RetrievalState:
         _check_gallery(self.gallery_paths, self.gallery_pids, self.gallery_camids, self.topk_indices)
         self.sort_key = "ap_ascending"
         self.query_filter = QueryFilter()
+        self.extras = QueryExtras()   # captions / occlusion, tags, a selection made in another panel
         self.reference_name: str | None = None       # another run's eval of the same queries (comparison)
         self.reference_ap = np.full(len(self.ap), np.nan)
         self.reference: RetrievalState | None = None   # that run's whole eval, for the side-by-side strip
@@ -160,6 +165,13 @@ class RetrievalState:
         before = self._snapshot()
         self.query_filter = query_filter
         self._publish(before)
+
+    def set_extras(self, extras: QueryExtras) -> None:
+        """Other image attributes, tags or selection (:mod:`app.state.query_attributes`)."""
+        if extras != self.extras:
+            before = self._snapshot()
+            self.extras = extras
+            self._publish(before)
 
     def query_index_of(self, path) -> int | None:
         """The index of the query with this image path, None when the path is not a query of this eval."""
@@ -230,18 +242,20 @@ class RetrievalState:
 
     def _set_visible(self) -> None:
         delta = self.delta if self.reference_name else None
-        self._visible = order_queries(filter_queries(self._rows, self.query_filter, delta), self.sort_key, self.delta)
+        allowed = query_mask(self.query_pids, self.query_camids, self.query_filter, self.extras)
+        self._visible = order_queries(filter_queries(self._rows, self.query_filter, delta, allowed), self.sort_key,
+                                      self.delta)
         self._listed = {row.index for row in self._visible}
 
     # -- emitting once per change ----------------------------------------------------------------
     def _snapshot(self) -> tuple:
         return ([row.index for row in self._visible], self.sort_key, self.query_filter,
-                (self.reference_name, self.reference, self.reference_ap), self.selected)
+                (self.reference_name, self.reference, self.reference_ap), self.selected, self.extras)
 
     def _publish(self, before: tuple) -> None:
         """After the filters, the sort or the compared run changed: list again, let the selection follow
         the list, then emit what differs from ``before`` (a :meth:`_snapshot`)."""
-        rows, sort_key, query_filter, (name, reference, reference_ap), selected = before
+        rows, sort_key, query_filter, (name, reference, reference_ap), selected, extras = before
         self._set_visible()
         if not self.is_listed(self.selected):
             self.selected = self._visible[0].index if self._visible else None
@@ -254,6 +268,8 @@ class RetrievalState:
         if (self.reference_name != name or self.reference is not reference
                 or not np.array_equal(self.reference_ap, reference_ap, equal_nan=True)):
             self.reference_changed.emit(self.reference_name)
+        if self.extras != extras:
+            self.extras_changed.emit(self.extras)
         if self.selected != selected:
             self.selection_changed.emit(self.selected)
 
@@ -277,6 +293,7 @@ class RetrievalState:
             return True
         before = self._snapshot()
         self.selected, self.query_filter = query_index, self.query_filter.cleared()
+        self.extras = QueryExtras(self.extras.attributes, self.extras.tags)   # and the other panel's selection
         self._publish(before)
         return self.selected == query_index
 
@@ -362,24 +379,3 @@ def distance_formatter(distances):
     if values and max(values) < 0.01:
         return lambda d: "—" if math.isnan(d) else f"{d:.3g}"
     return lambda d: "—" if math.isnan(d) else f"{d:.3f}"
-
-
-def describe_comparison(comparison: dict) -> str:
-    """'vs clipreid: better on 40, worse on 31 of 159 queries · mean ΔAP −1.4 points'."""
-    if not comparison.get("compared"):
-        return ""
-    return (f"vs {comparison['reference']}: better on {comparison['better']}, worse on {comparison['worse']} of "
-            f"{comparison['compared']} queries · mean ΔAP {100 * comparison['mean_delta']:+.1f} points")
-
-
-def describe_summary(summary: dict) -> str:
-    """One line for the panel header: 'mAP 61.2 · R1 80.0 · R5 … · 199 queries (3 skipped) · 40 failures'."""
-    def pct(value):
-        return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
-
-    text = " · ".join(f"{name} {pct(summary.get(name))}" for name in ("mAP", "R1", "R5", "R10"))
-    text += f" · {summary['num_query']} queries"
-    if summary.get("num_skipped"):
-        text += f" ({summary['num_skipped']} without a true match, skipped)"
-    text += f" · {summary['num_gallery']} gallery · {summary['num_failures']} rank-1 failures"
-    return text

@@ -14,7 +14,8 @@ Signals (each once per change, never when nothing changed):
 - ``notice_changed(EvalNotice | None)``: why no eval is shown changed (None: one is shown);
 - ``k_changed(k)``: the strips show another number of gallery images;
 - relayed from the eval shown: ``rows_changed()``, ``sort_changed(key)``, ``filter_changed(QueryFilter)``,
-  ``reference_changed(name | None)``, ``selection_changed(index | None)`` (see ``RetrievalState``);
+  ``reference_changed(name | None)``, ``extras_changed(QueryExtras)``, ``selection_changed(index | None)``
+  (see ``RetrievalState``);
   ``filter_changed`` also when the filters change while no eval is shown.
 """
 
@@ -25,10 +26,12 @@ from dataclasses import dataclass, replace
 from psygnal import Signal
 
 from app.state.query_filter import QueryFilter
-from app.state.retrieval import RetrievalState, camera_number, describe_comparison, describe_summary
+from app.state.retrieval import RetrievalState, camera_number
+from app.state.retrieval_texts import describe_comparison, describe_summary
 
 FIRST_FILTER = QueryFilter(delta_threshold=0.10)   # every query; a ΔAP direction starts at 10 points
-RELAYED = ("rows_changed", "sort_changed", "filter_changed", "reference_changed", "selection_changed")
+RELAYED = ("rows_changed", "sort_changed", "filter_changed", "reference_changed", "extras_changed",
+           "selection_changed")
 NO_EVALUATED_RUN = ("No run in this workspace has eval artefacts yet.\n\nThey appear when a run completes "
                     "(or after `scing eval --run-dir RUN`); the Training tab shows the runs in progress.")
 
@@ -60,6 +63,7 @@ class RetrievalBrowser:
     sort_changed = Signal(str)
     filter_changed = Signal(object)
     reference_changed = Signal(object)
+    extras_changed = Signal(object)
     selection_changed = Signal(object)
 
     def __init__(self, k: int = 10) -> None:

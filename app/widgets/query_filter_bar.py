@@ -1,5 +1,7 @@
 """The retrieval browser's query filters: a search box (file name / identity), identity, camera, AP
-range, rank-1 failures and — with a compared run — a ΔAP threshold. Emits the whole
+range, rank-1 failures, — with a compared run — a ΔAP threshold, and in a collapsible "Attributes" part
+(:class:`app.widgets.query_attribute_row.QueryAttributeRow`) the occluded share, caption words, camera and
+identity lists and a tag. Emits the whole
 :class:`app.state.query_filter.QueryFilter` on every change of its widgets, and shows the state's
 (``show_filter``) when the state changes it; the filtering itself is Qt-free."""
 
@@ -7,9 +9,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QIntValidator
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QSpinBox, QToolButton, QWidget
 
 from app.state.query_filter import DELTA_DIRECTIONS, QueryFilter
+from app.widgets.query_attribute_row import QueryAttributeRow
 from app.widgets.layout import STRETCH, hbox, vbox
 
 
@@ -45,6 +48,13 @@ class QueryFilterBar(QWidget):
         self.failures_only = QCheckBox("Only rank-1 failures (first true match below rank 1)")
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Show every query again")
+        self.attributes = QueryAttributeRow()
+        self.attributes.setVisible(False)
+        self.attributes_toggle = QToolButton()
+        self.attributes_toggle.setText("Attributes ▸")
+        self.attributes_toggle.setCheckable(True)
+        self.attributes_toggle.setToolTip("Filter by occlusion, caption words, cameras, identities and tags")
+        self.attributes_toggle.toggled.connect(self._show_attributes)
         self.set_cameras([])
         self.set_comparison(False)
         self._connect()
@@ -52,7 +62,7 @@ class QueryFilterBar(QWidget):
         layout = vbox(hbox((self.search, 1), QLabel("ID"), self.identity, QLabel("Cam"), self.camera),
                       hbox(QLabel("AP"), self.ap_min, QLabel("–"), self.ap_max, 12, QLabel("vs run"),
                            self.delta_direction, self.delta_threshold, STRETCH, self.reset_button),
-                      self.failures_only)
+                      hbox(self.failures_only, STRETCH, self.attributes_toggle), self.attributes)
         layout.setSpacing(4)
         self.setLayout(layout)
 
@@ -65,6 +75,7 @@ class QueryFilterBar(QWidget):
             signal.connect(self._emit)
         self.delta_direction.currentIndexChanged.connect(self._delta_enabled)
         self.reset_button.clicked.connect(self.reset)
+        self.attributes.changed.connect(self._emit)
 
     def _tooltips(self) -> None:
         self.search.setToolTip("Queries whose file name contains the text, or whose identity is the number typed")
@@ -122,6 +133,9 @@ class QueryFilterBar(QWidget):
         self.failures_only.setChecked(f.only_failures)
         for widget in widgets:
             widget.blockSignals(False)
+        self.attributes.show_filter(f)
+        if f.uses_attributes or f.cameras or f.identities or f.tag:
+            self.attributes_toggle.setChecked(True)   # a criterion set elsewhere (a saved view) stays in sight
         self._delta_enabled()
 
     def current(self) -> QueryFilter:
@@ -131,7 +145,11 @@ class QueryFilterBar(QWidget):
                            camera=self.camera.currentData(), ap_min=low / 100, ap_max=high / 100,
                            only_failures=self.failures_only.isChecked(),
                            delta_direction=self.delta_direction.currentData() or "any",
-                           delta_threshold=self.delta_threshold.value() / 100)
+                           delta_threshold=self.delta_threshold.value() / 100, **self.attributes.values())
+
+    def _show_attributes(self, shown: bool) -> None:
+        self.attributes.setVisible(shown)
+        self.attributes_toggle.setText("Attributes ▾" if shown else "Attributes ▸")
 
     def _emit(self, *_) -> None:
         self.filterChanged.emit(self.current())

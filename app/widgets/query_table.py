@@ -1,19 +1,21 @@
 """The retrieval browser's query list: a Qt model over ``app.state.retrieval.RetrievalState``, the table
-that follows an ``app.state.retrieval_browser.RetrievalBrowser`` (rows, selected query, Δ AP column,
-sort indicator) and writes a clicked query back to it, and which sort a header click picks."""
+that follows an ``app.state.retrieval_browser.RetrievalBrowser`` (rows, selected query, Δ AP and tag
+columns, sort indicator) and writes a clicked query back to it, and which sort a header click picks.
+Several rows can be selected (Ctrl/Shift-click) to tag them together: the right-click menu offers the
+tags (``tagRequested`` / ``untagRequested`` with the selected queries' indices)."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from app.state.retrieval import camera_number
 
-HEADERS = ("#", "Query", "ID", "Cam", "AP %", "1st hit", "Δ AP")
-DELTA_COLUMN = 6
+HEADERS = ("#", "Query", "ID", "Cam", "AP %", "1st hit", "Δ AP", "Tags")
+DELTA_COLUMN, TAGS_COLUMN = 6, 7
 SORT_FOR_COLUMN = {4: ("ap_ascending", "ap_descending"), 5: ("first_hit_descending", "first_hit_descending"),
                    0: ("query_order", "query_order"), DELTA_COLUMN: ("delta_ascending", "delta_descending")}
 ASCENDING, DESCENDING = Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder
@@ -21,17 +23,21 @@ SORT_INDICATOR = {"ap_ascending": (4, ASCENDING), "ap_descending": (4, DESCENDIN
                   "first_hit_descending": (5, DESCENDING), "query_order": (0, ASCENDING),
                   "delta_ascending": (DELTA_COLUMN, ASCENDING), "delta_descending": (DELTA_COLUMN, DESCENDING)}
 
-COLUMN_WIDTHS = {0: 48, 2: 44, 3: 48, 4: 58, 5: 64, 6: 62}   # columns other than the (stretching) name
+COLUMN_WIDTHS = {0: 48, 2: 44, 3: 48, 4: 58, 5: 64, 6: 62, 7: 120}   # columns other than the (stretching) name
 HEADER_STYLE = "QHeaderView::section { padding: 3px 14px 3px 4px; }"   # room for the sort indicator
 
 
 class QueryTable(QTableView):
-    """The query list's view: one selected row at a time, fixed column widths (ResizeToContents would
+    """The query list's view: the shown query is the current row (more rows can be selected for tagging), fixed
+    column widths (ResizeToContents would
     visit every query), fixed row heights, and Qt's sort indicator on the sorting column.
 
     Subscribes to ``browser``: the eval shown and its rows reset the model, the selected query is the
     selected row, a comparison repaints the Δ AP column, the sort moves the indicator. A click selects
     its query in the eval shown (``RetrievalState.select``), nothing else."""
+
+    tagRequested = Signal(list, str)      # query indices, tag ('' = ask for a tag)
+    untagRequested = Signal(list, object)   # query indices, tag (None = every tag)
 
     def __init__(self, browser, row_height: int, parent=None) -> None:
         super().__init__(parent)
@@ -39,7 +45,11 @@ class QueryTable(QTableView):
         self.query_model = QueryTableModel(parent=self)
         self.setModel(self.query_model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
+        self.suggested_tags: list[str] = []   # offered in the right-click menu (the panel sets them)
+        self.tagging_enabled = True
         self.verticalHeader().hide()
         self.setAlternatingRowColors(True)
         header = self.horizontalHeader()
@@ -56,6 +66,7 @@ class QueryTable(QTableView):
         browser.rows_changed.connect(self._show_rows)
         browser.selection_changed.connect(self._show_selection)
         browser.reference_changed.connect(self.query_model.delta_changed)
+        browser.extras_changed.connect(self.query_model.tags_changed)
         browser.sort_changed.connect(self.show_sort)
         self.show_sort()
 
@@ -71,10 +82,10 @@ class QueryTable(QTableView):
     def _show_selection(self, *_) -> None:
         state = self.browser.state
         r = self.query_model.position_of(state.selected) if state is not None else None
-        selected = self.selectionModel().selectedRows()
+        selected = {index.row() for index in self.selectionModel().selectedRows()}
         if r is None:
             self.clearSelection()
-        elif not selected or selected[0].row() != r:
+        elif r not in selected:   # a query selected elsewhere; several rows selected for tagging stay
             self.selectRow(r)
 
     def show_sort(self, *_) -> None:
@@ -83,9 +94,40 @@ class QueryTable(QTableView):
         self.horizontalHeader().setSortIndicator(column, order)
 
     def _row_clicked(self, *_) -> None:
-        rows = self.selectionModel().selectedRows()
+        rows = {index.row() for index in self.selectionModel().selectedRows()}
+        current = self.currentIndex().row()
         if self.browser.state is not None and rows:
-            self.browser.state.select(self.query_model.rows[rows[0].row()].index)
+            row = current if current in rows else min(rows)
+            self.browser.state.select(self.query_model.rows[row].index)
+
+    def selected_queries(self) -> list[int]:
+        """The query indices of the selected rows, in list order."""
+        rows = sorted(index.row() for index in self.selectionModel().selectedRows())
+        return [self.query_model.rows[r].index for r in rows if r < len(self.query_model.rows)]
+
+    def _context_menu(self, position) -> None:
+        queries = self.selected_queries()
+        if not queries or self.browser.state is None:
+            return
+        menu = self.tag_menu(queries)
+        menu.exec(self.viewport().mapToGlobal(position))
+
+    def tag_menu(self, queries: list[int]) -> QMenu:
+        """The right-click menu for these queries: tag them, or take a tag off."""
+        menu = QMenu(self)
+        count = f"{len(queries)} quer{'ies' if len(queries) != 1 else 'y'}"
+        for tag in self.suggested_tags:
+            menu.addAction(f"Tag {count} “{tag}”", lambda t=tag: self.tagRequested.emit(queries, t))
+        menu.addAction("Tag with other text…", lambda: self.tagRequested.emit(queries, ""))
+        used = sorted({t for q in queries for t in self.browser.state.extras.tags_of(q)}, key=str.lower)
+        if used:
+            menu.addSeparator()
+            for tag in used:
+                menu.addAction(f"Remove “{tag}”", lambda t=tag: self.untagRequested.emit(queries, t))
+            menu.addAction("Remove every tag", lambda: self.untagRequested.emit(queries, None))
+        for action in menu.actions():
+            action.setEnabled(self.tagging_enabled)
+        return menu
 
 
 def sort_after_click(section: int, current: str) -> str | None:
@@ -129,6 +171,11 @@ class QueryTableModel(QAbstractTableModel):
         if self.rows:
             self.dataChanged.emit(self.index(0, DELTA_COLUMN), self.index(len(self.rows) - 1, DELTA_COLUMN))
 
+    def tags_changed(self, *_) -> None:
+        """Other tags (or attributes): the tag column reads again."""
+        if self.rows:
+            self.dataChanged.emit(self.index(0, TAGS_COLUMN), self.index(len(self.rows) - 1, TAGS_COLUMN))
+
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
         return 0 if parent.isValid() else len(self.rows)
 
@@ -144,7 +191,8 @@ class QueryTableModel(QAbstractTableModel):
                     5: "rank of the first true match after junk removal (1 = correct at rank 1); the strips' "
                        "badges count ranks the same way",
                     DELTA_COLUMN: "AP of this run minus AP of the run chosen under 'vs', in points (click: "
-                                  "where this run loses most first / wins most first)"}.get(section)
+                                  "where this run loses most first / wins most first)",
+                    TAGS_COLUMN: "tags kept in the workspace (right-click selected queries to tag them)"}.get(section)
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -166,6 +214,8 @@ class QueryTableModel(QAbstractTableModel):
             if column == DELTA_COLUMN:
                 delta = self.state.delta(row.index)
                 return "—" if math.isnan(delta) else f"{100 * delta:+.1f}"
+            if column == TAGS_COLUMN:
+                return ", ".join(self.state.extras.tags_of(row.index))
         if role == Qt.ItemDataRole.ForegroundRole and column == DELTA_COLUMN:
             delta = self.state.delta(row.index)
             return QColor("#888888") if math.isnan(delta) or abs(delta) < 1e-9 else \
@@ -174,12 +224,15 @@ class QueryTableModel(QAbstractTableModel):
             if not row.evaluated:
                 return QColor("#888888")
             return QColor("#B3261E") if row.is_failure else QColor("#1E7B34")
-        if role == Qt.ItemDataRole.TextAlignmentRole and column != 1:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column not in (1, TAGS_COLUMN):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
+            attributes = self.state.extras.attributes
+            caption = attributes.caption(row.index) if attributes is not None else ""
+            text = row.path + (f"\n“{caption}”" if caption else "")
             if not row.evaluated:
-                return f"{row.path}\nno true match in the gallery: skipped by the protocol"
-            return row.path
+                return f"{text}\nno true match in the gallery: skipped by the protocol"
+            return text
         if role == Qt.ItemDataRole.UserRole:
             return row.index
         return None
