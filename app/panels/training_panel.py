@@ -13,6 +13,10 @@ and emits what changed. The table, the title and the buttons subscribe, so they 
 
 Every new selection (or new set of ticked runs) clears the plots first, then draws what has been
 read; a run whose events cannot be read shows the error in place of its data.
+
+TensorBoard-style views (:mod:`app.panels.training_views`): the x axis (step, epoch or wall time) and
+"Export series…" above the plots, a value readout under them, a regex run filter above the run table
+and a "Hyper-parameters" tab (the config keys that differ between the runs, final metrics last).
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from app.panels.training_jobs import TrainingJobsMixin
 from app.panels.training_sources import CurveSources
+from app.panels.training_views import TrainingViewsMixin
 from app.services import core_client
 from app.services.training_process import TrainingJob
 from app.services.workers import WorkerPool
@@ -32,7 +37,7 @@ from app.state.runs import RunRow
 from app.state.test_sets import on_first_test_set
 from app.state.training import RunActions, TrainingState
 from app.state.training_header import describe_selected
-from app.state.training_overlay import PlottedRun, eval_datasets, last_eval_epoch, loss_terms, plot_lines
+from app.state.training_overlay import PlottedRun, eval_datasets, eval_x_range, loss_terms, plot_lines
 from app.widgets.error_banner import ErrorBanner
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.log_view import LogView
@@ -50,7 +55,7 @@ NOT_STARTED_HERE_LOG = ("This run was not started from this window: its console 
 NEW_ITEMS_PER_TURN = 6   # plot items made per event-loop turn when the plots are drawn after a scan
 
 
-class TrainingPanel(TrainingJobsMixin, QWidget):
+class TrainingPanel(TrainingJobsMixin, TrainingViewsMixin, QWidget):
     errorOccurred = Signal(str)
     statusMessage = Signal(str)
     runsChanged = Signal()          # the workspace should be rescanned (a run appeared or finished)
@@ -63,6 +68,7 @@ class TrainingPanel(TrainingJobsMixin, QWidget):
         self.jobs: dict[Path, TrainingJob] = {}
         self._showing = False   # inside _show_plotted: it draws once the runs shown are read
         self._scanning = False  # inside set_workspace: the plots are drawn on the next event-loop turn
+        self._line_cache: dict = {}   # plot_lines' cache: a live tick rebuilds only the run that trains
         self._plot_timer = QTimer(self, singleShot=True, interval=1)   # a real timer: input and paints go first
         self._plot_timer.timeout.connect(self._plot_in_turns)
         self.workers = WorkerPool(self)
@@ -129,7 +135,8 @@ class TrainingPanel(TrainingJobsMixin, QWidget):
         self.details.setStyleSheet("QLabel { background: white; border: 1px solid #D0D0D0; padding: 6px; }")
         buttons = hbox(self.refresh_button, self.resume_button, self.stop_button, STRETCH)
         hint = QLabel("<b>Runs in this workspace</b> <span style='color:#777'>· tick runs to overlay them</span>")
-        return widget_of(vbox(hint, (self.table, 2), self.empty_label, (self.details, 1), buttons, self.form))
+        return widget_of(vbox(hint, self._build_filter(), (self.table, 2), self.empty_label, (self.details, 1), buttons,
+                              self.form))
 
     def _build_run_view(self) -> QWidget:
         self.title = ElidedLabel("Select a run")
@@ -145,10 +152,13 @@ class TrainingPanel(TrainingJobsMixin, QWidget):
         self.controls.logScaleToggled.connect(self.plots.set_log_losses)
         self.log_scale = self.controls.log_scale
         self.log = LogView(placeholder="Console output of runs started from this window appears here.")
-        view = QSplitter(Qt.Orientation.Vertical)
+        self.bottom_tabs = QTabWidget()
+        self.bottom_tabs.addTab(self._build_hparams(), "Hyper-parameters")
+        self.bottom_tabs.addTab(self.log, "Console output")
+        view = self.view_splitter = QSplitter(Qt.Orientation.Vertical)
         view.addWidget(widget_of(vbox(self.title, self.progress_label, self.progress, self.controls, (self.plots, 1))))
-        view.addWidget(self.log)
-        view.setStretchFactor(0, 4)
+        view.addWidget(self.bottom_tabs)
+        view.setStretchFactor(0, 3)
         view.setStretchFactor(1, 1)
         return view
 
@@ -230,8 +240,8 @@ class TrainingPanel(TrainingJobsMixin, QWidget):
             self.sources.show(shown, owned=[path for path, job in self.jobs.items() if not job.submits])
         finally:
             self._showing = False
-        if self.redraw(max_new_items):
-            self._plot_timer.start()   # the rest on the next turn
+        if self.redraw(NEW_ITEMS_PER_TURN if max_new_items is None else max_new_items):
+            self._plot_timer.start()   # the rest on the next turn (paints and input come in between)
         self._show_selected()
 
     def redraw(self, max_new_items: int | None = None) -> int:
@@ -241,7 +251,10 @@ class TrainingPanel(TrainingJobsMixin, QWidget):
         runs = [PlottedRun(path.name, colour, self.curves[path]) for path, colour in plotted if path in self.curves]
         overlay = len(plotted) > 1
         self.controls.set_choices(loss_terms(runs), eval_datasets(runs), overlay)
-        return self.plots.show_lines(plot_lines(runs, self.controls.options()), last_eval_epoch(runs),
+        options = self.controls.options()
+        self.plots.set_x_axis(options.x_axis)
+        lines = plot_lines(runs, options, self._line_cache)   # unchanged runs: the same lines, not rebuilt
+        return self.plots.show_lines(lines, eval_x_range(runs, options.x_axis),
                                      self._empty_message(), overlay, max_new_items)
 
     def _empty_message(self) -> str:
@@ -253,8 +266,8 @@ class TrainingPanel(TrainingJobsMixin, QWidget):
         self.refresh_statuses()
         if self._showing:
             return
-        if path in {p for p, _ in self.runs.plotted()}:
-            self.redraw()
+        if path in {p for p, _ in self.runs.plotted()} and self.redraw(NEW_ITEMS_PER_TURN):
+            self._plot_timer.start()   # a run just read: its new plot items over a few event-loop turns
         if path == self.runs.selected:
             self._show_selected()
 

@@ -1,9 +1,12 @@
 """Training curves from a run's events (docs/events.md): loss series per stage, eval mAP/R1, progress.
 
 :class:`TrainingCurves` accumulates events as they arrive (from ``api.EventFollower``) and keeps
-plain lists the plots draw. The x axis is in epochs: a ``step`` event at step s of S in epoch e sits
-at ``e + (s + 1) / S``; ``epoch_end`` means sit at ``e + 1``. A resumed run re-emits part of an epoch:
-points at or after the resumed position replace the earlier ones, so curves never fold back.
+plain lists the plots draw. Each point has three x values (:data:`X_AXES`): the epoch (a ``step``
+event at step s of S in epoch e sits at ``e + (s + 1) / S``; ``epoch_end`` means sit at ``e + 1``), the
+global optimizer step across both stages (stage 2 counts on from stage 1's last step; None where the
+steps per epoch are unknown) and the wall time in minutes since the first ``run_started`` (from the
+events' ``time``). A resumed run re-emits part of an epoch: points at or after the resumed position
+replace the earlier ones, so curves never fold back.
 """
 
 from __future__ import annotations
@@ -12,20 +15,38 @@ import math
 from dataclasses import dataclass, field
 
 
+X_AXES = ("epoch", "step", "time")   # the x a curve can be drawn along (time: minutes since the run started)
+
+
 @dataclass
 class Series:
-    """One curve: matching x and y lists."""
+    """One curve: matching x (epochs) and y lists, and each point's global step and wall time (None
+    where unknown)."""
 
     x: list[float] = field(default_factory=list)
     y: list[float] = field(default_factory=list)
+    step: list = field(default_factory=list)
+    time: list = field(default_factory=list)
 
-    def add(self, x: float, y: float) -> None:
+    def add(self, x: float, y: float, step: float | None = None, time: float | None = None) -> None:
         """Append a point; a point not after the last one truncates the curve there first (resume)."""
         if self.x and x <= self.x[-1]:
             keep = next((i for i, old in enumerate(self.x) if old >= x), len(self.x))
-            del self.x[keep:], self.y[keep:]
+            del self.x[keep:], self.y[keep:], self.step[keep:], self.time[keep:]
         self.x.append(x)
         self.y.append(y)
+        self.step.append(step)
+        self.time.append(time)
+
+    def along(self, axis: str = "epoch") -> tuple[list, list]:
+        """``(x, y)`` along ``axis`` (one of :data:`X_AXES`), leaving out points whose x is unknown."""
+        if axis == "epoch":
+            return self.x, self.y
+        xs = self.step if axis == "step" else self.time
+        if None not in xs:
+            return xs, self.y
+        pairs = [(x, y) for x, y in zip(xs, self.y) if x is not None]
+        return [x for x, _ in pairs], [y for _, y in pairs]
 
     def __len__(self) -> int:
         return len(self.x)
@@ -91,6 +112,10 @@ class TrainingCurves:
         self.world_size = 1
         self.seconds = 0.0                   # wall time of the finished processes, summed over resumes
         self.last_event_time: float | None = None   # unix time of the newest event folded in
+        self.start_time: float | None = None        # unix time of the first run_started (wall-time x = 0)
+        self._stage_epochs: dict[int, int] = {}     # stage -> its epochs (stage_started)
+        self._stage_steps: dict[int, int] = {}      # stage -> optimizer steps per epoch (step events)
+        self._last_step: dict[int, float] = {}      # stage -> the largest global step seen in it
 
     def add(self, events) -> bool:
         """Fold events in (in file order); returns True when anything plotted changed."""
@@ -98,6 +123,8 @@ class TrainingCurves:
         for event in events:
             self.num_events += 1
             self.last_event_time = _finite(event.get("time")) or self.last_event_time
+            if self.start_time is None and self.last_event_time is not None:
+                self.start_time = self.last_event_time   # the first event (run_started) starts the clock
             handler = getattr(self, f"_on_{event.get('type')}", None)
             if handler is not None:
                 changed = bool(handler(event)) or changed
@@ -120,7 +147,29 @@ class TrainingCurves:
         self.device, self.world_size = str(event.get("device", "")), int(event.get("world_size", 1) or 1)
         return False
 
+    def _minutes(self) -> float | None:
+        """Wall time of the event being folded in: minutes since the run started."""
+        if self.last_event_time is None or self.start_time is None:
+            return None
+        return (self.last_event_time - self.start_time) / 60.0
+
+    def _global_step(self, stage, epochs_done: float) -> float | None:
+        """The optimizer step ``epochs_done`` epochs into ``stage``, counting every earlier stage's steps
+        (its epochs × steps per epoch; the last step seen when those are unknown); None when this
+        stage's steps per epoch are unknown."""
+        steps = self._stage_steps.get(stage)
+        if not steps:
+            return None
+        offset = 0.0
+        for earlier in sorted(s for s in {*self._stage_steps, *self._stage_epochs, *self._last_step}
+                              if isinstance(s, int) and isinstance(stage, int) and s < stage):
+            known = self._stage_epochs.get(earlier), self._stage_steps.get(earlier)
+            offset += known[0] * known[1] if all(known) else self._last_step.get(earlier, 0.0)
+        return offset + epochs_done * steps
+
     def _on_stage_started(self, event) -> bool:
+        if isinstance(event.get("epochs"), int):
+            self._stage_epochs[event.get("stage")] = event["epochs"]
         self.progress = Progress(stage=event.get("stage"), stage_name=event.get("name", ""),
                                  epoch=event.get("start_epoch", 0), epochs=event.get("epochs"))
         return False
@@ -128,14 +177,20 @@ class TrainingCurves:
     def _on_step(self, event) -> bool:
         stage, epoch, step, steps = event.get("stage"), event.get("epoch", 0), event.get("step", 0), event.get("steps")
         x = epoch + (step + 1) / steps if steps else float(epoch)
-        self._add_losses(self.step_losses, stage, x, event.get("losses", {}))
+        if steps:
+            self._stage_steps[stage] = steps
+        global_step = self._global_step(stage, epoch + (step + 1) / steps) if steps else None
+        if global_step is not None:
+            self._last_step[stage] = max(self._last_step.get(stage, 0.0), global_step)
+        self._add_losses(self.step_losses, stage, (x, global_step, self._minutes()), event.get("losses", {}))
         self.progress.stage, self.progress.epoch = stage, epoch
         self.progress.step, self.progress.steps, self.progress.lr = step, steps, _finite(event.get("lr"))
         return True
 
     def _on_epoch_end(self, event) -> bool:
         stage, epoch = event.get("stage"), event.get("epoch", 0)
-        self._add_losses(self.epoch_losses, stage, epoch + 1.0, event.get("losses", {}))
+        where = (epoch + 1.0, self._global_step(stage, epoch + 1.0), self._minutes())
+        self._add_losses(self.epoch_losses, stage, where, event.get("losses", {}))
         self.progress.stage, self.progress.epoch, self.progress.epochs = stage, epoch, event.get("epochs")
         self.progress.lr = _finite(event.get("lr"))
         return True
@@ -148,12 +203,13 @@ class TrainingCurves:
             self.selection_label = str(event.get("selection_label") or self.selection_label)
         series = self.evals.setdefault(dataset, {"mAP": Series(), "R1": Series()})
         x = event.get("epoch", 0) + 1.0
+        global_step = self._global_step(event.get("stage", 2), x)
         for name in ("mAP", "R1"):
             # a final eval repeats the last periodic one of the first test set; a test set evaluated only
             # at the end (the demo's holistic split) gets its one point from it
             repeated = event.get("final") and series[name].x[-1:] == [x]
             if values[name] is not None and not repeated:
-                series[name].add(x, 100.0 * values[name])
+                series[name].add(x, 100.0 * values[name], global_step, self._minutes())
         if values["mAP"] is not None:
             self.best_map[dataset] = max(self.best_map.get(dataset, 0.0), values["mAP"])
         return True
@@ -171,12 +227,14 @@ class TrainingCurves:
         return False
 
     @staticmethod
-    def _add_losses(table, stage, x: float, losses: dict) -> None:
+    def _add_losses(table, stage, where: tuple, losses: dict) -> None:
+        """``where``: the points' (epoch x, global step, minutes)."""
+        x, step, minutes = where
         curves = table.setdefault(stage, {})
         for name, value in losses.items():
             number = _finite(value)
             if number is not None:
-                curves.setdefault(name, Series()).add(x, number)
+                curves.setdefault(name, Series()).add(x, number, step, minutes)
 
 
 def describe_config(config: dict | None, device: str = "", world_size: int = 1,

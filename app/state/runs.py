@@ -13,6 +13,8 @@ from pathlib import Path
 
 from psygnal import Signal
 
+from app.state.run_filter import RunFilter, compile_filter
+
 # Status words as the core reports them (api.RunSummary.status), plus "running" and "killed" as
 # app.state.runs_status.derive_status decides them from process liveness.
 FINISHED_STATUSES = ("completed", "stopped", "failed")
@@ -60,7 +62,9 @@ class RunRow:
 
     @classmethod
     def from_summary(cls, summary) -> "RunRow":
-        """Build a row from an ``api.RunSummary`` (anything with the same attributes)."""
+        """Build a row from an ``api.RunSummary`` (anything with the same attributes); ``mAP`` / ``R1`` of
+        the split evaluated first. The Training panel puts every row on the studio's first test set
+        (``app.state.test_sets.on_first_test_set``, the split Retrieval opens first) before listing it."""
         per_dataset = final_metrics(summary.metrics)
         first = next(iter(per_dataset.values()), {})
         return cls(name=Path(summary.path).name, path=Path(summary.path), method=summary.method,
@@ -124,6 +128,9 @@ class RunListState:
     - ``selection_changed(path | None)``: another run is selected (or none);
     - ``overlay_changed()``: runs were ticked or unticked (the runs drawn together changed);
     - ``statuses_changed({path: status})``: the live statuses that changed.
+
+    A run filter (:meth:`set_filter`, a regular expression over names) hides the runs it does not
+    match: they are not drawn (:meth:`plotted`) and the table hides their rows (:meth:`shown`).
     """
 
     rows_changed = Signal()
@@ -138,6 +145,23 @@ class RunListState:
         self.descending = False
         self._live_status: dict[Path, str] = {}
         self.overlaid: dict[Path, int] = {}   # runs ticked to be drawn together -> palette index
+        self.run_filter = RunFilter()
+
+    def set_filter(self, text: str) -> RunFilter:
+        """Show only the runs whose names match the regular expression ``text`` (an invalid one filters
+        nothing: its ``error`` says why); emits ``rows_changed`` when the runs shown change."""
+        before = [self.shown(row) for row in self.rows]
+        self.run_filter = compile_filter(text)
+        if [self.shown(row) for row in self.rows] != before:
+            self.rows_changed.emit()
+        return self.run_filter
+
+    def shown(self, row: RunRow) -> bool:
+        """Whether the run filter lets ``row`` through."""
+        return self.run_filter.matches(row.name)
+
+    def shown_rows(self) -> list[RunRow]:
+        return [row for row in self.rows if self.shown(row)]
 
     def set_rows(self, rows, select=None, reselect: bool = False) -> None:
         """Replace the rows (after a workspace scan); keeps the selection and the ticks of runs that
@@ -184,9 +208,9 @@ class RunListState:
         """``(path, palette index)`` of the runs to draw, in table order: the ticked runs (TensorBoard's
         checkboxes), or the selected run alone while none is ticked."""
         ticked = [(row.path, self.overlaid[row.path]) for row in self.rows
-                  if row.path in self.overlaid and not row.damaged]
+                  if row.path in self.overlaid and not row.damaged and self.shown(row)]
         row = self.selected_row
-        return ticked or ([(row.path, 0)] if row is not None and not row.damaged else [])
+        return ticked or ([(row.path, 0)] if row is not None and not row.damaged and self.shown(row) else [])
 
     def set_live_status(self, path, status: str | None) -> None:
         """Show ``status`` instead of the scan's; ``None`` falls back to the scan's."""

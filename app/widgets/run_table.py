@@ -3,7 +3,7 @@
 The table subscribes to the state and redraws when its rows, ticks or statuses change. Clicking a row
 selects the run in the state (the panel, subscribed too, shows its details, log and, while no run is
 ticked, its plots); the tick in front of a name overlays that run with the other ticked ones, each in
-the colour its swatch shows.
+the colour its swatch shows. Rows the state's run filter does not match are hidden.
 Names are shown whole where they fit; otherwise by the part that tells them from the other runs listed
 (``…gate_off…`` / ``…gate_on…``, :mod:`app.widgets.run_names`), elided in the middle if even that is too
 long; the tooltip has the full name.
@@ -70,6 +70,7 @@ class RunTable(QTableWidget):
             for r, (row, short_name) in enumerate(zip(self.state.rows, short_names)):
                 for c, item in enumerate(self._row_items(row, colours.get(row.path), short_name)):
                     self.setItem(r, c, item)
+                self.setRowHidden(r, not self.state.shown(row))   # the run filter (a regex over names)
             self._fit_dataset_column()
         finally:
             self._refreshing = False

@@ -1,10 +1,11 @@
-"""The row above the Training plots: smoothing (TensorBoard's EMA weight), log-scale losses, and — when
-several runs are overlaid — which loss term and which test set each run draws."""
+"""The row above the Training plots: the x axis (step, epoch or wall time), smoothing (TensorBoard's EMA
+weight), log-scale losses, "Export series…" and — when several runs are overlaid — which loss term and
+which test set each run draws."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QSlider, QWidget
 
 from app.state.training_overlay import DEFAULT_SMOOTHING, MAX_SMOOTHING, PlotOptions, short_dataset
 from app.widgets.combos import refill_entries
@@ -12,6 +13,7 @@ from app.widgets.layout import STRETCH, hbox
 
 SLIDER_STEPS = 100   # the weight moves in steps of 0.01
 COMBO_CHARS = 12     # loss term / test set choosers show this many characters (the list shows all)
+X_AXIS_CHOICES = (("step", "step"), ("epoch", "epoch"), ("wall time", "time"))   # (shown, X_AXES kind)
 
 
 class TrainingPlotControls(QWidget):
@@ -20,9 +22,20 @@ class TrainingPlotControls(QWidget):
 
     changed = Signal()
     logScaleToggled = Signal(bool)
+    exportRequested = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.x_axis = QComboBox()
+        for text, kind in X_AXIS_CHOICES:
+            self.x_axis.addItem(text, kind)
+        self.x_axis.setCurrentIndex(1)   # epoch
+        self.x_axis.setToolTip("The x axis of the plots: the global optimizer step (stage 2 counts on from "
+                               "stage 1), the epoch of each stage, or wall-clock minutes since the run started")
+        self.x_axis.currentIndexChanged.connect(lambda _: self.changed.emit())
+        self.export_button = QPushButton("Export series…")
+        self.export_button.setToolTip("Save every series drawn (run, plot, series, x, y) as CSV or JSON")
+        self.export_button.clicked.connect(self.exportRequested)
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setRange(0, round(MAX_SMOOTHING * SLIDER_STEPS))
         self.smoothing.setValue(round(DEFAULT_SMOOTHING * SLIDER_STEPS))
@@ -45,8 +58,10 @@ class TrainingPlotControls(QWidget):
         for combo in (self.loss_term, self.eval_dataset):   # a fixed width: long names never widen the row
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(COMBO_CHARS)
-        layout = hbox(QLabel("smoothing"), self.smoothing, self.smoothing_value, 12, self.overlay_labels[0],
-                      self.loss_term, 8, self.overlay_labels[1], self.eval_dataset, STRETCH, self.log_scale)
+        layout = hbox(QLabel("x:"), self.x_axis, 12, QLabel("smoothing"), self.smoothing, self.smoothing_value, 12,
+                      self.overlay_labels[0],
+                      self.loss_term, 8, self.overlay_labels[1], self.eval_dataset, STRETCH, self.log_scale, 8,
+                      self.export_button)
         self.setLayout(layout)
         self._smoothing_moved(self.smoothing.value(), emit=False)
         self.set_choices([], [], overlay=False)
@@ -54,7 +69,15 @@ class TrainingPlotControls(QWidget):
     def options(self) -> PlotOptions:
         return PlotOptions(smoothing=self.smoothing.value() / SLIDER_STEPS,
                            loss_term=self.loss_term.currentText() or "total",
-                           eval_dataset=self.eval_dataset.currentData() or "")
+                           eval_dataset=self.eval_dataset.currentData() or "",
+                           x_axis=self.x_axis.currentData() or "epoch")
+
+    def set_x_axis(self, kind: str) -> None:
+        """Draw along ``kind`` ("step", "epoch" or "time")."""
+        index = self.x_axis.findData(kind)
+        if index < 0:
+            raise ValueError(f"no x axis '{kind}'; choose one of {', '.join(k for _, k in X_AXIS_CHOICES)}")
+        self.x_axis.setCurrentIndex(index)
 
     def set_smoothing(self, weight: float) -> None:
         self.smoothing.setValue(round(weight * SLIDER_STEPS))

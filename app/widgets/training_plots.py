@@ -6,6 +6,11 @@ cheap) and removes the items of lines that are gone; ``clear`` empties every lin
 message in their place (what is loading, or why nothing can be drawn). Emptied lines keep their items,
 hidden, so the next run's lines of the same names reuse them: creating a pyqtgraph item with its legend
 entry costs a few ms each, and selecting a run would otherwise rebuild a dozen of them.
+
+Long series are decimated as drawn (pyqtgraph's automatic peak downsampling, only the visible x range
+clipped in), so a live run's thousands of steps cost a few hundred points per repaint. A readout under
+the plots (:class:`app.widgets.training_readout.PlotReadout`) gives every drawn run's value where the
+mouse points.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QGridLayout, QWidget
 
-from app.state.training_overlay import EVAL_PLOT, LOSS_PLOTS
+from app.state.training_overlay import EVAL_PLOT, LOSS_PLOTS, X_AXIS_TITLES
 from app.widgets.plotting import PALETTE, make_plot, pg
+from app.widgets.training_readout import PlotReadout
 
 STAGE_TITLES = {1: "Stage 1 · prompt learning — losses", 2: "Stage 2 · image encoder — losses"}
 EVAL_TITLE = "Evaluation during stage 2"
@@ -25,6 +31,7 @@ FAINT_ALPHA = 70
 # run's latest epoch), where a legend would hide them; the left holds the first epochs (losses start
 # high there, the first evaluations are rare and score low).
 LEGEND_OFFSET = (8, 8)
+DOWNSAMPLE_PER_PIXEL = 0.5   # peak decimation keeps min and max per bin of 2 px: about one point per pixel drawn
 MESSAGE_WIDTH_PX = 360   # placeholder messages wrap at this width instead of running off the plot
 
 
@@ -46,6 +53,11 @@ class TrainingPlotsWidget(QWidget):
         layout.addWidget(self.eval_plot, 1, 0, 1, 2)
         layout.setRowStretch(0, 3)
         layout.setRowStretch(1, 2)
+        self.x_axis = "epoch"
+        self._eval_title = ""
+        self.lines: list = []   # the PlotLine list drawn now (the readout and the export read it)
+        self.readout = PlotReadout(self.plots, lambda: self.lines, self.axis_title)
+        layout.addWidget(self.readout.label, 2, 0, 1, 2)
         self._items: dict[tuple, pg.PlotDataItem] = {}
         self._styles: dict[tuple, tuple] = {}
         self._data: dict[tuple, tuple] = {}   # key -> the (x, y) its item holds: unchanged data is not set again
@@ -65,11 +77,29 @@ class TrainingPlotsWidget(QWidget):
         for name in self.plots:
             self._show_message(name, message)
 
-    def show_lines(self, lines, eval_x_max: float = 0.0, empty_message: str = "nothing to draw yet",
+    def set_x_axis(self, kind: str) -> None:
+        """Name the x axes after ``kind`` ("epoch", "step" or "time"); the lines come with the next draw."""
+        if kind == self.x_axis:
+            return
+        self.x_axis = kind
+        for name, plot in self.plots.items():
+            plot.getPlotItem().setLabel("bottom", self.axis_title(name))
+            plot.getPlotItem().enableAutoRange(axis=pg.ViewBox.XAxis)
+        self.readout.clear()
+
+    def axis_title(self, plot_name: str) -> str:
+        if self.x_axis == "epoch":
+            return "stage-2 epoch" if plot_name == EVAL_PLOT else "epoch"
+        return X_AXIS_TITLES[self.x_axis]
+
+    def show_lines(self, lines, eval_x_max: float | tuple = 0.0, empty_message: str = "nothing to draw yet",
                    overlay: bool = False, max_new_items: int | None = None) -> int:
         """Draw exactly ``lines``; a plot without any shows ``empty_message``. With ``max_new_items``,
         create at most that many new items now and return how many lines are left to draw (call again
         with the same lines on a later event-loop turn); otherwise every line is drawn and 0 returned."""
+        self.lines = list(lines)
+        if self.readout.entries:
+            self.readout.clear()   # its values were those of the previous lines
         order = [line.key for line in lines]
         if lines and order != self._order:   # other runs or terms: keep the common start, redraw the rest
             self._keep_common_start(lines)   # in order (legends list lines in the order their items were added)
@@ -101,17 +131,24 @@ class TrainingPlotsWidget(QWidget):
                 self._show_message(name, empty_message)
             plot.getPlotItem().legend.setVisible(name in drawn and bool(plot.getPlotItem().legend.items))
         self.message = "" if drawn or waiting else empty_message
-        self.eval_plot.getPlotItem().setTitle(f"<span style='font-size:11pt'>"
-                                              f"{OVERLAY_EVAL_TITLE if overlay else EVAL_TITLE}</span>")
+        title = f"<span style='font-size:11pt'>{OVERLAY_EVAL_TITLE if overlay else EVAL_TITLE}</span>"
+        if self._eval_title != title:   # a few ms each time: set it when it changes
+            self._eval_title = title
+            self.eval_plot.getPlotItem().setTitle(title)
         self._range_eval(eval_x_max, overlay and EVAL_PLOT in drawn)
         return sum(line.plot in waiting and not self._has_item(line) for line in lines)
 
-    def _range_eval(self, x_max: float, zoom: bool) -> None:
+    def _range_eval(self, x_range, zoom: bool) -> None:
         """Epochs from 0 (a run evaluated once shows its point at the end of stage 2, not alone);
         percentages 0-100 for one run, zoomed on the points when runs are compared (close scores apart)."""
         plot_item = self.eval_plot.getPlotItem()
-        if x_max:
-            plot_item.setXRange(0, x_max, padding=0.04)
+        x_min, x_max = x_range if isinstance(x_range, tuple) else (0.0, x_range)   # (lo, hi), or hi from 0
+        if x_max > x_min:
+            plot_item.setXRange(x_min, x_max, padding=0.04)
+        elif x_max:
+            plot_item.setXRange(x_max - 1, x_max, padding=0.04)
+        else:   # nothing evaluated yet
+            plot_item.enableAutoRange(axis=pg.ViewBox.XAxis)
         if zoom:
             plot_item.enableAutoRange(axis=pg.ViewBox.YAxis)
         else:
@@ -141,6 +178,14 @@ class TrainingPlotsWidget(QWidget):
         self._data[line.key] = (line.x, line.y)                                         # set once, not twice
         if line.faint:
             item.setZValue(-1)
+        # thousands of steps: a few points per pixel drawn (set once the item sits in its view box)
+        item.opts["autoDownsampleFactor"] = DOWNSAMPLE_PER_PIXEL   # (no setter; read by setDownsampling's update)
+        item.setDownsampling(auto=True, method="peak")
+        item.setClipToView(True)
+        if line.label and line.run and line.label != line.run:   # a legend names the run short: the tooltip whole
+            legend_label = plot_item.legend.getLabel(item)
+            if legend_label is not None:
+                legend_label.setToolTip(line.run)
         if line.plot != EVAL_PLOT:
             plot_item.enableAutoRange()
         self._items[line.key], self._styles[line.key] = item, style
