@@ -4,9 +4,17 @@ For each run, image embeddings of N identities and their paired text embeddings 
 prototype, or the image's own conditioned text for CoCoOp / SCING) are projected jointly to 2-D
 (PCA here; UMAP and t-SNE in a separate process, where UMAP compiles when the studio opens) and
 drawn as red (image) and blue (text) points joined by grey pair lines; the table gives the metrics.
-Like an embedding projector, hovering a point shows its image, identity and caption, clicking an
+Like an embedding projector, hovering a point shows its image, identity and caption; a click selects a
+point and lists its 10 nearest neighbours in the embedding (not the projection); a double click on an
 image point opens what it is — a query of the run's eval in Retrieval (``openQuery``), any other image
-in Dataset (``showImage``) — and the plots zoom and pan.
+in Dataset (``showImage``); the plots zoom and pan. "Colour by" recolours the points (modality,
+identity, camera, occlusion, split) without computing anything; "find" rings an identity's points or
+the images whose path matches; the Lasso selects points by a free-form polygon, and "Send to Retrieval"
+hands its query images to Retrieval as a filter (``sendQueries``).
+
+Embeddings are computed once per run and inputs (:mod:`app.state.embedding_cache`): changing only the
+projection re-projects at once when plots are shown. A UMAP / t-SNE projection shows a busy bar with its
+elapsed seconds and can be cancelled (the projection process is stopped; the plots shown stay).
 
 The panel's model is :class:`app.state.gap.GapState` (``self.state``): the inputs, the runs, the
 computation, the plots and metrics, the hovered point and the UMAP warm-up hint; the widgets write to it
@@ -23,9 +31,12 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from app.panels.gap_projector import GapProjector
+
 from app.panels.analysis_panel import AnalysisPanel
 from app.services import core_client
-from app.services.embedding_process import ProjectionProcess
+from app.services.embedding_process import ProjectionCancelled, ProjectionProcess
+from app.state.embedding_cache import EmbeddingCache
 from app.state.evented import Placeholder
 from app.state.gap import (METRIC_COLUMNS, PROJECTION_LABELS, SPLIT_LABELS, TEXT_KINDS, GapState, best_in_column,
                            metric_headers, metric_rows)
@@ -34,10 +45,19 @@ from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.run_names import show_run_names
 
 
+def compute_cancellable(request, progress=None, *, projector, cache):
+    """The gap of ``request`` (in a worker); None when its projection was cancelled (no error to report)."""
+    try:
+        return core_client.compute_gap_view(request, projector=projector, progress=progress, cache=cache)
+    except ProjectionCancelled:
+        return None
+
+
 class GapPanel(AnalysisPanel):
     computed = Signal(list)
     openQuery = Signal(str, str)     # run directory, image path (a clicked query image)
     showImage = Signal(str, str)     # image path, dataset loader (a clicked image that is no query of the run)
+    sendQueries = Signal(str, str, list, str)   # run directory, eval folder, query image paths, label (a lasso)
     compute_label = "Compute modality gap"
     export_name = "modality_gap.png"
     export_tooltip = "Paper-style panels (PNG + PDF) with the core's figure code"
@@ -46,11 +66,14 @@ class GapPanel(AnalysisPanel):
         super().__init__(parent)
         self._build_common(GapState(core_client.gap_projections()))
         self.projector = ProjectionProcess()
+        self.embedding_cache = EmbeddingCache()
         self.umap_timer = QTimer(self)
         self.umap_timer.setInterval(500)
         self.umap_timer.timeout.connect(self._poll_umap)
+        self.view_tools = GapProjector(self)
         self._build()
         self._subscribe()
+        self.view_tools.subscribe()
         self.state.inputs_changed.connect(self._draw_inputs)
         self.state.hover_changed.connect(self._draw_hover)
         self.state.umap_status_changed.connect(self._draw_umap_status)
@@ -67,16 +90,22 @@ class GapPanel(AnalysisPanel):
         self.plots = GapPlotsWidget()
         self.plots.pointHovered.connect(self.state.set_hovered)
         self.plots.pointClicked.connect(self._point_clicked)
+        tools = self.view_tools
         self.hover_info = QLabel()
         self.hover_info.setMinimumHeight(136)
         self.hover_info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.hover_info.setWordWrap(True)
-        legend = QLabel("<span style='color:#D62728'>●</span> image embedding &nbsp; "
-                        "<span style='color:#1F77B4'>▼</span> paired text embedding &nbsp; "
+        legend = QLabel("● image embedding &nbsp; ▼ paired text embedding &nbsp; "
                         "<span style='color:#999'>—</span> pair &nbsp;·&nbsp; ↓ lower is better, ↑ higher is better")
+        tools.neighbours.widget.setMinimumWidth(300)
+        middle = QSplitter(Qt.Orientation.Horizontal)
+        middle.addWidget(self.plots)
+        middle.addWidget(tools.neighbours.widget)
+        middle.setSizes([800, 330])
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
-        splitter.addWidget(widget_of(vbox(self.table, legend, (self.plots, 1), self.hover_info)))
+        splitter.addWidget(widget_of(vbox(self.table, hbox(legend, STRETCH), tools.colour.legend, (middle, 1),
+                                          self.hover_info)))
         splitter.setSizes([330, 1070])
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
@@ -87,8 +116,7 @@ class GapPanel(AnalysisPanel):
         self.projection = QComboBox()
         for key in core_client.gap_projections():
             self.projection.addItem(PROJECTION_LABELS.get(key, key), key)
-        self.projection.currentIndexChanged.connect(
-            lambda _: state.set_inputs(projection=self.projection.currentData()))
+        self.projection.currentIndexChanged.connect(lambda _: self._projection_chosen(self.projection.currentData()))
         self.umap_status = QLabel("")
         self.umap_status.setWordWrap(True)
         self.umap_status.setStyleSheet("color: #666;")
@@ -115,9 +143,20 @@ class GapPanel(AnalysisPanel):
         form.addRow("Identities", self.ids)
         form.addRow("Text side", self.text)
         form.addRow("Images of", self.split)
+        tools = self.view_tools
+        form.addRow("Colour by", tools.colour.combo)
+        lasso = tools.lasso
         return widget_of(vbox(QLabel("<b>Runs</b> (one plot each)"), self.runs, form,
-                              hbox(self.compute_button, self.export_button), self.reset_zoom_button, self.progress,
-                              STRETCH))
+                              hbox(self.compute_button, self.export_button), tools.busy, self.progress,
+                              self.reset_zoom_button, tools.find.edit, tools.find.message,
+                              hbox(lasso.toggle, lasso.send, lasso.clear), lasso.count, STRETCH))
+
+    def _projection_chosen(self, projection) -> None:
+        """A projection chosen: when only it changed since the plots shown, re-project now (the embeddings
+        are cached: PCA is instant, UMAP / t-SNE show their progress and can be cancelled)."""
+        self.state.set_inputs(projection=projection)
+        if self.state.reprojectable():
+            self.compute()
 
     # -- UMAP warm-up hint -----------------------------------------------------------------------------
     @property
@@ -156,6 +195,7 @@ class GapPanel(AnalysisPanel):
         super()._draw_all()
         self._draw_hover(self.state.hover)
         self._draw_umap_status(self.state.umap_status)
+        self.view_tools.busy.set_busy(self.state.busy)
 
     def _draw_hover(self, text: str) -> None:
         self.hover_info.setText(text)
@@ -167,9 +207,11 @@ class GapPanel(AnalysisPanel):
         if isinstance(shown, Placeholder):
             self.table.setRowCount(0)
             self.plots.show_message(shown.text, error=shown.error)
+            self.view_tools.views_shown([])
             return
         self._fill_table(shown.results)
         self.plots.show_views(shown.views)
+        self.view_tools.views_shown(shown.views)
         self.statusMessage.emit("modality gap computed")
         self.computed.emit(shown.results)
 
@@ -189,7 +231,23 @@ class GapPanel(AnalysisPanel):
 
     # -- compute and the linked view ---------------------------------------------------------------------
     def _compute_function(self):
-        return partial(core_client.compute_gap_view, projector=self.projector.project)
+        return partial(compute_cancellable, projector=self.projector.project, cache=self.embedding_cache)
+
+    def compute(self) -> bool:
+        """Compute the gap; the embeddings of runs computed before are reused, unless Compute is pressed again
+        on the very inputs shown (then they are computed anew)."""
+        request = self.state.request()
+        if request == self.state.shown_request:
+            self.embedding_cache.forget(str(Path(run).expanduser().resolve()) for run in request.run_dirs)
+        return super().compute()
+
+    def cancel(self) -> bool:
+        """Stop the computation running (a UMAP / t-SNE projection: its process is stopped); the plots stay."""
+        if not self.state.cancel():
+            return False
+        self.projector.cancel()
+        self.statusMessage.emit("modality gap: cancelled; the plots shown stay")
+        return True
 
     def _export_function(self):
         return core_client.export_gap_figure
@@ -209,4 +267,5 @@ class GapPanel(AnalysisPanel):
     def shutdown(self) -> None:
         """Stop the projection process (the window closes)."""
         self.umap_timer.stop()
+        self.view_tools.busy.set_busy(False)
         self.projector.shutdown()

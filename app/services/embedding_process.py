@@ -6,6 +6,8 @@ a time. :class:`ProjectionProcess` keeps one spawned child for the session inste
 there at start (the warm-up, niced), and later UMAP / t-SNE projections run in the same, already
 compiled child. Callers block on :meth:`ProjectionProcess.project` from a worker thread (waiting
 on a pipe releases the GIL); the GUI thread only polls :class:`WarmUpHandle.is_alive`.
+:meth:`ProjectionProcess.cancel` stops a long projection by terminating the child (a t-SNE cannot be
+interrupted otherwise); the waiting caller gets :class:`ProjectionCancelled`.
 
 This module imports no Qt: the child imports it to run :func:`lower_priority`.
 """
@@ -15,7 +17,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
+import threading
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import wait
 
@@ -44,6 +47,10 @@ def project_in_child(image_emb, text_emb, method: str, seed: int):
     return core_client.project_pairs(image_emb, text_emb, method, seed)
 
 
+class ProjectionCancelled(RuntimeError):
+    """The projection was stopped by :meth:`ProjectionProcess.cancel` (the caller keeps what it showed)."""
+
+
 class WarmUpHandle:
     """What the Modality-gap panel polls: ``is_alive()`` while the child compiles."""
 
@@ -69,6 +76,9 @@ class ProjectionProcess:
     def __init__(self) -> None:
         self._executor: ProcessPoolExecutor | None = None
         self.warm_up: WarmUpHandle | None = None
+        self._lock = threading.Lock()
+        self._running: set[Future] = set()   # projections submitted and not yet returned
+        self._generation = 0                 # counts cancels: a projection of an older one was cancelled
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -83,15 +93,41 @@ class ProjectionProcess:
         return self.warm_up
 
     def project(self, image_emb, text_emb, method: str, seed: int = 0):
-        """``(image_xy, text_xy)`` of one run's pairs; blocks the calling (worker) thread, not the GIL."""
+        """``(image_xy, text_xy)`` of one run's pairs; blocks the calling (worker) thread, not the GIL.
+        Raises :class:`ProjectionCancelled` when :meth:`cancel` stopped it."""
         if method in self.IN_PROCESS:
             return core_client.project_pairs(image_emb, text_emb, method, seed)
+        with self._lock:
+            generation = self._generation
+            future = self._pool().submit(project_in_child, image_emb, text_emb, method, seed)
+            self._running.add(future)
         try:
-            return self._pool().submit(project_in_child, image_emb, text_emb, method, seed).result()
-        except BrokenProcessPool:
+            return future.result()
+        except (BrokenProcessPool, CancelledError):
+            if generation != self._generation:   # cancel() stopped the child
+                raise ProjectionCancelled(f"the {method.upper()} projection was cancelled") from None
             self._executor = None   # the next projection starts a new process
             raise RuntimeError(f"the {method.upper()} process stopped unexpectedly (out of memory?); "
                                "press Compute again to start a new one") from None
+        finally:
+            with self._lock:
+                self._running.discard(future)
+
+    @property
+    def projecting(self) -> bool:
+        """A UMAP / t-SNE projection runs in the child now."""
+        with self._lock:
+            return bool(self._running)
+
+    def cancel(self) -> bool:
+        """Stop the projection running in the child at once (the child is terminated; the next projection
+        starts a new one, where UMAP loads its compiled code from numba's cache). False: none ran."""
+        with self._lock:
+            if not self._running:
+                return False
+            self._generation += 1
+        self.shutdown()
+        return True
 
     def shutdown(self) -> None:
         """Stop the child at once (a warm-up in progress is abandoned; the numba cache keeps what it wrote)."""

@@ -5,6 +5,10 @@ folder that holds it as a query, and — once that eval is loaded — the image 
 The comparison ("vs") chosen in Retrieval stays: the eval shown stays when it holds the query, and when
 the clicked run is the run compared with, the two trade places (the run browsed before becomes the one
 compared with). Images that are no query never come here: the Dataset tab shows them.
+
+:meth:`GapQueryLink.restrict` routes a lasso selection the same way: the run, the eval folder holding the
+lassoed queries and, once loaded, ``RetrievalPanel.restrict_queries(paths, label)`` (the eval's query list
+restricted to those images, with a chip that clears it).
 """
 
 from __future__ import annotations
@@ -25,7 +29,36 @@ class GapQueryLink(QObject):
         self.retrieval = retrieval
         self._pending: str | None = None
         self._compare_after: Path | None = None   # the run to compare with once the eval is loaded
+        self._restrict: tuple[list[str], str] | None = None   # lassoed queries to show once the eval is loaded
         retrieval.evalLoaded.connect(self._eval_loaded)
+
+    def restrict(self, run_dir, folder: str, paths, label: str) -> None:
+        """Show ``run_dir``'s eval ``folder`` in Retrieval with its query list restricted to ``paths``."""
+        retrieval, paths = self.retrieval, [str(p) for p in paths]
+        run = self._listed_run(Path(run_dir))
+        before = (retrieval.current_run(), retrieval.eval_combo.currentText())
+        if not hasattr(retrieval, "restrict_queries"):
+            self.routed.emit(False, "this Retrieval panel cannot restrict its query list")
+            return
+        if not retrieval.select_run(run):
+            self.routed.emit(False, f"{run.name} has no eval artefacts to browse")
+            return
+        self._pending, self._compare_after = None, None
+        if folder and retrieval.eval_combo.currentText() != folder:
+            retrieval.eval_combo.setCurrentText(folder)   # loads that eval folder
+        self._restrict = (paths, label)
+        loading = (retrieval.current_run(), retrieval.eval_combo.currentText()) != before
+        if not loading and retrieval.state is not None:
+            self._eval_loaded(retrieval.state)
+
+    def _restrict_loaded(self) -> None:
+        (paths, label), self._restrict = self._restrict, None
+        shown = int(self.retrieval.restrict_queries(paths, label) or 0)
+        folder = self.retrieval.eval_combo.currentText()
+        missing = len(paths) - shown
+        note = f" ({missing} not queries of {folder})" if missing > 0 else ""
+        self.routed.emit(shown > 0, f"Retrieval shows {shown} lassoed query image(s) of {folder}{note}"
+                         if shown else f"none of the {len(paths)} lassoed images is a query of {folder}")
 
     def open(self, run_dir, image_path) -> None:
         """Show ``run_dir`` in Retrieval with ``image_path`` as the query (when it is one of its queries)."""
@@ -40,7 +73,7 @@ class GapQueryLink(QObject):
         folder = self._eval_folder(run, path, before)
         if folder is not None and retrieval.eval_combo.currentText() != folder:
             retrieval.eval_combo.setCurrentText(folder)   # loads that eval folder
-        self._pending = path
+        self._pending, self._restrict = path, None
         loading = (retrieval.current_run(), retrieval.eval_combo.currentText()) != before
         if not loading and retrieval.state is not None:
             self._eval_loaded(retrieval.state)   # already shown: select now
@@ -58,6 +91,9 @@ class GapQueryLink(QObject):
         return eval_folder_for(path, core_client.eval_folders(run))
 
     def _eval_loaded(self, state) -> None:
+        if self._restrict is not None:
+            self._restrict_loaded()
+            return
         path, self._pending = self._pending, None
         compare_after, self._compare_after = self._compare_after, None
         if path is None:

@@ -8,6 +8,10 @@ turns the metrics into table rows, without Qt.
 computation, errors, results) plus its inputs (``inputs_changed(GapInputs)``), the line about the hovered
 point (``hover_changed(str)``) and the UMAP warm-up hint (``umap_status_changed(str)``). A clicked image
 point opens what it is (:meth:`GapState.click_of`): a query in Retrieval, any other image in Dataset.
+``GapState.selection`` (:class:`app.state.gap_selection.GapSelection`) holds the projector views: colour
+by, find, the selected point's nearest neighbours and the lasso. :meth:`GapState.cancel` drops the
+computation running (the plots shown stay); :meth:`GapState.reprojectable` says whether only the
+projection changed since the plots shown were computed (their embeddings are cached: re-projecting is quick).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from psygnal import Signal
 
 from app.state.analysis import AnalysisState
 from app.state.evented import Placeholder
+from app.state.gap_selection import GapSelection
 from app.state.gap_view import IMAGE
 
 PROJECTIONS = ("pca", "umap", "tsne")
@@ -30,9 +35,10 @@ PROJECTION_LABELS = {"pca": "PCA (instant)", "umap": "UMAP (cosine)", "tsne": "t
 SPLIT_LABELS = {"train": "training identities", "test": "query + gallery identities"}
 INTRO = ("Tick runs and press Compute: each run's image (red) and text (blue) embeddings are projected together; "
          "grey lines join the pairs. A small gap means short lines and overlapping clouds. Hover a point to see "
-         "its image; click an image to open it: a query in Retrieval, any other image in Dataset.")
+         "its image; click a point to select it and list its nearest neighbours; double-click an image to open "
+         "it: a query in Retrieval, any other image in Dataset.")
 HOVER_HINT = "<span style='color:#777'>Hover a point: its image, identity and caption show here. Wheel: zoom · " \
-             "drag: pan.</span>"
+             "drag: pan (or lasso) · click: select · double-click: open.</span>"
 # (metrics key, column title, better direction)
 METRIC_COLUMNS = (
     ("mean_paired_cosine_distance", "paired cos. distance", "lower"),
@@ -164,6 +170,9 @@ class GapState(AnalysisState):
         self.umap_warm_up = None    # the warm-up's handle (``is_alive()``, optionally ``error()``); None: none
         self.umap_missing = ""      # why UMAP cannot run at all (the analysis extra missing); "": it can
         self.umap_status = ""
+        self.selection = GapSelection()
+        self.shown_request: GapRequest | None = None     # the request of the plots shown
+        self._started_request: GapRequest | None = None
 
     @property
     def views(self) -> list:
@@ -240,22 +249,47 @@ class GapState(AnalysisState):
 
     def _clear_inputs(self) -> None:
         self.hover = HOVER_HINT
+        self.shown_request = None
 
     def _started(self, request) -> None:
         self.progress = "collecting embeddings…"
+        self._started_request = request
+
+    def cancel(self) -> bool:
+        """Drop the computation running (its outcome is ignored when it arrives); the plots shown stay.
+        False: none ran."""
+        if not self.busy:
+            return False
+        with self._changing():
+            self._ticket += 1
+            self.busy = False
+            self.progress = "cancelled; the plots shown are those of the last computation"
+        return True
+
+    def reprojectable(self) -> bool:
+        """Plots are shown, nothing runs, and only the projection differs from what they were computed with."""
+        shown = self.shown_request
+        if self.busy or shown is None or not isinstance(self.shown, GapShown):
+            return False
+        request = self.request()
+        return request.projection != shown.projection and replace(request, projection=shown.projection) == shown
 
     def _show_outcome(self, outcome) -> dict:
+        if outcome is None:   # its projection was cancelled: the plots shown stay
+            self.progress = "cancelled; the plots shown are those of the last computation"
+            return {}
         views, results, failed_runs = outcome
         if not results:
             self.progress = ""
             self._show_failure("no run could be used — " + "; ".join(f"{run}: {m}" for run, m in failed_runs.items()))
             return failed_runs
         self.results, self.shown, self.hover = results, GapShown(views, results), HOVER_HINT
+        self.shown_request = self._started_request
         projection = self.inputs.projection
         self.progress = f"{len(results)} run(s), {PROJECTION_LABELS.get(projection, projection)}"
         return failed_runs
 
     def _show_failure(self, message: str) -> None:
         """The error in place of the plots: nothing of an earlier computation stays on screen."""
-        self.results, self.hover = None, HOVER_HINT
+        self.results, self.hover, self.shown_request = None, HOVER_HINT, None
         self.shown = Placeholder(f"The modality gap could not be computed: {message}", error=True)

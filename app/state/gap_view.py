@@ -40,18 +40,23 @@ class GapView:
     paths: list[str]              # image i's file
     annotations: dict = field(default_factory=dict)   # path -> {"caption", "occlusion"} (api.image_annotations)
     queries: dict = field(default_factory=dict)       # path -> the eval folder of the run where it is a query
+    facts: dict = field(default_factory=dict)         # path -> {"camera": int, "split": train|query|gallery}
+    image_emb: np.ndarray | None = None   # (n, E) the ORIGINAL embeddings, rows L2-normalised (nearest neighbours)
+    text_emb: np.ndarray | None = None    # (n, E)
 
     @classmethod
     def from_result(cls, result, title: str, annotations: dict | None = None,
-                    queries: dict | None = None) -> "GapView":
+                    queries: dict | None = None, facts: dict | None = None) -> "GapView":
         """From a projected ``api.GapResult`` (anything with its attributes); ``queries``: which of its images
-        are queries of the run's eval, and of which eval folder."""
+        are queries of the run's eval, and of which eval folder; ``facts``: each image's camera and split."""
         paths = [str(p) for p in (getattr(result, "paths", None) or [])]
         own = getattr(result, "dataset_pids", None)   # the dataset's person ids (training labels are 0..N-1)
         return cls(str(result.run), title, str(result.text_kind), np.asarray(result.image_xy, dtype=np.float64),
                    np.asarray(result.text_xy, dtype=np.float64), np.asarray(result.pids if own is None else own), paths,
                    {p: annotations[p] for p in paths if annotations and p in annotations},
-                   {p: queries[p] for p in paths if queries and p in queries})
+                   {p: queries[p] for p in paths if queries and p in queries},
+                   {p: facts[p] for p in paths if facts and p in facts},
+                   _unit_rows(getattr(result, "image_emb", None)), _unit_rows(getattr(result, "text_emb", None)))
 
     # -- drawing --------------------------------------------------------------------------------------
     def pair_segments(self) -> tuple[np.ndarray, np.ndarray]:
@@ -93,11 +98,18 @@ class GapView:
             lines.append(f"<span style='color:#777'>{html.escape(Path(path).name)}</span>")
             if kind == IMAGE:
                 action = "open this query in Retrieval" if path in self.queries else "show this image in Dataset"
-                lines.append(f"<span style='color:#777'>click: {action}</span>")
+                lines.append(f"<span style='color:#777'>click: select · double-click: {action}</span>")
         image = (f"<img src='{Path(path).as_uri()}' height='{thumb_height}'>" if path and Path(path).is_absolute()
                  else "")
         return (f"<table><tr><td>{image}</td><td width='300' style='padding-left:6px; vertical-align:top'>"
                 f"{'<br>'.join(lines)}</td></tr></table>")
+
+
+def _unit_rows(array) -> np.ndarray | None:
+    if array is None:
+        return None
+    rows = np.asarray(array, dtype=np.float32)
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
 def eval_folder_for(image_path, folders) -> str | None:

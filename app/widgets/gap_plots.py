@@ -1,8 +1,11 @@
 """Modality-gap scatter plots, one per run: image points red, text points blue, a grey line per pair.
 
 Linked like an embedding projector: hovering a point shows its image (or the image its text is
-paired with), identity and caption in a tooltip and emits ``pointHovered``; clicking an image point
-emits ``pointClicked``; the mouse wheel zooms and dragging pans (``reset_zoom`` fits all points).
+paired with), identity and caption in a tooltip and emits ``pointHovered``; a click on a point selects
+it (``pointSelected``), a double click on an image point opens it (``pointClicked``); the mouse wheel zooms
+and dragging pans (``reset_zoom`` fits all points), or, with the lasso on, draws a free-form polygon
+(``lassoDrawn``). :meth:`recolour` colours the points ("Colour by"), :meth:`show_marks` rings the points
+found, lassoed and selected (:mod:`app.widgets.gap_marks`).
 The arrays come prepared by :class:`app.state.gap_view.GapView` (built in a worker). Each plot fits its
 cell: its title names the run by the part that tells it from the other runs plotted, elided to the
 plot's width (the whole title in its tooltip), and its range takes in every point.
@@ -10,13 +13,16 @@ plot's width (the whole title in its tooltip), and its range takes in every poin
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QToolTip, QWidget
 
 from app.state.gap_view import IMAGE, TEXT, GapView, HoveredPoint, plot_titles
 from app.state.names import breakable
 from app.widgets.error_banner import wrap_anywhere
+from app.widgets.gap_marks import LassoTool, PlotMarks
 from app.widgets.plotting import IMAGE_COLOR, PAIR_COLOR, TEXT_COLOR, make_plot, pg
 
 ERROR_STYLE = "color: #8A1C12; font-size: 11pt;"
@@ -25,7 +31,9 @@ MESSAGE_STYLE = "color: #666; font-size: 11pt;"
 
 class GapPlotsWidget(QWidget):
     pointHovered = Signal(object, str)   # HoveredPoint (None when the mouse leaves the points), rich text
-    pointClicked = Signal(object)        # HoveredPoint of a clicked image point
+    pointClicked = Signal(object)        # HoveredPoint of a double-clicked image point (open it)
+    pointSelected = Signal(object)       # HoveredPoint of a clicked point (image or text)
+    lassoDrawn = Signal(int, object)     # plot index, (m, 2) polygon corners in the plot's coordinates
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -33,6 +41,12 @@ class GapPlotsWidget(QWidget):
         self.row.setContentsMargins(0, 0, 0, 0)
         self.plots: list[pg.PlotWidget] = []
         self.views: list[GapView] = []
+        self.scatters: list[dict] = []       # per plot: {IMAGE: scatter, TEXT: scatter}
+        self.marks: list[PlotMarks] = []
+        self.lassos: list[LassoTool] = []
+        self.lasso_on = False
+        self._brushes: dict[tuple, object] = {}
+        self._last_click: tuple = (None, 0.0)   # (HoveredPoint, time.monotonic()) of the last click
         self.message = ""
         self.show_message("")
 
@@ -41,7 +55,7 @@ class GapPlotsWidget(QWidget):
             widget = self.row.takeAt(0).widget()
             if widget is not None:
                 widget.deleteLater()
-        self.plots, self.views = [], []
+        self.plots, self.views, self.scatters, self.marks, self.lassos = [], [], [], [], []
 
     def show_message(self, text: str, error: bool = False) -> None:
         """Replace the plots with a message (an error in red: a failed load shows in place of the data)."""
@@ -55,13 +69,13 @@ class GapPlotsWidget(QWidget):
     def show_views(self, views: list[GapView]) -> None:
         self._reset()
         self.message = ""
-        for view, title in zip(views, plot_titles(views)):
-            plot = self._plot_of(view, title)
+        for number, (view, title) in enumerate(zip(views, plot_titles(views))):
+            plot = self._plot_of(view, title, number)
             self.plots.append(plot)
             self.views.append(view)
             self.row.addWidget(plot, 1)
 
-    def _plot_of(self, view: GapView, title: str) -> pg.PlotWidget:
+    def _plot_of(self, view: GapView, title: str, number: int) -> pg.PlotWidget:
         plot = make_plot(title, "", "", legend=False, elide_title=True)   # one shared legend above the plots
         item = plot.getPlotItem()
         item.hideAxis("bottom")
@@ -70,14 +84,21 @@ class GapPlotsWidget(QWidget):
         item.setMouseEnabled(x=True, y=True)   # wheel zooms, drag pans
         x, y = view.pair_segments()
         item.plot(x, y, pen=pg.mkPen(PAIR_COLOR, width=1), connect="pairs", name="pair")
+        scatters = {}
         for kind, xy, options in ((IMAGE, view.image_xy, dict(size=7, brush=pg.mkBrush(IMAGE_COLOR))),
                                   (TEXT, view.text_xy, dict(size=8, symbol="t", brush=pg.mkBrush(TEXT_COLOR)))):
             scatter = pg.ScatterPlotItem(xy[:, 0], xy[:, 1], data=np.arange(len(xy)), pen=pg.mkPen("w", width=0.5),
                                          hoverable=True, tip=None, hoverSize=options["size"] + 5, hoverPen=pg.mkPen("k", width=1.5),
                                          name=kind if kind == IMAGE else f"text ({view.text_kind})", **options)
             scatter.sigHovered.connect(lambda _item, points, event, v=view, k=kind: self._hovered(v, k, points, event))
-            scatter.sigClicked.connect(lambda _item, points, _event, v=view, k=kind: self._clicked(v, k, points))
+            scatter.sigClicked.connect(lambda _item, points, event, v=view, k=kind: self._clicked(v, k, points, event))
             item.addItem(scatter)
+            scatters[kind] = scatter
+        self.scatters.append(scatters)
+        self.marks.append(PlotMarks(item))
+        lasso = LassoTool(item, lambda corners, n=number: self.lassoDrawn.emit(n, corners))
+        lasso.set_enabled(self.lasso_on)
+        self.lassos.append(lasso)
         return plot
 
     # -- linking ---------------------------------------------------------------------------------------
@@ -92,9 +113,58 @@ class GapPlotsWidget(QWidget):
         QToolTip.showText(screen.toPoint() if screen is not None else self.mapToGlobal(QPoint(0, 0)), text, self)
         self.pointHovered.emit(HoveredPoint(view.run, kind, index), text)
 
-    def _clicked(self, view: GapView, kind: str, points) -> None:
-        if kind == IMAGE and len(points):
-            self.pointClicked.emit(HoveredPoint(view.run, kind, int(points[0].data())))
+    def _clicked(self, view: GapView, kind: str, points, event=None) -> None:
+        if not len(points):
+            return
+        point = HoveredPoint(view.run, kind, int(points[0].data()))
+        last, self._last_click = self._last_click, (point, time.monotonic())
+        interval = QApplication.styleHints().mouseDoubleClickInterval() / 1000
+        double = (event is not None and event.double()) or (last[0] == point and self._last_click[1] - last[1] < interval)
+        if double:   # pyqtgraph flags a double click; two quick clicks on one point count as one too
+            self._last_click = (None, 0.0)
+            if kind == IMAGE:
+                self.pointClicked.emit(point)
+            return
+        self.pointSelected.emit(point)
+
+    # -- colours, marks, lasso ---------------------------------------------------------------------------
+    def _brush(self, rgba) -> object:
+        key = tuple(int(c) for c in rgba)
+        brush = self._brushes.get(key)
+        if brush is None:
+            brush = self._brushes[key] = pg.mkBrush(*key)
+        return brush
+
+    def recolour(self, colourings) -> None:
+        """Colour each plot's image and text points (one :class:`app.state.gap_colours.Colouring` per plot)."""
+        for scatters, colouring in zip(self.scatters, colourings):
+            for kind, colours in ((IMAGE, colouring.image_rgba), (TEXT, colouring.text_rgba)):
+                scatters[kind].setBrush([self._brush(c) for c in colours])
+
+    def point_xy(self, plot_index: int, kind: str, index: int) -> np.ndarray:
+        view = self.views[plot_index]
+        return (view.image_xy if kind == IMAGE else view.text_xy)[index]
+
+    def show_marks(self, found=(), lassoed=(), selected=None) -> None:
+        """Ring the points ``found`` and ``lassoed`` (``(plot index, image index)`` each) and ``selected``
+        (a ``HoveredPoint``, or None)."""
+        for number, (view, marks) in enumerate(zip(self.views, self.marks)):
+            PlotMarks.show(marks.found, [view.image_xy[i] for p, i in found if p == number])
+            PlotMarks.show(marks.lassoed, [view.image_xy[i] for p, i in lassoed if p == number])
+            chosen = selected is not None and selected.run == view.run
+            PlotMarks.show(marks.selected, [self.point_xy(number, selected.kind, selected.index)] if chosen else [])
+
+    def set_lasso(self, on: bool) -> None:
+        """Lasso on: a drag draws a polygon (``lassoDrawn``) instead of panning."""
+        self.lasso_on = bool(on)
+        for lasso in self.lassos:
+            lasso.set_enabled(self.lasso_on)
+
+    def clear_lasso(self, keep: int | None = None) -> None:
+        """Wipe the drawn lassos (all but plot ``keep``'s)."""
+        for number, lasso in enumerate(self.lassos):
+            if number != keep:
+                lasso.clear()
 
     def widget_pos_of(self, plot_index: int, kind: str, index: int) -> QPoint:
         """Where point ``index`` of plot ``plot_index`` sits in that plot widget's viewport (for tests)."""

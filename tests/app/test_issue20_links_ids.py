@@ -65,8 +65,10 @@ def _hover(panel, qtbot, index: int):
 
 
 def _click(panel, qtbot, index: int) -> None:
-    qtbot.mouseClick(panel.plots.plots[0].viewport(), Qt.MouseButton.LeftButton,
-                     pos=panel.plots.widget_pos_of(0, "image", index))
+    """Open the point: a double click (a single click selects it: tests/app/test_issue20_gap_views.py)."""
+    for _ in range(2):
+        qtbot.mouseClick(panel.plots.plots[0].viewport(), Qt.MouseButton.LeftButton,
+                         pos=panel.plots.widget_pos_of(0, "image", index))
 
 
 def _shown_in_dataset(window, qtbot, path: str) -> None:
