@@ -1,5 +1,8 @@
 """The studio's window: arranges the panels of :data:`app.panels.registry.PANELS` in tabs and wires
-them by the panel protocol. No logic of its own beyond routing: workspace scans come from
+them by the panel protocol. The panels are built one per event-loop turn after the window is
+constructed (it shows "Opening the workspace…" meanwhile and stays responsive); then they are wired,
+the tabs shown, and the workspace opens on the next turn — a panel asked for earlier builds the rest at
+once. No logic of its own beyond routing: workspace scans come from
 :class:`app.services.workspace.WorkspaceService` into its evented ``WorkspaceState``, which every
 panel (then the window) subscribes to; every panel owns its work. The routes between panels
 (Retrieval -> Saliency, Modality gap -> Retrieval / Dataset, Study -> Training) are the only panel-specific
@@ -9,9 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget)
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget, QWidget)
 
 from app.panels.registry import PANELS, ShowcaseRuns, optional_members
 from app.panels.workspace_panel import WorkspacePanel
@@ -22,6 +26,8 @@ from app.services.workers import WorkerPool
 from app.services.workspace import WorkspaceService
 
 TAB_NAMES = tuple(spec.name for spec in PANELS)
+_BUILT_LATER = (*TAB_NAMES, "gap_query_link")
+TURN_MS = 1   # a real timer between two panel builds: paints, input and other timers run in between
 STATUS_TIMEOUT_MS = 8000
 
 
@@ -32,29 +38,91 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self.workspace = WorkspaceService(self)
         self._run_to_select = None   # set when a run directory was opened as the workspace
+        self._workspace_to_open = workspace
+        self._warm_up_umap = warm_up_umap
+        self.ready = False           # every panel built and wired (the workspace opens on the next turn)
         self.setup_page = WorkspacePanel()
+        self.opening_page = QLabel("Opening the workspace…")
+        self.opening_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.panels = {}
-        for spec in PANELS:   # each panel is also an attribute: self.training, self.retrieval, ...
-            panel = self.panels[spec.name] = spec.factory()
-            setattr(self, spec.name, panel)
-            self.tabs.addTab(panel, spec.title)
-        self.gap_query_link = GapQueryLink(self.retrieval, self)
+        self.panels = {}             # built so far, in tab order once ready
+        self._placeholders = {}
+        for spec in PANELS:   # each panel is built on its own event-loop turn (_build_next_panel)
+            self._placeholders[spec.name] = QWidget()
+            self.tabs.addTab(self._placeholders[spec.name], spec.title)
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.setup_page)
-        self.stack.addWidget(self.tabs)
+        for page in (self.opening_page, self.setup_page, self.tabs):
+            self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
         self.workspace_label = QLabel()
         self.workspace_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addPermanentWidget(self.workspace_label)
         self._build_menu()
-        self._wire()
+        self.setup_page.errorOccurred.connect(self.show_error)
+        self.setup_page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
         self.preloading = WorkerPool(self)
-        if warm_up_umap:   # an interactive start (tests pass False): compile UMAP, load the heavy modules
+        QTimer.singleShot(0, self, self._build_next_panel)
+
+    # -- building the panels in turns ---------------------------------------------------------------------
+    def __getattr__(self, name):
+        """A panel (``self.training``, …) asked for before its turn: build the rest now, as in one go."""
+        if name in _BUILT_LATER and "_placeholders" in self.__dict__ and not self.__dict__.get("ready"):
+            self.complete_build()
+            return self.__dict__[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def _build_next_panel(self) -> None:
+        """One panel per event-loop turn (each costs 30–150 ms: in one go the window would not paint
+        or answer for most of a second); after the last, the wiring and the workspace."""
+        if self.ready or not shiboken6.isValid(self) or self.__dict__.get("_closed"):
+            return
+        spec = next((spec for spec in PANELS if spec.name not in self.panels), None)
+        if spec is not None:
+            self._build_panel(spec)
+            QTimer.singleShot(TURN_MS, self, self._build_next_panel)
+            return
+        self._finish_build()
+
+    def _build_panel(self, spec) -> None:
+        panel = self.panels[spec.name] = spec.factory()
+        setattr(self, spec.name, panel)
+        placeholder = self._placeholders.pop(spec.name)
+        current, index = self.tabs.currentIndex(), self.tabs.indexOf(placeholder)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, panel, spec.title)
+        self.tabs.setCurrentIndex(current)
+        placeholder.deleteLater()
+
+    def complete_build(self) -> None:
+        """Build every panel not built yet, wire them and open the workspace, now."""
+        for spec in PANELS:
+            if spec.name not in self.panels:
+                self._build_panel(spec)
+        self._finish_build()
+
+    def _finish_build(self) -> None:
+        """Every panel is built: wire them and show the tabs (their first layout, on this turn); the
+        workspace opens on the next turn."""
+        if self.ready:
+            return
+        self.ready = True
+        if self._warm_up_umap:   # an interactive start (tests pass False): the heavy modules load now, once
+            self.start_preloading()   # the panels are built (two Python threads at work halve the GUI's pace)
+        self.panels = {spec.name: self.panels[spec.name] for spec in PANELS}
+        self.gap_query_link = GapQueryLink(self.retrieval, self)
+        self._wire()
+        self.stack.setCurrentWidget(self.tabs)   # the setup page instead, should the scan say so
+        self._first_open_pending = True
+        QTimer.singleShot(TURN_MS, self, self._open_first_workspace)
+
+    def _open_first_workspace(self) -> None:
+        if self.__dict__.get("_closed"):
+            return
+        self._first_open_pending = False
+        if self._warm_up_umap:   # compile UMAP in its niced process
             self.start_umap_warm_up()
-            self.start_preloading()
-        self.open_workspace(workspace or core_client.default_workspace())
+        self.open_workspace(self._workspace_to_open or core_client.default_workspace())
 
     def start_preloading(self) -> None:
         """Import torch, Grad-CAM and the analysis modules in a worker now, before the first action needs them."""
@@ -95,7 +163,7 @@ class MainWindow(QMainWindow):
         self.workspace.failed.connect(self.show_error)
         self.workspace.state.status_changed.connect(self._show_workspace_status)
         self.training.runAdded.connect(self.workspace.add_run)   # counted in the status bar at once
-        for panel in (self.setup_page, *self.panels.values()):
+        for panel in self.panels.values():
             panel.errorOccurred.connect(self.show_error)
             panel.statusMessage.connect(lambda text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
         self.setup_page.openRequested.connect(self.choose_workspace)
@@ -107,11 +175,17 @@ class MainWindow(QMainWindow):
         self.study.openRun.connect(self._open_study_run)
         self.gap.openQuery.connect(self._open_gap_query)
         self.gap.showImage.connect(self._show_gap_image)
+        self.gap.sendQueries.connect(lambda run, folder, paths, label: (   # a lasso's queries -> Retrieval's filter
+            self.tabs.setCurrentWidget(self.retrieval), self.gap_query_link.restrict(run, folder, paths, label)))
         self.gap_query_link.routed.connect(lambda _, text: self.statusBar().showMessage(text, STATUS_TIMEOUT_MS))
 
     # -- workspace ---------------------------------------------------------------------------------------
     def open_workspace(self, path) -> None:
-        """Open a workspace, or the workspace of a run directory (that run is then selected)."""
+        """Open a workspace, or the workspace of a run directory (that run is then selected); before the
+        panels are built, once they are."""
+        if not self.ready or self.__dict__.get("_first_open_pending"):
+            self._workspace_to_open = path
+            return
         workspace, self._run_to_select = core_client.workspace_of(path)
         self.workspace_label.setText(f"workspace: {workspace}")
         self.workspace.open(workspace)
@@ -180,7 +254,7 @@ class MainWindow(QMainWindow):
     def busy(self) -> bool:
         """True while any scan or analysis worker of the window runs (screenshots wait for it)."""
         pools = (self.workspace.workers, self.preloading, *(panel.workers for panel in self.panels.values()))
-        return (self.workspace.scans_done == 0 or self.workspace.delivering or any(pool.busy for pool in pools)
+        return (not self.ready or self.workspace.scans_done == 0 or self.workspace.delivering or any(pool.busy for pool in pools)
                 or shared_thumbnails().busy)
 
     def screenshot_steps(self):
@@ -202,6 +276,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
+        self._closed = True   # a window closed while its panels are built opens no workspace afterwards
         for panel in optional_members((self.setup_page, *self.panels.values()), "shutdown"):
             panel.shutdown()
         super().closeEvent(event)

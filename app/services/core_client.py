@@ -50,6 +50,22 @@ def event_log_bytes(run_dir) -> int:
     return api.event_log_bytes(run_dir)
 
 
+def read_run_configs(run_dirs) -> dict[Path, dict]:
+    """``{run dir: its config.yaml as a dict}`` (the Training panel's hyper-parameter table); a run whose
+    config cannot be read is left out. A file read per run: call it in a worker for many runs."""
+    import yaml
+
+    configs = {}
+    for run_dir in run_dirs:
+        try:
+            config = yaml.safe_load((Path(run_dir) / "config.yaml").read_text(encoding="utf-8"))
+        except (OSError, ValueError, yaml.YAMLError):
+            continue
+        if isinstance(config, dict):
+            configs[Path(run_dir)] = config
+    return configs
+
+
 def run_writer(run_dir) -> str | None:
     """*fast* — one line naming the live process that trains ``run_dir``, or None."""
     return api.run_writer(run_dir)
@@ -286,40 +302,16 @@ def gap_projections() -> tuple[str, ...]:
     return tuple(api.GAP_PROJECTIONS)
 
 
-def compute_gap_view(request, projector=None, progress=None):
+def compute_gap_view(request, projector=None, progress=None, cache=None):
     """``(GapView per run, projected GapResult per run, {run name: error line})`` for a
     :class:`app.state.gap.GapRequest` (its ``split`` included). ``projector(image_emb, text_emb, method,
     seed)`` does the 2-D projection (default :func:`project_pairs` in this thread; the studio passes
-    :meth:`app.services.embedding_process.ProjectionProcess.project`). Captions and occlusion of the
-    images come with the views, and which of them are queries of the run's eval (:func:`gap_queries`: a
-    click on a query opens it in Retrieval); the drawing arrays are prepared here, off the GUI thread."""
-    import dataclasses
+    :meth:`app.services.embedding_process.ProjectionProcess.project`); ``cache``: an
+    :class:`app.state.embedding_cache.EmbeddingCache` whose runs are not embedded again
+    (:mod:`app.services.gap_compute`)."""
+    from app.services.gap_compute import compute_gap_view as compute
 
-    from app.state.gap import run_label
-    from app.state.gap_view import GapView
-
-    project = projector or project_pairs
-    results, errors = [], {}
-    for number, run_dir in enumerate(request.run_dirs, start=1):
-        if progress is not None:
-            progress(f"embeddings {number}/{len(request.run_dirs)}: {Path(run_dir).name}")
-        try:
-            results.append(api.collect_gap_embeddings(run_dir, ids=request.ids, text=request.text, seed=request.seed,
-                                                      split=request.split))
-        except Exception as error:
-            if not _is_run_problem(error):
-                raise
-            errors[Path(run_dir).name] = error_message(error)
-    projected = []
-    for number, result in enumerate(results, start=1):
-        if progress is not None:
-            progress(f"projecting {number}/{len(results)} with {request.projection.upper()}")
-        image_xy, text_xy = project(result.image_emb, result.text_emb, request.projection, request.seed)
-        projected.append(dataclasses.replace(result, image_xy=image_xy, text_xy=text_xy, projection=request.projection))
-    notes = api.image_annotations([p for result in projected for p in (result.paths or [])])
-    views = [GapView.from_result(r, f"{run_label(r)} · {method_title(r.method)}", notes, gap_queries(r))
-             for r in projected]
-    return views, projected, errors
+    return compute(request, projector or project_pairs, progress, cache)
 
 
 def gap_queries(result) -> dict[str, str]:
@@ -367,21 +359,31 @@ def load_dataset_summary(name: str, root):
     return DatasetSummary.from_dataset(name, dataset, api.image_annotations(paths))
 
 
+def image_annotations(paths) -> dict[str, dict]:
+    """``{path: {"caption": str, "occlusion": fraction | None}}`` for the images their SynthPed folder
+    describes (``api.image_annotations``; other datasets: empty). Reads captions.jsonl: call in a worker."""
+    return api.image_annotations([str(p) for p in paths])
+
+
 def preload_analysis_modules() -> None:
     """Import the core's heavy parts (torch, evaluation, Grad-CAM, modality gap) in the calling worker,
     once, while the window has just opened: an import holds the GIL while C extensions load, so the first
-    eval load, tab switch or saliency would otherwise freeze the window for ~0.2 s at a time.
+    eval load, tab switch or saliency would otherwise freeze the window for ~0.2 s at a time; and the
+    libraries themselves load with the GIL released (:mod:`app.services.gil_free_imports`).
 
     The garbage collector is paused meanwhile (a full collection amid 10⁵ new objects holds the GIL for
     0.1–0.2 s each), and everything alive afterwards — the imported modules — is hidden from it for
     good (``gc.freeze``), so later full collections scan only what the session creates."""
     import gc
 
+    from app.services.gil_free_imports import dlopen_without_gil
+
     enabled = gc.isenabled()
     gc.disable()
     try:
-        for name in ("load_eval_artifacts", "list_cam_methods", "collect_gap_embeddings"):
-            getattr(api, name)
+        with dlopen_without_gil():   # torch's libraries load without the GIL: the window keeps painting
+            for name in ("load_eval_artifacts", "list_cam_methods", "collect_gap_embeddings"):
+                getattr(api, name)
     finally:
         gc.freeze()
         if enabled:

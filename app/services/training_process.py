@@ -4,7 +4,9 @@
   text, ``stop()`` sends SIGTERM (``QProcess.terminate``) so ``scing train`` checkpoints and ends
   "stopped".
 - :class:`EventStream` follows ``RUN_DIR/events.jsonl`` with ``api.EventFollower`` on a ``QTimer``;
-  it works for runs this studio did not start (reattach), since it only reads the file.
+  it works for runs this studio did not start (reattach), since it only reads the file. The file is
+  read in a worker (a tick while a read is in flight is folded into it), and the events of a tick
+  arrive as one list: at most one ``eventsArrived`` (one redraw) per interval, ≤ 5 Hz.
 - :class:`TrainingJob` is both for one run directory, and reports the final status from the events,
   else from how the process ended: a signal that ended it (SIGKILL, the OOM killer) makes the run
   "killed", whatever its last log line says; a job that ``submits`` (``scing train --launcher slurm``)
@@ -15,14 +17,15 @@ How a process ended is its exit code, or minus the signal that ended it (``subpr
 -9 for SIGKILL). It is known as soon as the process has ended, before QProcess has reaped it and
 reported the end (:func:`ended_child_exit_code`), so a killed run never reads "running" meanwhile.
 
-Nothing here blocks: QProcess is asynchronous and each poll reads only the bytes appended since the
-previous one.
+Nothing here blocks: QProcess is asynchronous (its output is handed on at most every
+``OUTPUT_FLUSH_MS``, as one text) and each poll reads only the bytes appended since the previous one.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections import deque
 from pathlib import Path
 
@@ -30,7 +33,10 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from scing_core import api
 
-POLL_INTERVAL_MS = 300
+from app.services.workers import WorkerPool
+
+POLL_INTERVAL_MS = 300     # ≥ 200 ms: at most 5 event deliveries (redraws) a second
+OUTPUT_FLUSH_MS = 200      # a chatty process's output reaches the log view at most 5 times a second
 LOG_CHUNKS = 4000          # output chunks kept per job for when its run is selected again
 
 
@@ -84,6 +90,11 @@ class CommandProcess(QObject):
         self.process.errorOccurred.connect(self._on_error)
         self._stop_requested = False
         self._exit_code: int | None = None   # as reported by QProcess
+        self._unsent: list[str] = []          # output read but not handed on yet
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(OUTPUT_FLUSH_MS)
+        self._flush_timer.timeout.connect(self.flush_output)
 
     def start(self) -> None:
         self.output.emit("$ " + " ".join(self.argv) + "\n")
@@ -93,6 +104,7 @@ class CommandProcess(QObject):
         """SIGTERM: ``scing train`` saves ``checkpoints/last.pt`` and ends with status "stopped"."""
         if self.is_running():
             self._stop_requested = True
+            self.flush_output()
             self.output.emit("\n[studio] stop requested (SIGTERM); the run checkpoints and ends 'stopped'…\n")
             self.process.terminate()
 
@@ -114,10 +126,20 @@ class CommandProcess(QObject):
     def _read_output(self) -> None:
         data = bytes(self.process.readAllStandardOutput())
         if data:
-            self.output.emit(data.decode("utf-8", errors="replace"))
+            self._unsent.append(data.decode("utf-8", errors="replace"))
+            if not self._flush_timer.isActive():
+                self._flush_timer.start()
+
+    def flush_output(self) -> None:
+        """Hand on the output read since the last flush, as one text."""
+        self._flush_timer.stop()
+        if self._unsent:
+            text, self._unsent = "".join(self._unsent), []
+            self.output.emit(text)
 
     def _on_finished(self, exit_code: int, exit_status) -> None:
         self._read_output()
+        self.flush_output()
         crashed = exit_status == QProcess.ExitStatus.CrashExit   # on Unix, exit_code is then the signal
         self._exit_code = -(int(exit_code) or 1) if crashed else int(exit_code)
         self.output.emit(f"\n[studio] process ended ({describe_exit(self._exit_code)})\n")
@@ -125,13 +147,14 @@ class CommandProcess(QObject):
 
     def _on_error(self, error) -> None:
         if error == QProcess.ProcessError.FailedToStart:
+            self.flush_output()
             message = f"could not start {self.argv[0]}: {self.process.errorString()}"
             self.output.emit(f"[studio] {message}\n")
             self.failedToStart.emit(message)
 
 
 class EventStream(QObject):
-    """Polls a run's events.jsonl and emits the new events (a list of dicts) on the GUI thread."""
+    """Polls a run's events.jsonl in a worker and emits the new events (a list of dicts) on the GUI thread."""
 
     eventsArrived = Signal(list)
 
@@ -141,7 +164,11 @@ class EventStream(QObject):
         self.follower = api.follow_events(self.run_dir)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(self.poll)
+        self.timer.timeout.connect(self.poll_in_worker)
+        self.workers = WorkerPool(self)
+        self._lock = threading.Lock()   # one reader of the follower at a time; guards _pending
+        self._pending: list[dict] = []  # read by a worker, not delivered yet
+        self._reading = False
 
     def start(self) -> None:
         self.timer.start()
@@ -153,10 +180,38 @@ class EventStream(QObject):
     def active(self) -> bool:
         return self.timer.isActive()
 
-    def poll(self) -> list[dict]:
-        events = self.follower.poll()
+    def poll_in_worker(self) -> None:
+        """A timer tick: read what was appended in a worker; a tick while a read is in flight is skipped
+        (its lines come with the next read)."""
+        if self._reading:
+            return
+        self._reading = True
+        self.workers.start(self._read, on_finished=self._deliver)
+
+    def _read(self) -> None:   # on a pool thread
+        with self._lock:
+            self._pending.extend(self.follower.poll())
+
+    def _deliver(self) -> None:
+        self._reading = False
+        if self.timer.isActive():   # a stopped stream hands on nothing more (poll() still does)
+            self._emit(self._take())
+
+    def _take(self) -> list[dict]:
+        with self._lock:
+            events, self._pending = self._pending, []
+        return events
+
+    def _emit(self, events: list[dict]) -> None:
         if events:
             self.eventsArrived.emit(events)
+
+    def poll(self) -> list[dict]:
+        """Read now, on this thread (the last events once a process ended): what a worker read and did not
+        deliver yet comes first, so events arrive in order."""
+        with self._lock:
+            events, self._pending = self._pending + self.follower.poll(), []
+        self._emit(events)
         return events
 
 
