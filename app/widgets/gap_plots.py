@@ -47,59 +47,65 @@ class GapPlotsWidget(QWidget):
         self.lasso_on = False
         self._brushes: dict[tuple, object] = {}
         self._last_click: tuple = (None, 0.0)   # (HoveredPoint, time.monotonic()) of the last click
+        self._built: list[_BuiltPlot] = []      # every plot built so far, reused by the next views (cheap redraw)
+        self.label = wrap_anywhere(QLabel())     # a long error wraps; it never widens the window
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.row.addWidget(self.label)
         self.message = ""
         self.show_message("")
 
     def _reset(self) -> None:
-        while self.row.count():
-            widget = self.row.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
+        for built in self._built:
+            built.plot.hide()
         self.plots, self.views, self.scatters, self.marks, self.lassos = [], [], [], [], []
 
     def show_message(self, text: str, error: bool = False) -> None:
         """Replace the plots with a message (an error in red: a failed load shows in place of the data)."""
         self._reset()
         self.message = text
-        label = wrap_anywhere(QLabel(breakable(text)))   # a long error wraps; it never widens the window
-        label.setTextFormat(Qt.TextFormat.PlainText)
-        label.setStyleSheet(ERROR_STYLE if error else MESSAGE_STYLE)
-        self.row.addWidget(label)
+        self.label.setText(breakable(text))
+        self.label.setStyleSheet(ERROR_STYLE if error else MESSAGE_STYLE)
+        self.label.show()
 
     def show_views(self, views: list[GapView]) -> None:
+        """One plot per view. The plot widgets of earlier views are reused (their items take the new arrays):
+        building a pyqtgraph plot costs the GUI thread far more than refilling one."""
         self._reset()
         self.message = ""
+        self.label.hide()
         for number, (view, title) in enumerate(zip(views, plot_titles(views))):
-            plot = self._plot_of(view, title, number)
-            self.plots.append(plot)
+            if number == len(self._built):
+                self._built.append(self._build_plot(number))
+                self.row.addWidget(self._built[number].plot, 1)
+            built = self._built[number]
+            built.show(view, title, self.lasso_on)
+            self.plots.append(built.plot)
             self.views.append(view)
-            self.row.addWidget(plot, 1)
+            self.scatters.append(built.scatters)
+            self.marks.append(built.marks)
+            self.lassos.append(built.lasso)
 
-    def _plot_of(self, view: GapView, title: str, number: int) -> pg.PlotWidget:
-        plot = make_plot(title, "", "", legend=False, elide_title=True)   # one shared legend above the plots
+    def _build_plot(self, number: int) -> "_BuiltPlot":
+        plot = make_plot("", "", "", legend=False, elide_title=True)   # one shared legend above the plots
         item = plot.getPlotItem()
         item.hideAxis("bottom")
         item.hideAxis("left")
         item.setAspectLocked(True)
         item.setMouseEnabled(x=True, y=True)   # wheel zooms, drag pans
-        x, y = view.pair_segments()
-        item.plot(x, y, pen=pg.mkPen(PAIR_COLOR, width=1), connect="pairs", name="pair")
+        pairs = item.plot([], [], pen=pg.mkPen(PAIR_COLOR, width=1), connect="pairs", name="pair")
         scatters = {}
-        for kind, xy, options in ((IMAGE, view.image_xy, dict(size=7, brush=pg.mkBrush(IMAGE_COLOR))),
-                                  (TEXT, view.text_xy, dict(size=8, symbol="t", brush=pg.mkBrush(TEXT_COLOR)))):
-            scatter = pg.ScatterPlotItem(xy[:, 0], xy[:, 1], data=np.arange(len(xy)), pen=pg.mkPen("w", width=0.5),
-                                         hoverable=True, tip=None, hoverSize=options["size"] + 5, hoverPen=pg.mkPen("k", width=1.5),
-                                         name=kind if kind == IMAGE else f"text ({view.text_kind})", **options)
-            scatter.sigHovered.connect(lambda _item, points, event, v=view, k=kind: self._hovered(v, k, points, event))
-            scatter.sigClicked.connect(lambda _item, points, event, v=view, k=kind: self._clicked(v, k, points, event))
+        for kind, options in ((IMAGE, dict(size=7, brush=pg.mkBrush(IMAGE_COLOR))),
+                              (TEXT, dict(size=8, symbol="t", brush=pg.mkBrush(TEXT_COLOR)))):
+            scatter = pg.ScatterPlotItem(pen=pg.mkPen("w", width=0.5), hoverable=True, tip=None,
+                                         hoverSize=options["size"] + 5, hoverPen=pg.mkPen("k", width=1.5), **options)
+            scatter.sigHovered.connect(lambda _item, points, event, n=number, k=kind: self._hovered(
+                self.views[n], k, points, event))
+            scatter.sigClicked.connect(lambda _item, points, event, n=number, k=kind: self._clicked(
+                self.views[n], k, points, event))
             item.addItem(scatter)
             scatters[kind] = scatter
-        self.scatters.append(scatters)
-        self.marks.append(PlotMarks(item))
         lasso = LassoTool(item, lambda corners, n=number: self.lassoDrawn.emit(n, corners))
-        lasso.set_enabled(self.lasso_on)
-        self.lassos.append(lasso)
-        return plot
+        return _BuiltPlot(plot, pairs, scatters, PlotMarks(item), lasso)
 
     # -- linking ---------------------------------------------------------------------------------------
     def _hovered(self, view: GapView, kind: str, points, event) -> None:
@@ -176,3 +182,24 @@ class GapPlotsWidget(QWidget):
     def reset_zoom(self) -> None:
         for plot in self.plots:
             plot.getPlotItem().getViewBox().autoRange()
+
+
+class _BuiltPlot:
+    """One plot's widget and items, refilled by :meth:`show` for each new view."""
+
+    def __init__(self, plot, pairs, scatters: dict, marks: PlotMarks, lasso: LassoTool) -> None:
+        self.plot, self.pairs, self.scatters, self.marks, self.lasso = plot, pairs, scatters, marks, lasso
+
+    def show(self, view: GapView, title: str, lasso_on: bool) -> None:
+        self.plot.set_title(title)
+        self.pairs.setData(*view.pair_segments(), connect="pairs")
+        for kind, xy in ((IMAGE, view.image_xy), (TEXT, view.text_xy)):
+            scatter = self.scatters[kind]
+            scatter.setData(x=xy[:, 0], y=xy[:, 1], data=np.arange(len(xy)))
+            scatter.opts["name"] = kind if kind == IMAGE else f"text ({view.text_kind})"
+        for ring in (self.marks.found, self.marks.lassoed, self.marks.selected):
+            PlotMarks.show(ring, [])
+        self.lasso.clear()
+        self.lasso.set_enabled(lasso_on)
+        self.plot.getPlotItem().getViewBox().enableAutoRange()   # fit the new points (a zoom of the old ones goes)
+        self.plot.show()
