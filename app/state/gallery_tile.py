@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.state.retrieval import GalleryHit, QueryRow, camera_number
+from app.state.retrieval import JUNK, GalleryHit, QueryRow, camera_number
 
 KIND_WORDS = {"same": "same identity as the query", "different": "different identity",
               "junk": "junk (same identity and camera as the query: ignored by the protocol)"}
@@ -54,3 +54,14 @@ class GalleryTile:
         rows += [("query", f"{self.query.name} · identity {self.query.pid} · c{camera_number(self.query.camid)}"),
                  ("path", hit.path)]
         return rows
+
+
+def rank_text(hit: GalleryHit) -> str:
+    """'rank 75 (junk excluded; #79 in the list)', 'rank 3', or what a junk hit is — the rank the strips'
+    badges and "1st hit" count, with the list position beside it where the two differ."""
+    if hit.kind == JUNK:
+        return f"junk: not ranked (#{hit.rank} in the list)"
+    if hit.counted_rank == hit.rank:
+        return f"rank {hit.rank}"
+    return f"rank {hit.counted_rank} (junk excluded; #{hit.rank} in the list)"
+

@@ -7,6 +7,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QPushButton, QVBoxLayout
 
+from app.state.gallery_tile import rank_text
 from app.widgets.image_strip import KIND_COLORS
 from app.widgets.images import missing_pixmap
 from app.widgets.layout import hbox, vbox
@@ -44,10 +45,10 @@ class GalleryTileDialog(QDialog):
     def __init__(self, tile, eval_name: str, parent=None) -> None:
         super().__init__(parent)
         self.tile = tile
-        self.setWindowTitle(f"{tile.run_name} · rank {tile.hit.rank} · {tile.hit.path.rsplit('/', 1)[-1]}")
+        self.setWindowTitle(f"{tile.run_name} · {rank_text(tile.hit)} · {tile.hit.path.rsplit('/', 1)[-1]}")
         images = hbox(framed_image(tile.query.path, KIND_COLORS["query"], "<b>query</b>"),
                       framed_image(tile.path, KIND_COLORS.get(tile.hit.kind, "#444"),
-                                   f"<b>gallery</b> · rank {tile.hit.rank} in {tile.run_name}"), margins=None)
+                                   f"<b>gallery</b> · {rank_text(tile.hit)} in {tile.run_name}"), margins=None)
         form = QFormLayout()
         for label, value in tile.details():
             text = QLabel(value)

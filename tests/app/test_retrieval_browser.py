@@ -142,3 +142,17 @@ def test_a_tile_click_offers_enlarge_make_query_and_explain_pair(open_window, ti
     assert panel.make_query(as_query)
     assert panel.state.selected == other.index and panel.state.selected_row.path == other.path
     assert any(row.index == other.index for row in panel.model.rows)
+
+
+def test_the_enlarged_tile_counts_its_rank_as_the_badges_do(open_window, tiny_workspace, qtbot):
+    import dataclasses
+
+    window = open_window(tiny_workspace)
+    panel = _loaded(window, qtbot)
+    spec = panel.strip.specs()[0]
+    behind_junk = dataclasses.replace(spec.payload, hit=dataclasses.replace(spec.payload.hit, rank=79, counted_rank=75,
+                                                                            kind="different"))
+    dialog = panel.open_tile(behind_junk)
+    assert "rank 75 (junk excluded; #79 in the list)" in dialog.windowTitle()
+    assert "rank 79 in" not in dialog.windowTitle()
+    dialog.close()
