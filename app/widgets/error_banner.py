@@ -3,11 +3,13 @@
 However long the message (a traceback line, a 260-character path, a run name), the banner wraps it to
 the panel's width and never widens the window: its text can break after path separators and inside long
 unbroken runs (:func:`app.state.names.breakable`), and the label takes its width from the layout.
+*Copy* puts the message on the clipboard as it was given, without those break points.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton
 
 from app.state.names import breakable
@@ -33,12 +35,18 @@ class ErrorBanner(QFrame):
         self.label = wrap_anywhere(QLabel())
         self.label.setTextFormat(Qt.TextFormat.PlainText)   # a message quoting '<module>' shows as written
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_button = QToolButton()   # the message as given: a selection would carry the break points
+        self.copy_button.setText("Copy")
+        self.copy_button.setAutoRaise(True)
+        self.copy_button.setToolTip("Copy the message to the clipboard")
+        self.copy_button.clicked.connect(self.copy_message)
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.copy_button)
         layout.addWidget(close)
         self._message = ""
         self.hide()
@@ -47,6 +55,10 @@ class ErrorBanner(QFrame):
         self._message = str(message)
         self.label.setText(breakable(self._message))
         self.show()
+
+    def copy_message(self) -> None:
+        """Put the message on the clipboard as it was given (without the invisible break points)."""
+        QGuiApplication.clipboard().setText(self._message)
 
     @property
     def message(self) -> str:

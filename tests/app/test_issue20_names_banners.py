@@ -192,3 +192,17 @@ def test_retrievals_could_not_load_page_does_not_widen_the_window(open_window, t
     _settle()
     assert window.retrieval.pages.currentWidget() is window.retrieval.empty_state
     assert (window.width(), window.minimumSizeHint().width()) == (width, minimum)
+
+
+def test_a_banners_copy_gives_the_message_without_its_break_points(qtbot):
+    from PySide6.QtGui import QGuiApplication
+
+    from app.widgets.error_banner import ErrorBanner
+
+    banner = ErrorBanner()
+    qtbot.addWidget(banner)
+    message = "cannot read /data/" + "x" * 300 + "/runs/a/metrics.json: not JSON"
+    banner.show_error(message)
+    assert "\u200b" in banner.label.text()   # the label may break inside the long run
+    banner.copy_button.click()
+    assert QGuiApplication.clipboard().text() == message
