@@ -239,7 +239,10 @@ class GapPanel(AnalysisPanel):
         request = self.state.request()
         if request == self.state.shown_request:
             self.embedding_cache.forget(str(Path(run).expanduser().resolve()) for run in request.run_dirs)
-        return super().compute()
+        started = super().compute()
+        if started:
+            self.plots.prepare(len(request.run_dirs))   # built while the worker computes, not when it delivers
+        return started
 
     def cancel(self) -> bool:
         """Stop the computation running (a UMAP / t-SNE projection: its process is stopped); the plots stay."""

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
-from app.panels.retrieval_loading import LoadFailure, load_retrieval_state
-from app.services import core_client
+from app.panels.retrieval_loading import LoadFailure, comparable_runs, load_retrieval_state
 from app.state.retrieval_side_by_side import describe_versus, side_by_side
 from app.widgets.layout import vbox, widget_of
 
@@ -24,6 +23,7 @@ class RunComparisonMixin:
     Δ AP column, the header, the filters and the strips follow ``reference_changed``."""
 
     preferred_reference: Path | None = None   # compared with when the user has chosen nothing
+    _comparable: list[Path] | None = None     # the other runs evaluated on the test set of the eval shown
     _compare_token = 0
 
     def _build_compare_combo(self) -> QComboBox:
@@ -52,16 +52,21 @@ class RunComparisonMixin:
         if self.state is not None:
             self._update_compare_choices()
 
-    def _update_compare_choices(self) -> None:
-        """The other runs evaluated on the current test set; keeps the chosen one when it still qualifies."""
-        run, dataset = self.current_run(), self.eval_combo.currentText()
+    def _update_compare_choices(self, comparable: list[Path] | None = None) -> None:
+        """The other runs evaluated on the current test set (``comparable``: found by the eval-loading worker;
+        None: those found for the eval shown); keeps the chosen one when it still qualifies."""
+        if comparable is not None:
+            self._comparable = list(comparable)
+        elif self._comparable is None:   # (no worker found them: scan here, once)
+            self._comparable = comparable_runs(self.run_paths, self.current_run(), self.eval_combo.currentText())
         chosen = self.compare_combo.currentData() or (str(self.preferred_reference) if self.preferred_reference else None)
-        others = [path for path in self.run_paths if path != run and dataset in core_client.eval_folders(path)]
+        others = [path for path in self._comparable if path in self.run_paths]
         self._fill_compare_combo(others, chosen)
         self._compare_changed()
 
     def clear_compare_choices(self) -> None:
         """Only "—": no eval is shown (it could not be loaded), so no other run can be compared with it."""
+        self._comparable = None
         self._fill_compare_combo([], None)
 
     def _fill_compare_combo(self, others: list[Path], chosen: str | None) -> None:

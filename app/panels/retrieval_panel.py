@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QLabel, QPushButt
                                QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.panels.retrieval_comparison import RunComparisonMixin
-from app.panels.retrieval_loading import LoadFailure, load_retrieval_state
+from app.panels.retrieval_loading import LoadFailure, load_for_browsing
 from app.panels.retrieval_query_list import QueryListMixin
 from app.panels.retrieval_query_views import QueryViewsMixin
 from app.panels.retrieval_tiles import GalleryTileActionsMixin
@@ -252,11 +252,11 @@ class RetrievalPanel(QueryListMixin, QueryViewsMixin, RunComparisonMixin, Galler
         self._compare_token += 1
         token = self._token
         self.browser.show_loading(run.name, dataset)
-        self.workers.start(load_retrieval_state, run, dataset,
-                           on_result=lambda loaded: self._eval_loaded(token, run, dataset, loaded),
+        self.workers.start(load_for_browsing, run, dataset, list(self.run_paths),
+                           on_result=lambda result: self._eval_loaded(token, run, dataset, *result),
                            on_error=lambda message: self._eval_failed(token, run, dataset, message))
 
-    def _eval_loaded(self, token: int, run: Path, dataset: str, loaded) -> None:
+    def _eval_loaded(self, token: int, run: Path, dataset: str, loaded, comparable=None) -> None:
         if token != self._token:
             return
         if isinstance(loaded, LoadFailure):
@@ -264,7 +264,7 @@ class RetrievalPanel(QueryListMixin, QueryViewsMixin, RunComparisonMixin, Galler
             return
         self.shown_dataset = dataset
         self.browser.show_eval(loaded)
-        self._update_compare_choices()   # loads the run compared with, if any
+        self._update_compare_choices(comparable)   # loads the run compared with, if any
         self.evalLoaded.emit(loaded)
 
     def _eval_failed(self, token: int, run: Path, dataset: str, message: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QMenu
 
-from app.state.gallery_tile import GalleryTile
+from app.state.gallery_tile import GalleryTile, rank_text
 from app.state.retrieval import JUNK, GalleryHit, camera_number, distance_formatter
 from app.widgets.gallery_tile_dialog import GalleryTileDialog
 from app.widgets.image_strip import TileSpec
@@ -21,15 +21,6 @@ from app.widgets.image_strip import TileSpec
 SELECT_A_QUERY = "Select a query to see its ranked gallery."
 NO_TRUE_MATCH = "No gallery image of this identity from another camera."
 FILTERS_HIDE_ALL = "the filters hide every query (Reset shows them again)"
-
-
-def rank_text(hit: GalleryHit) -> str:
-    """'rank 75 (junk excluded; #79 in the list)', 'rank 3', or what a junk hit is."""
-    if hit.kind == JUNK:
-        return f"junk: not ranked (#{hit.rank} in the list)"
-    if hit.counted_rank == hit.rank:
-        return f"rank {hit.rank}"
-    return f"rank {hit.counted_rank} (junk excluded; #{hit.rank} in the list)"
 
 
 class GalleryTileActionsMixin:

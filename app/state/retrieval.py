@@ -245,11 +245,12 @@ class RetrievalState:
         allowed = query_mask(self.query_pids, self.query_camids, self.query_filter, self.extras)
         self._visible = order_queries(filter_queries(self._rows, self.query_filter, delta, allowed), self.sort_key,
                                       self.delta)
-        self._listed = {row.index for row in self._visible}
+        self._order = [row.index for row in self._visible]   # the listed queries' indices, in order
+        self._listed = set(self._order)
 
     # -- emitting once per change ----------------------------------------------------------------
     def _snapshot(self) -> tuple:
-        return ([row.index for row in self._visible], self.sort_key, self.query_filter,
+        return (self._order, self.sort_key, self.query_filter,
                 (self.reference_name, self.reference, self.reference_ap), self.selected, self.extras)
 
     def _publish(self, before: tuple) -> None:
@@ -259,7 +260,7 @@ class RetrievalState:
         self._set_visible()
         if not self.is_listed(self.selected):
             self.selected = self._visible[0].index if self._visible else None
-        if [row.index for row in self._visible] != rows:
+        if self._order != rows:
             self.rows_changed.emit()
         if self.sort_key != sort_key:
             self.sort_changed.emit(self.sort_key)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QToolTip, QWidget
 
 from app.state.gap_view import IMAGE, TEXT, GapView, HoveredPoint, plot_titles
@@ -75,8 +75,7 @@ class GapPlotsWidget(QWidget):
         self.label.hide()
         for number, (view, title) in enumerate(zip(views, plot_titles(views))):
             if number == len(self._built):
-                self._built.append(self._build_plot(number))
-                self.row.addWidget(self._built[number].plot, 1)
+                self._add_plot()
             built = self._built[number]
             built.show(view, title, self.lasso_on)
             self.plots.append(built.plot)
@@ -84,6 +83,19 @@ class GapPlotsWidget(QWidget):
             self.scatters.append(built.scatters)
             self.marks.append(built.marks)
             self.lassos.append(built.lasso)
+
+    def prepare(self, count: int) -> None:
+        """Build (hidden) the plots ``count`` views will need, one per event-loop turn, while their data is
+        computed: showing the views then only refills them, and no single turn builds several plots."""
+        if len(self._built) < count:
+            self._add_plot()
+            QTimer.singleShot(0, self, lambda: self.prepare(count))
+
+    def _add_plot(self) -> None:
+        built = self._build_plot(len(self._built))
+        built.plot.hide()
+        self._built.append(built)
+        self.row.addWidget(built.plot, 1)
 
     def _build_plot(self, number: int) -> "_BuiltPlot":
         plot = make_plot("", "", "", legend=False, elide_title=True)   # one shared legend above the plots
