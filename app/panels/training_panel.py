@@ -52,7 +52,7 @@ NOT_STARTED_HERE_LOG = ("This run was not started from this window: its console 
                         "the curves come from its events.jsonl.")
 
 
-NEW_ITEMS_PER_TURN = 6   # plot items made per event-loop turn when the plots are drawn after a scan
+NEW_ITEMS_PER_TURN = 3   # plot items made per event-loop turn when the plots are drawn after a scan
 
 
 class TrainingPanel(TrainingJobsMixin, TrainingViewsMixin, QWidget):
@@ -146,7 +146,7 @@ class TrainingPanel(TrainingJobsMixin, TrainingViewsMixin, QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
         self.progress.setFixedHeight(8)
-        self.plots = TrainingPlotsWidget()
+        self.plots = TrainingPlotsWidget(build_in_turns=True)   # its plots over the next event-loop turns
         self.controls = never_widen(TrainingPlotControls())   # squeezes rather than widen a narrow window
         self.controls.changed.connect(self.redraw)
         self.controls.logScaleToggled.connect(self.plots.set_log_losses)
@@ -160,6 +160,7 @@ class TrainingPanel(TrainingJobsMixin, TrainingViewsMixin, QWidget):
         view.addWidget(self.bottom_tabs)
         view.setStretchFactor(0, 3)
         view.setStretchFactor(1, 1)
+        view.setSizes([720, 160])   # the plots come a few turns later: their sizes would not set the split
         return view
 
     # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------

@@ -3,14 +3,17 @@ above the run table), the "Hyper-parameters" table and "Export series…".
 
 A mixin of :class:`app.panels.training_panel.TrainingPanel` (it holds ``runs``, ``plots``, ``controls``,
 ``workers`` and the banner). The runs' configs are read in a worker (``core_client.read_run_configs``),
-once per run; the table is rebuilt from :func:`app.state.hparams.hparams_table` whenever the runs listed
-or the filter change.
+once per run; the table is rebuilt from :func:`app.state.hparams.hparams_table` when the runs listed, the
+filter or the configs read change — off the hot path: on a later event-loop turn (a scan, a selection or a
+launch draws first), only while the table is on screen (else when it is shown), and not at all when the
+table would come out the same (a rescan of unchanged runs).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QLabel, QLineEdit
 
 from app.services import core_client
@@ -20,6 +23,7 @@ from app.widgets.hparams_table import HparamsTableWidget
 from app.widgets.layout import hbox, vbox, widget_of
 from app.widgets.training_labels import never_widen
 
+HPARAMS_DELAY_MS = 50   # the table is rebuilt this long after its inputs change (several changes: once)
 FILTER_HINT = "filter runs (regular expression)"
 EXPORT_FILTER = "CSV (*.csv);;JSON (*.json)"
 
@@ -43,6 +47,11 @@ class TrainingViewsMixin:
         self._configs_asked: set[Path] = set()
         self.hparams = HparamsTableWidget()
         self.hparams.runClicked.connect(self.select_run)
+        self._hparams_stale = True   # its inputs changed since it was last drawn
+        self._hparams_drawn = None   # the HparamsTable drawn last
+        self._hparams_timer = QTimer(self.hparams, singleShot=True, interval=HPARAMS_DELAY_MS)
+        self._hparams_timer.timeout.connect(self._draw_hparams)
+        self.hparams.shown.connect(self._draw_hparams_soon)   # changed while hidden: drawn once shown
         self.hparams_hint = QLabel("<span style='color:#777'>Runs listed (after the filter): the config keys that "
                                    "differ between them, then the final mAP / R1 · click a header to sort, a row "
                                    "to select the run</span>")
@@ -72,12 +81,30 @@ class TrainingViewsMixin:
             self.workers.start(core_client.read_run_configs, wanted,
                                on_result=lambda configs, paths=wanted: self._configs_read(paths, configs),
                                on_error=lambda message, paths=wanted: self._configs_failed(paths, message))
-        self.hparams.set_table(hparams_table(self.runs.shown_rows(), self.configs), self.runs.selected)
+        self._hparams_stale = True
+        self._draw_hparams_soon()
 
     def _configs_read(self, paths, configs: dict) -> None:
         self.configs.update(configs)
         self._configs_asked.difference_update(set(paths) - set(configs))   # no config.yaml yet: ask again later
-        self.hparams.set_table(hparams_table(self.runs.shown_rows(), self.configs), self.runs.selected)
+        self._hparams_stale = True
+        self._draw_hparams_soon()
+
+    def _draw_hparams_soon(self) -> None:
+        if self._hparams_stale and not self._hparams_timer.isActive():
+            self._hparams_timer.start()
+
+    def _draw_hparams(self) -> None:
+        """Rebuild the table from the runs listed and their configs, if it is on screen and would change."""
+        if not self._hparams_stale or not self.hparams.isVisible():
+            return   # hidden: drawn when shown (HparamsTableWidget.shown)
+        self._hparams_stale = False
+        table = hparams_table(self.runs.shown_rows(), self.configs)
+        if table != self._hparams_drawn:
+            self._hparams_drawn = table
+            self.hparams.set_table(table, self.runs.selected)
+        else:
+            self.hparams.show_selected(self.runs.selected)
 
     def _configs_failed(self, paths, message: str) -> None:
         self._configs_asked.difference_update(paths)   # asked again on the next scan

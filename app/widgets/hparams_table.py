@@ -27,6 +27,7 @@ class _SortableItem(QTableWidgetItem):
 
 class HparamsTableWidget(QTableWidget):
     runClicked = Signal(object)   # the run's path
+    shown = Signal()              # the table came on screen (a table stale while hidden is drawn then)
 
     def __init__(self, parent=None) -> None:
         super().__init__(0, 0, parent)
@@ -43,6 +44,10 @@ class HparamsTableWidget(QTableWidget):
         self.cellClicked.connect(self._clicked)
         self.verticalHeader().sectionClicked.connect(lambda r: self._clicked(r, 0))
         self.model().layoutChanged.connect(self._name_rows)   # after each sort (row headers stay put)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        self.shown.emit()
 
     def set_table(self, table: HparamsTable, selected: Path | None = None) -> None:
         """Draw ``table`` (keeping the sort the user chose) and highlight the ``selected`` run."""

@@ -15,7 +15,7 @@ mouse points.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QGridLayout, QWidget
 
@@ -32,39 +32,87 @@ FAINT_ALPHA = 70
 # high there, the first evaluations are rare and score low).
 LEGEND_OFFSET = (8, 8)
 DOWNSAMPLE_PER_PIXEL = 0.5   # peak decimation keeps min and max per bin of 2 px: about one point per pixel drawn
+# Qt's raster engine strokes an antialiased line wider than one pixel as a path: ~5 ms per 60-point curve, and
+# ~150 ms per curve of a live run's hundreds of steps, on every repaint. Thin lines are drawn 1 px wide and
+# antialiased (Qt's fast path); wide ones (a run's total loss, the evaluations) aliased, as line segments.
+THIN_MAX_WIDTH = 1.5
 MESSAGE_WIDTH_PX = 360   # placeholder messages wrap at this width instead of running off the plot
 
 
+# plot name -> (title, x-axis label, y-axis label, position in the grid)
+PLOT_LAYOUT = {LOSS_PLOTS[1]: (STAGE_TITLES[1], "epoch", "loss", (0, 0, 1, 1)),
+               LOSS_PLOTS[2]: (STAGE_TITLES[2], "epoch", "loss", (0, 1, 1, 1)),
+               EVAL_PLOT: (EVAL_TITLE, "stage-2 epoch", "%", (1, 0, 1, 2))}
+
+
 class TrainingPlotsWidget(QWidget):
-    def __init__(self, parent=None) -> None:
+    """With ``build_in_turns``, the three plots (~10 ms each) are made one per event-loop turn after the
+    constructor (the window paints and answers in between); anything that needs them before makes the
+    rest at once (``plots``, ``loss_plots`` and ``eval_plot`` are always complete when read)."""
+
+    def __init__(self, parent=None, build_in_turns: bool = False) -> None:
         super().__init__(parent)
-        layout = QGridLayout(self)
+        layout = self._grid = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        self.loss_plots = {stage: make_plot(title, "epoch", "loss") for stage, title in STAGE_TITLES.items()}
-        self.eval_plot = make_plot(EVAL_TITLE, "stage-2 epoch", "%")
-        for plot in (*self.loss_plots.values(), self.eval_plot):
-            legend = plot.getPlotItem().legend
-            legend.setOffset(LEGEND_OFFSET)
-            legend.setColumnCount(1)   # narrow, so it hides few points
-        self.plots = {LOSS_PLOTS[1]: self.loss_plots[1], LOSS_PLOTS[2]: self.loss_plots[2], EVAL_PLOT: self.eval_plot}
-        layout.addWidget(self.loss_plots[1], 0, 0)
-        layout.addWidget(self.loss_plots[2], 0, 1)
-        layout.addWidget(self.eval_plot, 1, 0, 1, 2)
         layout.setRowStretch(0, 3)
         layout.setRowStretch(1, 2)
+        self._plots: dict[str, pg.PlotWidget] = {}   # built so far, in PLOT_LAYOUT's order
         self.x_axis = "epoch"
         self._eval_title = ""
         self.lines: list = []   # the PlotLine list drawn now (the readout and the export read it)
-        self.readout = PlotReadout(self.plots, lambda: self.lines, self.axis_title)
+        self.readout = PlotReadout({}, lambda: self.lines, self.axis_title)
         layout.addWidget(self.readout.label, 2, 0, 1, 2)
         self._items: dict[tuple, pg.PlotDataItem] = {}
         self._styles: dict[tuple, tuple] = {}
         self._data: dict[tuple, tuple] = {}   # key -> the (x, y) its item holds: unchanged data is not set again
         self._order: list[tuple] = []   # keys of the lines drawn, in the order they were drawn
         self._messages: dict[str, pg.TextItem] = {}
-        self.message = ""
-        self.clear()
+        self.message = "no events yet"   # what each plot says until lines come (clear())
+        if build_in_turns:
+            QTimer.singleShot(0, self, self._build_next)
+        else:
+            self._complete()
+
+    # -- the plots, made in turns ----------------------------------------------------------------------
+    @property
+    def plots(self) -> dict:
+        """``{"loss1" | "loss2" | "eval": PlotWidget}``."""
+        self._complete()
+        return self._plots
+
+    @property
+    def loss_plots(self) -> dict:
+        """``{stage: PlotWidget}``."""
+        return {stage: self.plots[name] for stage, name in LOSS_PLOTS.items()}
+
+    @property
+    def eval_plot(self) -> pg.PlotWidget:
+        return self.plots[EVAL_PLOT]
+
+    def _complete(self) -> None:
+        while len(self._plots) < len(PLOT_LAYOUT):
+            self._build_one()
+
+    def _build_next(self) -> None:
+        if len(self._plots) < len(PLOT_LAYOUT):
+            self._build_one()
+            QTimer.singleShot(0, self, self._build_next)
+
+    def _build_one(self) -> None:
+        """Make the next plot as a new one looks (no lines, the placeholder message, the x axis named)."""
+        name = next(name for name in PLOT_LAYOUT if name not in self._plots)
+        title, x_label, y_label, position = PLOT_LAYOUT[name]
+        plot = self._plots[name] = make_plot(title, x_label, y_label)
+        legend = plot.getPlotItem().legend
+        legend.setOffset(LEGEND_OFFSET)
+        legend.setColumnCount(1)   # narrow, so it hides few points
+        for axis in ("left", "bottom"):   # the grid of the major and minor ticks only: the finest level's many
+            plot.getPlotItem().getAxis(axis).setStyle(maxTickLevel=1)   # faint lines doubled each paint's cost
+        self._grid.addWidget(plot, *position)
+        self.readout.add_plot(name, plot)
+        if self.message:
+            self._show_message(name, self.message)
 
     # -- what is shown ---------------------------------------------------------------------------------
     def clear(self, message: str = "no events yet") -> None:
@@ -136,6 +184,8 @@ class TrainingPlotsWidget(QWidget):
             self._eval_title = title
             self.eval_plot.getPlotItem().setTitle(title)
         self._range_eval(eval_x_max, overlay and EVAL_PLOT in drawn)
+        for plot in self.plots.values():   # the auto range now, not in the paint: a range set while painting
+            plot.getPlotItem().getViewBox().prepareForPaint()   # changes the axes, and every plot paints twice
         return sum(line.plot in waiting and not self._has_item(line) for line in lines)
 
     def _range_eval(self, x_range, zoom: bool) -> None:
@@ -165,12 +215,21 @@ class TrainingPlotsWidget(QWidget):
 
     # -- items -----------------------------------------------------------------------------------------
     def _has_item(self, line) -> bool:
-        return self._styles.get(line.key) == _style(line)
+        """An item drawn ``line`` can take: its own, or one to restyle in place (same plot, legend entry, layer)."""
+        style = self._styles.get(line.key)
+        return style is not None and _restylable(style, _style(line))
 
     def _item_for(self, line) -> pg.PlotDataItem:
         style = _style(line)
         if self._styles.get(line.key) == style:
             return self._items[line.key]
+        if line.key in self._items and _restylable(self._styles[line.key], style):
+            # another colour, width, dash or symbol (a run of a few epochs gets markers, a longer one none):
+            # the same item restyled with its new data at once, not a new item and legend entry
+            item = self._items[line.key]
+            item.setData(line.x, line.y, **_item_options(line, restyle=True))
+            self._data[line.key], self._styles[line.key] = (line.x, line.y), style
+            return item
         if line.key in self._items:
             self._remove(line.key)
         plot_item = self.plots[line.plot].getPlotItem()
@@ -244,19 +303,28 @@ def _style(line) -> tuple:
     return line.plot, line.colour, line.label, line.width, line.dashed, line.faint, line.symbol
 
 
-def _item_options(line) -> dict:
+def _restylable(before: tuple, after: tuple) -> bool:
+    """Whether an item styled ``before`` can be restyled to ``after``: same plot, legend label and layer."""
+    plot, _, label, _, _, faint, _ = before
+    return (plot, label, faint) == (after[0], after[2], after[5])
+
+
+def _item_options(line, restyle: bool = False) -> dict:
     colour = pg.mkColor(PALETTE[line.colour % len(PALETTE)])
     if line.faint:
         colour.setAlpha(FAINT_ALPHA)
-    item_pen = pg.mkPen(colour, width=line.width)
+    wide = line.width > THIN_MAX_WIDTH
+    item_pen = pg.mkPen(colour, width=line.width if wide else 1.0)
     if line.dashed:
         item_pen.setStyle(Qt.PenStyle.DashLine)
     # dynamicRangeLimit guards against values far outside the view; losses and percentages never are, and
     # with it every line re-computes itself on each y-range change (adding a line re-ranges the plot)
-    options = dict(pen=item_pen, dynamicRangeLimit=None)
+    options = dict(pen=item_pen, dynamicRangeLimit=None, antialias=not wide)
     if line.symbol is not None:
         size = 6 if line.faint else 9
         options.update(symbol=line.symbol, symbolSize=size, symbolBrush=colour, symbolPen=None)
+    elif restyle:
+        options.update(symbol=None)   # markers off (an item created with them keeps them otherwise)
     return options
 
 

@@ -33,16 +33,21 @@ class PlotReadout:
         self.entries = []   # the ReadoutEntry list shown
         self.cursors = {}
         self._proxies = []
-        for name, plot in plots.items():
-            cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888888", width=1,
-                                                                           style=Qt.PenStyle.DashLine))
-            cursor.setZValue(10)
-            cursor.hide()
-            plot.getPlotItem().addItem(cursor, ignoreBounds=True)
-            self.cursors[name] = cursor
-            proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=MOUSE_RATE_HZ,
-                                   slot=lambda args, n=name: self._mouse_moved(n, args[0]))
-            self._proxies.append(proxy)
+        for name, plot in dict(plots).items():
+            self.add_plot(name, plot)
+
+    def add_plot(self, name: str, plot) -> None:
+        """Follow the mouse over ``plot`` too (a plot made after the readout)."""
+        self.plots[name] = plot
+        cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888888", width=1,
+                                                                       style=Qt.PenStyle.DashLine))
+        cursor.setZValue(10)
+        cursor.hide()
+        plot.getPlotItem().addItem(cursor, ignoreBounds=True)
+        self.cursors[name] = cursor
+        proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=MOUSE_RATE_HZ,
+                               slot=lambda args, n=name: self._mouse_moved(n, args[0]))
+        self._proxies.append(proxy)
 
     def show_at(self, plot_name: str, x: float) -> list:
         """Read every series of ``plot_name`` at ``x`` (the mouse's x there): the line moves to the nearest
