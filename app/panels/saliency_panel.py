@@ -13,6 +13,8 @@ the computation and the grid; the widgets write to it and draw what it emits.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QSplitter,
                                QToolButton, QVBoxLayout, QWidget)
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QLabel, QLin
 from app.panels.analysis_panel import AnalysisPanel
 from app.services import core_client
 from app.state.evented import Placeholder
+from app.state.names import breakable, distinguishing_names
 from app.state.runs import method_title
 from app.state.saliency import MAX_IMAGES, TARGET_KINDS, SaliencyState
 from app.widgets.combos import refill_texts
@@ -180,7 +183,8 @@ class SaliencyPanel(AnalysisPanel):
             self.grid_widget.show_message(shown.text)
             self.footnote.hide()
             return
-        titles = {run: f"{run}<br><span style='font-weight:normal; color:#555'>"
+        short = dict(zip(shown.run_names, distinguishing_names(shown.run_names)))   # '…gate_on…', not the whole name
+        titles = {run: f"{html.escape(breakable(short[run]))}<br><span style='font-weight:normal; color:#555'>"
                        f"{method_title(self.state.method_of(run))}</span>" for run in shown.run_names}
         self.grid_widget.show_grid(shown, titles)
         self.footnote.setVisible(shown.has_fallbacks)

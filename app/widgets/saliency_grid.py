@@ -79,7 +79,9 @@ class SaliencyGridWidget(QScrollArea):
             share = grid.mean_person_share(col - 1)
             text = titles.get(run, run) + (f"<br><span style='font-weight:normal'>mean person share {share:.2f}</span>"
                                            if share is not None else "")
-            layout.addWidget(self._header(text), 0, col)
+            header = self._header(text)
+            header.setToolTip(run)   # the header may show only the part of the name that differs
+            layout.addWidget(header, 0, col)
         for row, path in enumerate(grid.image_paths):
             caption = "\n".join(part for part in (_short_name(path), _short_name(grid.row_target(row), 26)) if part)
             layout.addWidget(self._image_cell(load_pixmap(path, self.cell_size), caption), 1 + row, 0)

@@ -149,3 +149,25 @@ def test_the_saliency_view_follows_its_state_without_a_redraw_call(qtbot, tmp_pa
     state.set_workspace(tmp_path / "other", rows[:1])
     assert panel.images.count() == 0 and panel.grid_widget.cell_labels == {} and panel.banner.message == ""
     assert not panel.export_button.isEnabled() and panel.grid_widget.widget().text() == START_TEXT
+
+
+def test_grid_headers_show_the_part_of_run_names_that_differs(qtbot, tmp_path):
+    from PySide6.QtWidgets import QLabel
+
+    from app.panels.saliency_panel import SaliencyPanel
+    from app.state.runs import RunRow
+
+    names = ["scing-synthped_occluded-demo_quick-lr1e-4-pdca-gate_off-seed0",
+             "scing-synthped_occluded-demo_quick-lr1e-4-pdca-gate_on-seed0"]
+    panel = SaliencyPanel()
+    qtbot.addWidget(panel)
+    rows = [RunRow(name, tmp_path / "runs" / name, "scing", "synthped", "completed") for name in names]
+    panel.state.set_workspace(tmp_path, rows)
+    with qtbot.waitSignal(panel.computed, timeout=10000):
+        panel.state.show_outcome(({name: [_result("/q.jpg", run=name)] for name in names}, {}))
+    headers = [label for label in panel.grid_widget.widget().findChildren(QLabel) if label.toolTip() in names]
+    assert sorted(label.toolTip() for label in headers) == sorted(names)
+    for label in headers:
+        shown = label.text().replace("\u200b", "")
+        assert label.toolTip() not in shown                         # not the whole 60-character name
+        assert ("gate_off" in shown) == label.toolTip().endswith("gate_off-seed0")
