@@ -16,7 +16,7 @@ from app.state.hparams import METRIC_COLUMNS, HparamsTable, cell_text, sort_key
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-COLUMN_MAX_PX = 104
+COLUMN_MAX_PX = 150
 NO_KEYS_HINT = "no config key differs between these runs"
 
 
@@ -38,7 +38,7 @@ class HparamsTableWidget(QTableWidget):
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideMiddle)   # section above, key below
+        self.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideLeft)   # "…weight_decay": the key's end
         self.horizontalHeader().setStretchLastSection(False)
         self.setSortingEnabled(True)
         self.cellClicked.connect(self._clicked)
@@ -60,7 +60,7 @@ class HparamsTableWidget(QTableWidget):
         self.clear()
         self.setColumnCount(len(table.columns))
         self.setRowCount(len(table.rows))
-        self.setHorizontalHeaderLabels([header_text(title) for title in table.columns])
+        self.setHorizontalHeaderLabels([header_text(title, table.columns) for title in table.columns])
         for column, title in enumerate(table.columns):
             tip = f"config key {title}" if title in table.keys else (
                 f"final metric on {table.metrics_split}" if title in METRIC_COLUMNS and table.metrics_split else title)
@@ -115,8 +115,8 @@ class HparamsTableWidget(QTableWidget):
             self.runClicked.emit(Path(item.data(PATH_ROLE)))
 
 
-def header_text(key: str) -> str:
-    """A config key as a two-line header: its section above, its own name below ('stage2.\nweight_decay'),
-    so two keys of the same name in different sections stay apart in a narrow column."""
-    section, dot, name = key.rpartition(".")
-    return f"{section}.\n{name}" if dot else key
+def header_text(key: str, keys) -> str:
+    """A config key as a column header: its own name where no other column has that name
+    ('i2t_similarity'), else the whole key ('stage2.weight_decay'); the tooltip always has the whole key."""
+    name = key.rpartition(".")[2]
+    return name if sum(1 for other in keys if other.rpartition(".")[2] == name) == 1 else key
