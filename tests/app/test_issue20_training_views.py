@@ -261,3 +261,11 @@ def test_a_long_finished_run_shown_again_is_drawn_from_its_kept_curves_until_its
     qtbot.waitUntil(lambda: a in sources.curves, timeout=60000)
     assert sources.curves[a] is not first and sources.curves[a].errors == ["x"]
     sources.workers.wait(60000)
+
+
+def test_hparams_headers_keep_keys_of_the_same_name_apart():
+    from app.widgets.hparams_table import header_text
+
+    keys = ("run", "stage1.weight_decay", "stage2.weight_decay", "loss.i2t_similarity")
+    assert [header_text(key, keys) for key in keys] == ["run", "stage1.weight_decay", "stage2.weight_decay",
+                                                        "i2t_similarity"]
