@@ -70,3 +70,22 @@ def strict_json(text: str):
         raise ValueError(f"not JSON: {constant}")
 
     return json.loads(text, parse_constant=refuse)
+
+
+def compute_gap_of_scing(window, qtbot, split: str = "test"):
+    """Compute the Modality-gap tab for the tiny workspace's scing run (4 identities, PCA, ``split``) and wait
+    until its first image point is on screen; returns (the panel, scing's GapResult)."""
+    from pathlib import Path as _Path
+
+    panel = window.gap
+    window.tabs.setCurrentWidget(panel)
+    panel.runs.set_checked([p for p in panel.runs.checked_paths() if _Path(p).name == "scing"])
+    panel.ids.setValue(4)
+    panel.projection.setCurrentIndex(panel.projection.findData("pca"))
+    panel.split.setCurrentIndex(panel.split.findData(split))
+    with qtbot.waitSignal(panel.computed, timeout=180000) as shown:
+        assert panel.compute()
+    plot = panel.plots.plots[0]
+    qtbot.waitUntil(lambda: plot.viewport().rect().contains(panel.plots.widget_pos_of(0, "image", 0)), timeout=60000)
+    return panel, shown.args[0][0]
+

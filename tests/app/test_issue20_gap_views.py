@@ -20,6 +20,7 @@ from app.state.gap_neighbours import nearest_neighbours, projected_neighbours
 from app.state.gap_search import search_points
 from app.state.gap_view import IMAGE, TEXT, GapView, HoveredPoint
 from app.state.lasso import inside_polygon
+from tests.support import compute_gap_of_scing
 
 TIMEOUT = 60000
 
@@ -143,19 +144,6 @@ def embeddings_counted(monkeypatch):
     return calls
 
 
-def _computed(window, qtbot, split="test"):
-    panel = window.gap
-    window.tabs.setCurrentWidget(panel)
-    panel.runs.set_checked([p for p in panel.runs.checked_paths() if Path(p).name == "scing"])
-    panel.ids.setValue(4)
-    panel.projection.setCurrentIndex(panel.projection.findData("pca"))
-    panel.split.setCurrentIndex(panel.split.findData(split))
-    with qtbot.waitSignal(panel.computed, timeout=180000) as shown:
-        assert panel.compute()
-    plot = panel.plots.plots[0]
-    qtbot.waitUntil(lambda: plot.viewport().rect().contains(panel.plots.widget_pos_of(0, "image", 0)), timeout=5000)
-    return panel, shown.args[0][0]
-
 
 def _choose(combo, key) -> None:
     combo.setCurrentIndex(combo.findData(key))
@@ -164,7 +152,7 @@ def _choose(combo, key) -> None:
 def test_changing_the_projection_reprojects_without_embedding_again(open_window, tiny_workspace, qtbot,
                                                                      embeddings_counted):
     window = open_window(tiny_workspace)
-    panel, first = _computed(window, qtbot)
+    panel, first = compute_gap_of_scing(window, qtbot)
     assert embeddings_counted == ["scing"]
     with qtbot.waitSignal(panel.computed, timeout=180000) as shown:
         _choose(panel.projection, "tsne")   # only the projection changed: it re-projects by itself
@@ -183,7 +171,7 @@ def test_changing_the_projection_reprojects_without_embedding_again(open_window,
 def test_colour_by_recolours_without_computing_and_disables_what_the_data_lacks(open_window, tiny_workspace, qtbot,
                                                                                 embeddings_counted):
     window = open_window(tiny_workspace)
-    panel, result = _computed(window, qtbot)
+    panel, result = compute_gap_of_scing(window, qtbot)
     tools = panel.view_tools
     scatter = panel.plots.scatters[0][IMAGE]
     before = [b.color().name() for b in scatter.data["brush"]]
@@ -205,7 +193,7 @@ def test_colour_by_recolours_without_computing_and_disables_what_the_data_lacks(
 def test_a_click_selects_a_point_and_lists_its_nearest_neighbours_in_the_embedding(open_window, tiny_workspace,
                                                                                     qtbot):
     window = open_window(tiny_workspace)
-    panel, result = _computed(window, qtbot, split="train")
+    panel, result = compute_gap_of_scing(window, qtbot, split="train")
     tools = panel.view_tools
     with qtbot.waitSignal(panel.plots.pointSelected, timeout=5000):
         qtbot.mouseClick(panel.plots.plots[0].viewport(), Qt.MouseButton.LeftButton,
@@ -223,7 +211,7 @@ def test_a_click_selects_a_point_and_lists_its_nearest_neighbours_in_the_embeddi
 
 def test_find_rings_an_identitys_points_and_says_when_nothing_matches(open_window, tiny_workspace, qtbot):
     window = open_window(tiny_workspace)
-    panel, result = _computed(window, qtbot)
+    panel, result = compute_gap_of_scing(window, qtbot)
     find = panel.view_tools.find
     pid = int(result.dataset_pids[0])
     find.edit.setText(str(pid))
@@ -254,7 +242,7 @@ def test_the_lasso_selects_points_and_sends_its_queries_to_retrieval(open_window
 
     monkeypatch.setitem(pg.CONFIG_OPTIONS, "mouseRateLimit", 0)   # the test's moves come faster than a hand's
     window = open_window(tiny_workspace)
-    panel, result = _computed(window, qtbot)
+    panel, result = compute_gap_of_scing(window, qtbot)
     tools, plot = panel.view_tools, panel.plots.plots[0]
     tools.lasso.toggle.setChecked(True)
     box = plot.getPlotItem().getViewBox()
@@ -285,7 +273,7 @@ def test_the_lasso_selects_points_and_sends_its_queries_to_retrieval(open_window
 
 def test_cancel_leaves_the_plots_shown_and_drops_the_late_projection(open_window, tiny_workspace, qtbot):
     window = open_window(tiny_workspace)
-    panel, first = _computed(window, qtbot)
+    panel, first = compute_gap_of_scing(window, qtbot)
     plots_before = list(panel.plots.plots)
     release = threading.Event()
     real = panel.projector.project

@@ -17,6 +17,7 @@ from app.services import core_client
 from app.state.gap_view import eval_folder_for
 from app.state.retrieval import DIFFERENT, JUNK, SAME, RetrievalState
 from app.state.retrieval_side_by_side import side_by_side
+from tests.support import compute_gap_of_scing
 
 TIMEOUT = 60000
 
@@ -40,19 +41,6 @@ def _retrieval_shows(panel) -> tuple:
     return (panel.current_run(), panel.eval_combo.currentText(), panel.compare_combo.currentData(),
             state.reference_name, state.selected_row.path if state.selected_row is not None else None)
 
-
-def _gap_computed(window, qtbot, split: str):
-    panel = window.gap
-    window.tabs.setCurrentWidget(panel)
-    panel.runs.set_checked([p for p in panel.runs.checked_paths() if Path(p).name == "scing"])
-    panel.ids.setValue(4)
-    panel.projection.setCurrentIndex(panel.projection.findData("pca"))
-    panel.split.setCurrentIndex(panel.split.findData(split))
-    with qtbot.waitSignal(panel.computed, timeout=180000) as shown:
-        assert panel.compute()
-    plot = panel.plots.plots[0]
-    qtbot.waitUntil(lambda: plot.viewport().rect().contains(panel.plots.widget_pos_of(0, "image", 0)), timeout=5000)
-    return panel, shown.args[0][0]
 
 
 def _hover(panel, qtbot, index: int):
@@ -85,7 +73,7 @@ def test_a_training_image_point_says_and_shows_it_in_dataset_and_leaves_retrieva
     retrieval = _retrieval_loaded(window, qtbot)
     _compare(retrieval, qtbot, next(p for p in retrieval.run_paths if p != retrieval.current_run()))
     before = _retrieval_shows(retrieval)
-    panel, result = _gap_computed(window, qtbot, "train")
+    panel, result = compute_gap_of_scing(window, qtbot, "train")
     point, text = _hover(panel, qtbot, 0)
     assert "click: show this image in Dataset" in text and "Retrieval" not in text
     assert "click: show this image in Dataset" in panel.hover_info.text()
@@ -102,7 +90,7 @@ def test_query_points_open_in_retrieval_keeping_vs_and_other_points_show_in_data
     runs = {path.name: path for path in retrieval.run_paths}
     _retrieval_loaded(window, qtbot, runs["clipreid"])
     _compare(retrieval, qtbot, runs["cocoop"])
-    panel, result = _gap_computed(window, qtbot, "test")
+    panel, result = compute_gap_of_scing(window, qtbot, "test")
     queries = [i for i, path in enumerate(result.paths) if Path(path).parent.name == "query"]
     gallery = next(i for i, path in enumerate(result.paths) if Path(path).parent.name != "query")
     folder = eval_folder_for(result.paths[queries[0]], core_client.eval_folders(runs["scing"]))
