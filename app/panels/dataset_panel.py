@@ -26,7 +26,7 @@ from app.services.workers import WorkerPool
 from app.state.dataset_summary import GROUPS, DatasetState
 from app.state.evented import Placeholder
 from app.widgets.dataset_views import SampleGridWidget, SplitHistogramsWidget, load_thumbnails
-from app.widgets.error_banner import ErrorBanner
+from app.widgets.error_banner import ErrorBanner, wrap_anywhere
 from app.widgets.layout import hbox, vbox, widget_of
 
 HEADERS = ("split", "identities", "images", "cameras", "images per id (min / med / max)", "occluded")
@@ -49,8 +49,7 @@ class DatasetPanel(QWidget):
 
     def _build(self) -> None:
         self.banner = ErrorBanner()
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = wrap_anywhere(QLabel())   # messages name folders
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.pages = QStackedWidget()
@@ -93,12 +92,12 @@ class DatasetPanel(QWidget):
         self.identities.currentItemChanged.connect(lambda item, _: self.show_identity(item.data(Qt.ItemDataRole.UserRole)
                                                                                       if item else None))
         self.grid = SampleGridWidget()
-        self.grid_title = QLabel("")
+        self.grid_title = wrap_anywhere(QLabel(""))
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(widget_of(vbox(QLabel("<b>Identities</b>"), self.group, (self.identities, 1))))
         lower.addWidget(widget_of(vbox(self.grid_title, (self.grid, 1))))
         lower.setSizes([330, 1070])
-        self.caption = QLabel("")
+        self.caption = wrap_anywhere(QLabel(""))   # the dataset root, however long
         return widget_of(vbox(self.caption, self.table, self.histograms, (lower, 1)))
 
     def _subscribe(self) -> None:

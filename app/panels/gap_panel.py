@@ -41,6 +41,7 @@ from app.state.evented import Placeholder
 from app.state.gap import (METRIC_COLUMNS, PROJECTION_LABELS, SPLIT_LABELS, TEXT_KINDS, GapState, best_in_column,
                            metric_headers, metric_rows)
 from app.widgets.gap_plots import GapPlotsWidget
+from app.widgets.error_banner import wrap_anywhere
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.run_names import show_run_names
 
@@ -91,7 +92,7 @@ class GapPanel(AnalysisPanel):
         self.plots.pointHovered.connect(self.state.set_hovered)
         self.plots.pointClicked.connect(self._point_clicked)
         tools = self.view_tools
-        self.hover_info = QLabel()
+        self.hover_info = wrap_anywhere(QLabel())   # a long path or caption never widens the window
         self.hover_info.setMinimumHeight(136)
         self.hover_info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.hover_info.setWordWrap(True)

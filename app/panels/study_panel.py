@@ -30,7 +30,7 @@ from app.services.workers import WorkerPool
 from app.state.evented import Placeholder
 from app.state.study import NO_STUDIES, StudyState
 from app.state.study_live import LiveStudy
-from app.widgets.error_banner import ErrorBanner
+from app.widgets.error_banner import ErrorBanner, wrap_anywhere
 from app.widgets.forest_plot import BAR_COLOR, MEAN_COLOR, SEED_COLOR, ForestPlotWidget
 from app.widgets.layout import STRETCH, hbox, vbox, widget_of
 from app.widgets.log_view import LogView
@@ -84,15 +84,13 @@ class StudyPanel(QWidget):
         self.open_button = QPushButton("Open runs")
         self.open_button.setToolTip("Open the selected row's first finished seed in the Training tab")
         self.open_button.clicked.connect(lambda: self.open_run_of(self.state.selected_row))
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
+        self.summary = wrap_anywhere(QLabel())
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.table = StudyTable()
         self.table.itemSelectionChanged.connect(lambda: self.state.select_row(self.table.selected_row_name()))
         self.table.cellDoubleClicked.connect(lambda row, _: self.open_run_of(self.table.row_name(row)))
         self.forest = ForestPlotWidget()
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = wrap_anywhere(QLabel())   # messages name files
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.splitter = QSplitter(Qt.Orientation.Vertical)

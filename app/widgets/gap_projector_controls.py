@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QProgressBar, QPushB
 
 from app.state.gap_colours import COLOUR_BY, COLOUR_LABELS, RAMP, hex_of, legend_entries
 from app.widgets.gap_neighbour_list import NeighbourList
+from app.widgets.error_banner import wrap_anywhere
 from app.widgets.layout import hbox, vbox
 
 HINT_STYLE = "color: #666;"
@@ -65,8 +66,7 @@ class FindControls:
         self.edit.setClearButtonEnabled(True)
         self.edit.setToolTip("an identity number rings all its images; part of a path rings (and a single match "
                              "selects) the images whose path contains it")
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = wrap_anywhere(QLabel(""))   # it quotes what was typed
         self.message.setStyleSheet(HINT_STYLE)
 
 
@@ -75,8 +75,7 @@ class LassoControls:
         self.toggle = QPushButton("Lasso")
         self.toggle.setCheckable(True)
         self.toggle.setToolTip("on: drag on a plot to draw a free-form selection (instead of panning)")
-        self.count = QLabel("")
-        self.count.setWordWrap(True)
+        self.count = wrap_anywhere(QLabel(""))   # it names the run
         self.count.setStyleSheet(HINT_STYLE)
         self.send = QPushButton("Send to Retrieval")
         self.send.setToolTip("show only the lassoed query images in Retrieval's query list (other points are "
@@ -90,7 +89,7 @@ class NeighbourBox:
     def __init__(self) -> None:
         self.title = QLabel("<span style='color:#777'>Click a point: its 10 nearest neighbours in the embedding "
                             "(not the projection) show here.</span>")
-        self.title.setWordWrap(True)
+        wrap_anywhere(self.title)   # it names the selected image's file
         self.list = NeighbourList()
         self.widget = QWidget()
         layout = vbox(self.title, (self.list, 1))

@@ -206,3 +206,26 @@ def test_a_banners_copy_gives_the_message_without_its_break_points(qtbot):
     assert "\u200b" in banner.label.text()   # the label may break inside the long run
     banner.copy_button.click()
     assert QGuiApplication.clipboard().text() == message
+
+
+def _user_data_labels(window):
+    """The labels that show what a user typed or a file path (not fixed wording), per panel."""
+    gap, dataset, study = window.gap, window.dataset, window.study
+    projector = next(value for value in vars(gap).values() if type(value).__name__ == "GapProjector")
+    return {"gap hover": gap.hover_info, "gap find": projector.find.message, "gap lasso": projector.lasso.count,
+            "gap neighbours": projector.neighbours.title, "dataset message": dataset.message,
+            "dataset caption": dataset.caption, "dataset grid title": dataset.grid_title,
+            "study summary": study.summary, "study message": study.message}
+
+
+def test_labels_showing_paths_or_typed_text_never_widen_the_window(open_window, tiny_workspace):
+    window = open_window(tiny_workspace)
+    window.resize(1280, 800)
+    _settle()
+    width, minimum = window.width(), window.minimumSizeHint().width()
+    long_path = "/data/" + ("exp_" * 64)[:254] + "/0001_c1s1_000151_00.jpg"
+    for name, label in _user_data_labels(window).items():
+        window.tabs.setCurrentWidget(next(p for p in window.panels.values() if p.isAncestorOf(label)))
+        label.setText(f"no point matches '{long_path}' " + "x" * 1500)
+        _settle()
+        assert (window.width(), window.minimumSizeHint().width()) == (width, minimum), name
