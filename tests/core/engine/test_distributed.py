@@ -2,6 +2,7 @@
 (`--nnodes 2 --node-rank 0|1`, one process each) that train the same network as the two-process run."""
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -45,14 +46,21 @@ def test_two_nodes_train_the_same_network_as_two_processes_on_one_node(two_proce
         probe.bind(("127.0.0.1", 0))
         port = str(probe.getsockname()[1])
     run = tmp_path / "two-nodes"
+    # torchrun gives each of `--nproc 2`'s processes one CPU thread, but a node's only process all of them: the
+    # same network only with the same thread count (a matmul's sums run in another order with 2 threads than 1)
+    one_thread = {**os.environ, "OMP_NUM_THREADS": "1"}
     nodes = [subprocess.Popen(_train(run, tiny_synthped, "--nnodes", "2", "--node-rank", str(rank), "--master-addr",
                                      "127.0.0.1", "--master-port", port),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for rank in (0, 1)]
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=one_thread)
+             for rank in (0, 1)]
     outputs = [node.communicate(timeout=600)[0] for node in nodes]
     assert [node.returncode for node in nodes] == [0, 0], "\n".join(o[-2000:] for o in outputs)
     assert "on a local filesystem" in outputs[0]   # /tmp: the warning a real cluster must not see
     events = read_events(run / "events.jsonl")
     assert [e["world_size"] for e in events if e["type"] == "run_started"] == [2]   # written once, by rank 0
+    threads = [[e.get("cpu_threads") for e in read_events(r / "events.jsonl") if e["type"] == "run_started"]
+               for r in (run, two_process_run)]
+    assert threads[0] == threads[1] == [1]
     assert _final(run) == _final(two_process_run)
 
 
