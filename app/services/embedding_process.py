@@ -140,7 +140,9 @@ class ProjectionProcess:
         # a child's sentinel closes when it exits, whoever reaps it (is_alive() cannot tell once another
         # thread has waited for the pid); one that outlives SIGTERM for 2 s gets SIGKILL
         ended = set(wait([p.sentinel for p in processes], timeout=2)) if processes else set()
-        for process in processes:
-            if process.sentinel not in ended:
-                process.kill()
-        executor.shutdown(wait=False, cancel_futures=True)
+        killed = [process for process in processes if process.sentinel not in ended]
+        for process in killed:
+            process.kill()
+        for process in killed:   # SIGKILL cannot be refused: it is gone once the kernel has torn it down
+            process.join(timeout=10)
+        executor.shutdown(wait=True, cancel_futures=True)   # its children are gone: this only joins its thread
