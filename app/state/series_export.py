@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from app.state.studio_files import write_text_file
 
 FIELDS = ("run", "plot", "series", "x_axis", "x", "y")
 FORMATS = (".csv", ".json")
@@ -44,17 +44,5 @@ def export_series(lines, x_axis: str, path) -> Path:
         writer.writeheader()
         writer.writerows(records)
         text = buffer.getvalue()
-    _write_atomically(path, text)
-    return path
+    return write_text_file(path, text)
 
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -48,11 +49,16 @@ def write_json_file(path, data) -> Path:
 
 
 def write_text_file(path, text: str) -> Path:
-    """Write ``text`` (UTF-8) atomically."""
+    """Write ``text`` (UTF-8) atomically (exports use it too: the Training series, the Retrieval queries)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:   # the file keeps its mode; a new one gets the usual rw-r--r-- (mkstemp would make it 0600)
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()

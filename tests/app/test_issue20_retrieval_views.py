@@ -327,3 +327,16 @@ def test_restrict_queries_lists_a_selection_with_a_clearable_chip(open_window, w
     qtbot.waitUntil(lambda: panel.state is not None and panel.state is not before, timeout=TIMEOUT)
     assert panel.state.extras.restriction is None and not chip.isVisibleTo(panel)
     assert not math.isnan(float(np.nanmean(panel.state.ap)))
+
+
+def test_files_the_studio_writes_get_the_usual_mode_and_keep_theirs(tmp_path):
+    import os
+    import stat
+
+    from app.state.studio_files import write_text_file
+
+    written = write_text_file(tmp_path / "export" / "queries.csv", "a,b\n")
+    assert stat.S_IMODE(os.stat(written).st_mode) == 0o644      # not mkstemp's 0600: others may read an export
+    os.chmod(written, 0o600)
+    write_text_file(written, "a,b\n1,2\n")
+    assert stat.S_IMODE(os.stat(written).st_mode) == 0o600 and written.read_text() == "a,b\n1,2\n"
