@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from scing_core.config import list_presets, resolve_config
+from scing_core.config import list_presets, load_config, resolve_config, to_dict
 from scing_core.data import ReIDDataset, ReIDSample, list_datasets, load_dataset
 from scing_core.runs.events import EventFollower, read_events
 from scing_core.runs.layout import RunDir
@@ -138,6 +138,12 @@ def list_runs(workspace) -> list[RunSummary]:
         except Exception as error:  # one damaged run never hides the others: it is listed with the reason
             out.append(damaged_run(path, error))
     return out
+
+
+def run_config(run_dir) -> dict:
+    """The configuration a run was trained with (its config.yaml, checked, every default filled in), as a
+    plain nested dict; a ScingError names the file when it cannot be read."""
+    return to_dict(load_config(RunDir.at(run_dir).config))
 
 
 def run_writer(run_dir) -> str | None:

@@ -51,18 +51,14 @@ def event_log_bytes(run_dir) -> int:
 
 
 def read_run_configs(run_dirs) -> dict[Path, dict]:
-    """``{run dir: its config.yaml as a dict}`` (the Training panel's hyper-parameter table); a run whose
-    config cannot be read is left out. A file read per run: call it in a worker for many runs."""
-    import yaml
-
+    """``{run dir: its configuration as a dict}`` (``api.run_config``; the Training panel's hyper-parameter
+    table); a run whose config cannot be read is left out. A file read per run: call it in a worker."""
     configs = {}
     for run_dir in run_dirs:
         try:
-            config = yaml.safe_load((Path(run_dir) / "config.yaml").read_text(encoding="utf-8"))
-        except (OSError, ValueError, yaml.YAMLError):
+            configs[Path(run_dir)] = api.run_config(run_dir)
+        except (ScingError, OSError, ValueError):
             continue
-        if isinstance(config, dict):
-            configs[Path(run_dir)] = config
     return configs
 
 
