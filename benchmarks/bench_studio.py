@@ -243,6 +243,9 @@ def main() -> int:
     parser.add_argument("--train-limit", type=float, default=150, help="seconds of actions before Stop")
     parser.add_argument("--build-workspace", type=Path, help=argparse.SUPPRESS)   # the child that writes it
     args = parser.parse_args()
+    if not (args.demo / "runs").is_dir() or not (args.demo / "data" / "synthped").is_dir():
+        parser.error(f"--demo {args.demo} is not a demo workspace (no runs/ and data/synthped/): build one with "
+                     f"`scing demo --workspace {args.demo}` or pass its folder")
     if args.build_workspace is not None:
         cases.build_workspace_here(args.demo, args.build_workspace, args.queries, args.gallery)
         return 0

@@ -160,7 +160,7 @@ class TrainingPanel(TrainingJobsMixin, TrainingViewsMixin, QWidget):
         view.addWidget(self.bottom_tabs)
         view.setStretchFactor(0, 3)
         view.setStretchFactor(1, 1)
-        view.setSizes([720, 160])   # the plots come a few turns later: their sizes would not set the split
+        view.setSizes([680, 200])   # the plots come a few turns later: their sizes would not set the split
         return view
 
     # -- the window's panel protocol (app/panels/registry.py) -------------------------------------------
